@@ -1,0 +1,10 @@
+// Package data embeds Atlante's reference and demo input files; see
+// README.md in this directory for their sources and formats.
+package data
+
+import "embed"
+
+// FS holds the CSV files of this directory.
+//
+//go:embed *.csv
+var FS embed.FS

@@ -1,0 +1,285 @@
+// Package catalog is the registry of Atlante's layers. A layer is declared
+// once, as a Layer value next to its domain; features, tiles, TileJSON, the
+// OpenAPI document and the viewer all iterate the catalog, so a new layer is
+// one migration plus one descriptor.
+package catalog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Access says who may read a layer.
+type Access int
+
+// Access levels. Only Public layers are served to anonymous callers.
+const (
+	Public Access = iota
+	Private
+)
+
+// Type is the JSON type of a property, used to parse filter values and to
+// describe the layer in OpenAPI and TileJSON.
+type Type string
+
+// Property types.
+const (
+	String   Type = "string"
+	Integer  Type = "integer"
+	Number   Type = "number"
+	Boolean  Type = "boolean"
+	Date     Type = "date"      // YYYY-MM-DD
+	DateTime Type = "date-time" // RFC 3339
+)
+
+// Property is one attribute of a layer's features: a column of its table or
+// view, served under the same name.
+type Property struct {
+	Name        string
+	Type        Type
+	Description string
+	Enum        []string // allowed values, when the column has a fixed list
+}
+
+// Layer describes a table or view that Atlante serves as a collection and as
+// vector tiles.
+type Layer struct {
+	ID          string // URL segment and MVT layer name, e.g. "comuni"
+	Title       string
+	Description string
+	Attribution string
+
+	Table    pgx.Identifier // table or view, e.g. {"public", "comuni"}
+	IDColumn string         // unique feature id
+	IDType   Type           // String or Integer
+	Geom     string         // geometry column in EPSG:4326
+	GeomType string         // "Point", "MultiPolygon", ...
+
+	// TileGeom is a column holding Geom already projected to EPSG:3857, so
+	// tiles skip ST_Transform; empty means transform on the fly.
+	TileGeom string
+	// TileFunc names a SQL function f(z int, x int, y int) RETURNS bytea that
+	// builds this layer's tiles itself (aggregation at low zooms and the
+	// like); empty means the generic tile query.
+	TileFunc pgx.Identifier
+
+	Properties []Property
+	// TileProperties lists the properties written into vector tiles; nil
+	// means all. Lean tiles are fast tiles.
+	TileProperties []string
+
+	MinZoom, MaxZoom int
+	Access           Access
+
+	// Sources are the tables whose writes change this layer; their data
+	// versions invalidate caches. Nil means the last element of Table.
+	Sources []string
+}
+
+var (
+	idPattern    = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	identPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+)
+
+// Reserved query parameters of the items endpoint; a property may not use
+// these names because filters share the query string with them.
+var Reserved = []string{"bbox", "bbox-crs", "limit", "offset", "f", "crs", "datetime", "filter", "filter-lang", "properties", "sortby"}
+
+// Property returns the property called name.
+func (l *Layer) Property(name string) (Property, bool) {
+	for _, p := range l.Properties {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Property{}, false
+}
+
+// PropertyNames returns the names of the layer's properties in order.
+func (l *Layer) PropertyNames() []string {
+	names := make([]string, len(l.Properties))
+	for i, p := range l.Properties {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// TileProps returns the properties written into vector tiles.
+func (l *Layer) TileProps() []Property {
+	if l.TileProperties == nil {
+		return l.Properties
+	}
+	var ps []Property
+	for _, n := range l.TileProperties {
+		if p, ok := l.Property(n); ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// SourceTables returns the tables whose data versions identify the layer's
+// data.
+func (l *Layer) SourceTables() []string {
+	if len(l.Sources) > 0 {
+		return l.Sources
+	}
+	return []string{l.Table[len(l.Table)-1]}
+}
+
+// Hash identifies the layer's definition; it changes when the descriptor
+// does, so caches and ETags from an older build are not reused.
+func (l *Layer) Hash() string {
+	b, _ := json.Marshal(l) // a struct of strings, ints and slices cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:4])
+}
+
+// Catalog is the set of layers, in declaration order.
+type Catalog struct {
+	layers []*Layer
+	byID   map[string]*Layer
+}
+
+// New validates the layers and builds the catalog. Domains pass their
+// Layers() here explicitly.
+func New(layers ...Layer) (*Catalog, error) {
+	c := &Catalog{byID: make(map[string]*Layer, len(layers))}
+	for i := range layers {
+		l := layers[i]
+		if err := validate(&l); err != nil {
+			return nil, err
+		}
+		if _, dup := c.byID[l.ID]; dup {
+			return nil, fmt.Errorf("catalog: layer %q declared twice", l.ID)
+		}
+		c.layers = append(c.layers, &l)
+		c.byID[l.ID] = &l
+	}
+	return c, nil
+}
+
+func validate(l *Layer) error {
+	if !idPattern.MatchString(l.ID) {
+		return fmt.Errorf("catalog: layer id %q: want lower-case letters, digits, - or _", l.ID)
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("catalog: layer %q: %s", l.ID, fmt.Sprintf(format, args...))
+	}
+	if len(l.Table) == 0 || len(l.Table) > 2 {
+		return bad("table must be [schema.]name")
+	}
+	for _, part := range l.Table {
+		if !identPattern.MatchString(part) {
+			return bad("table name %q is not a plain identifier", part)
+		}
+	}
+	for _, col := range []string{l.IDColumn, l.Geom} {
+		if !identPattern.MatchString(col) {
+			return bad("column %q is not a plain identifier", col)
+		}
+	}
+	if l.TileGeom != "" && !identPattern.MatchString(l.TileGeom) {
+		return bad("tile geometry column %q is not a plain identifier", l.TileGeom)
+	}
+	for _, part := range l.TileFunc {
+		if !identPattern.MatchString(part) {
+			return bad("tile function %q is not a plain identifier", part)
+		}
+	}
+	if l.IDType != String && l.IDType != Integer {
+		return bad("id type must be string or integer")
+	}
+	if l.MinZoom < 0 || l.MaxZoom > 24 || l.MinZoom > l.MaxZoom {
+		return bad("zoom range %d..%d is not within 0..24", l.MinZoom, l.MaxZoom)
+	}
+	seen := map[string]bool{}
+	for _, p := range l.Properties {
+		if !identPattern.MatchString(p.Name) {
+			return bad("property %q is not a plain identifier", p.Name)
+		}
+		if seen[p.Name] {
+			return bad("property %q declared twice", p.Name)
+		}
+		if slices.Contains(Reserved, p.Name) {
+			return bad("property %q clashes with a query parameter", p.Name)
+		}
+		if p.Name == l.Geom || p.Name == l.TileGeom {
+			return bad("property %q is the geometry column", p.Name)
+		}
+		switch p.Type {
+		case String, Integer, Number, Boolean, Date, DateTime:
+		default:
+			return bad("property %q has unknown type %q", p.Name, p.Type)
+		}
+		seen[p.Name] = true
+	}
+	for _, n := range l.TileProperties {
+		if !seen[n] {
+			return bad("tile property %q is not a property", n)
+		}
+	}
+	return nil
+}
+
+// Layers returns all layers in declaration order.
+func (c *Catalog) Layers() []*Layer { return c.layers }
+
+// Layer returns the layer with the given id.
+func (c *Catalog) Layer(id string) (*Layer, bool) {
+	l, ok := c.byID[id]
+	return l, ok
+}
+
+// Check verifies against the database that every layer's relation and
+// columns exist, so a descriptor out of step with the migrations fails at
+// start-up rather than on the first request.
+func (c *Catalog) Check(ctx context.Context, pool *pgxpool.Pool) error {
+	var problems []string
+	for _, l := range c.layers {
+		rel := l.Table.Sanitize()
+		rows, err := pool.Query(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, rel)
+		if err != nil {
+			return fmt.Errorf("catalog: check %s: %w", l.ID, err)
+		}
+		cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("catalog: check %s: %w", l.ID, err)
+		}
+		if len(cols) == 0 {
+			problems = append(problems, fmt.Sprintf("layer %s: relation %s does not exist", l.ID, rel))
+			continue
+		}
+		want := append([]string{l.IDColumn, l.Geom}, l.PropertyNames()...)
+		if l.TileGeom != "" {
+			want = append(want, l.TileGeom)
+		}
+		for _, w := range want {
+			if !slices.Contains(cols, w) {
+				problems = append(problems, fmt.Sprintf("layer %s: %s has no column %s", l.ID, rel, w))
+			}
+		}
+		if len(l.TileFunc) > 0 {
+			var ok bool
+			if err := pool.QueryRow(ctx, `SELECT to_regproc($1) IS NOT NULL`, l.TileFunc.Sanitize()).Scan(&ok); err != nil {
+				return fmt.Errorf("catalog: check %s: %w", l.ID, err)
+			}
+			if !ok {
+				problems = append(problems, fmt.Sprintf("layer %s: tile function %s does not exist", l.ID, l.TileFunc.Sanitize()))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("catalog: the database does not match the layer declarations (run migrations?): %s", strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// logFields collects attributes that handlers add to the request's one
+// access log line.
+type logFields struct {
+	mu    sync.Mutex
+	attrs []slog.Attr
+}
+
+type logFieldsKey struct{}
+
+// annotate adds attributes to the request's access log line.
+func annotate(r *http.Request, attrs ...slog.Attr) {
+	if lf, ok := r.Context().Value(logFieldsKey{}).(*logFields); ok {
+		lf.mu.Lock()
+		lf.attrs = append(lf.attrs, attrs...)
+		lf.mu.Unlock()
+	}
+}
+
+// accessLog writes one line per request with status, duration, bytes, the
+// request id and whatever the handler annotated, and records metrics.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		lf := &logFields{}
+		r = r.WithContext(context.WithValue(r.Context(), logFieldsKey{}, lf))
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		d := time.Since(start)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Observe(d.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 && status != statusClientClosed {
+			level = slog.LevelError
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("query", r.URL.RawQuery),
+			slog.Int("status", status),
+			slog.Duration("duration", d),
+			slog.Int("bytes", ww.BytesWritten()),
+			slog.String("request_id", middleware.GetReqID(r.Context())),
+			slog.String("remote", r.RemoteAddr),
+		}
+		lf.mu.Lock()
+		attrs = append(attrs, lf.attrs...)
+		lf.mu.Unlock()
+		s.logger.LogAttrs(r.Context(), level, "request", attrs...)
+	})
+}
+
+// recoverer turns a panic into a 500 problem (or, when the response had
+// already started, an aborted connection) and logs the stack once.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec) // net/http aborts the connection quietly
+			}
+			annotate(r, slog.String("panic", fmt.Sprint(rec)), slog.String("stack", string(debug.Stack())))
+			writeError(w, r, errors.New("panic"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// budget bounds the time a request may take; queries inherit the deadline
+// and a client that goes away cancels them through the same context.
+func budget(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// metrics are the service's Prometheus collectors.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		registry: reg,
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "atlante_http_request_duration_seconds",
+			Help:    "Duration of HTTP requests by method, route pattern and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "status"}),
+	}
+	reg.MustRegister(m.requests)
+	return m
+}

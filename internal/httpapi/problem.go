@@ -1,0 +1,101 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cremasco/atlante/internal/apperr"
+)
+
+// problem is an RFC 9457 problem details body.
+type problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail,omitempty"`
+	Instance  string              `json:"instance,omitempty"`
+	RequestID string              `json:"requestId,omitempty"`
+	Errors    []apperr.FieldError `json:"errors,omitempty"`
+}
+
+// statusOf is the one table from error kind to HTTP status.
+var statusOf = map[apperr.Kind]int{
+	apperr.Invalid:       http.StatusBadRequest,
+	apperr.Unprocessable: http.StatusUnprocessableEntity,
+	apperr.NotFound:      http.StatusNotFound,
+	apperr.Conflict:      http.StatusConflict,
+	apperr.Precondition:  http.StatusPreconditionFailed,
+	apperr.Unauthorized:  http.StatusUnauthorized,
+	apperr.Forbidden:     http.StatusForbidden,
+	apperr.TooLarge:      http.StatusRequestEntityTooLarge,
+	apperr.Unavailable:   http.StatusServiceUnavailable,
+	apperr.Internal:      http.StatusInternalServerError,
+}
+
+// statusClientClosed is nginx's convention for "the client went away": it
+// is only logged, never sent.
+const statusClientClosed = 499
+
+// writeError renders err as problem+json. 5xx details are fixed text; the
+// cause goes to the access log line through the request's log fields.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	kind := apperr.KindOf(err)
+	if kind == apperr.Canceled {
+		annotate(r, slog.String("canceled", err.Error()))
+		w.WriteHeader(statusClientClosed)
+		return
+	}
+	status, ok := statusOf[kind]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	p := problem{
+		Type:      "about:blank",
+		Title:     http.StatusText(status),
+		Status:    status,
+		Instance:  r.URL.RequestURI(),
+		RequestID: middleware.GetReqID(r.Context()),
+	}
+	if status >= 500 {
+		annotate(r, slog.String("err", err.Error()))
+		switch status {
+		case http.StatusServiceUnavailable:
+			p.Detail = "The service cannot answer now (database unavailable or query too slow). Try again later."
+			w.Header().Set("Retry-After", "5")
+		default:
+			p.Detail = "Something went wrong on our side. The request id identifies it in our logs."
+		}
+	} else {
+		p.Detail = apperr.Message(err)
+		p.Errors = apperr.Fields(err)
+		annotate(r, slog.String("problem", p.Detail))
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="atlante"`)
+	}
+	writeProblem(w, p)
+}
+
+func writeProblem(w http.ResponseWriter, p problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Del("ETag")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p) // the status is sent; a failed write only means the client left
+}
+
+// notFound answers unknown paths with problem+json too.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, apperr.New("httpapi", apperr.NotFound, "no resource at %s", r.URL.Path))
+}
+
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, problem{
+		Type: "about:blank", Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
+		Detail: r.Method + " is not allowed on " + r.URL.Path, Instance: r.URL.RequestURI(),
+		RequestID: middleware.GetReqID(r.Context()),
+	})
+}

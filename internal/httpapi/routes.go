@@ -1,0 +1,43 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes lists every endpoint of the service.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout))
+	r.NotFound(notFound)
+	r.MethodNotAllowed(methodNotAllowed)
+
+	// Operations.
+	r.Get("/healthz", s.handleHealth)
+	r.Get("/readyz", s.handle(s.handleReady))
+	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+
+	// OGC API – Features, Part 1.
+	r.Get("/", s.handle(s.handleLanding))
+	r.Get("/conformance", s.handle(s.handleConformance))
+	r.Get("/api", s.handle(s.handleOpenAPI))
+	r.Get("/collections", s.handle(s.handleCollections))
+	r.Get("/collections/{collectionId}", s.handle(s.handleCollection))
+	r.Get("/collections/{collectionId}/items", s.handle(s.handleItems))
+	r.Get("/collections/{collectionId}/items/{featureId}", s.handle(s.handleItem))
+
+	// Vector tiles and TileJSON; the OGC API – Tiles path is an alias
+	// (note its tileRow/tileCol order: z/y/x).
+	r.Get("/tiles/{layer}.json", s.handle(s.handleTileJSON))
+	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.handle(s.handleTile))
+	r.Get("/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{y}/{x}", s.handle(s.handleTile))
+
+	// The browser map's own files (the page itself is served at "/").
+	if s.viewer != nil {
+		r.Handle("/viewer/*", http.StripPrefix("/viewer", s.viewer))
+	}
+	return r
+}

@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cremasco/atlante/geo"
+	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/tiles"
+)
+
+// tileLayer returns the layer named by {layer} or {collectionId}.
+func (s *Server) tileLayer(r *http.Request) (*catalog.Layer, error) {
+	id := chi.URLParam(r, "layer")
+	if id == "" {
+		id = chi.URLParam(r, "collectionId")
+	}
+	return s.layer(id)
+}
+
+func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.tileLayer(r)
+	if err != nil {
+		return err
+	}
+	t, err := geo.ParseTile(chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"))
+	if err != nil {
+		return apperr.Wrap("httpapi.tile", apperr.Invalid, err, "%s", err.Error())
+	}
+	if err := tiles.CheckZoom(l, t); err != nil {
+		return err
+	}
+	annotate(r, slog.String("layer", l.ID), slog.String("tile", fmt.Sprintf("%d/%d/%d", t.Z, t.X, t.Y)))
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
+	h.Set("Vary", "Accept-Encoding")
+	// The ETag depends on the layer's data version only, so a revalidation
+	// costs no query.
+	if etag := s.tiles.ETag(l); r.Header.Get("If-None-Match") == etag {
+		h.Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	tile, err := s.tiles.Tile(r.Context(), l, t)
+	if err != nil {
+		return err
+	}
+	h.Set("ETag", tile.ETag)
+	h.Set("Content-Type", mediaMVT)
+	h.Set("Content-Length", strconv.Itoa(len(tile.Data)))
+	annotate(r, slog.Int("tile_bytes", len(tile.Data)))
+	_, err = w.Write(tile.Data)
+	return err
+}
+
+// handleTileJSON describes a layer's tiles as TileJSON 3.0.0.
+func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.tileLayer(r)
+	if err != nil {
+		return err
+	}
+	b, ok, err := s.features.Extent(r.Context(), l)
+	if err != nil {
+		return err
+	}
+	bounds := []float64{-180, -85.051129, 180, 85.051129}
+	if ok {
+		bounds = bboxArray(b)
+	}
+	fields := map[string]string{}
+	for _, p := range l.TileProps() {
+		fields[p.Name] = string(p.Type)
+		if p.Description != "" {
+			fields[p.Name] = p.Description
+		}
+	}
+	if _, ok := fields[l.IDColumn]; !ok && l.IDType == catalog.String {
+		fields[l.IDColumn] = "feature id"
+	}
+	base := s.baseURL(r)
+	tj := map[string]any{
+		"tilejson":    "3.0.0",
+		"name":        l.Title,
+		"description": l.Description,
+		"scheme":      "xyz",
+		"tiles":       []string{base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt"},
+		"minzoom":     l.MinZoom,
+		"maxzoom":     l.MaxZoom,
+		"bounds":      bounds,
+		"center":      []float64{(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, float64(max(l.MinZoom, min(10, l.MaxZoom)))},
+		"vector_layers": []map[string]any{{
+			"id": l.ID, "description": l.Title, "minzoom": l.MinZoom, "maxzoom": l.MaxZoom, "fields": fields,
+		}},
+	}
+	if l.Attribution != "" {
+		tj["attribution"] = l.Attribution
+	}
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
+	return writeJSON(w, http.StatusOK, mediaJSON, tj)
+}

@@ -1,0 +1,166 @@
+// Package store owns Atlante's connections to PostgreSQL: the pgx pools
+// (primary and optional read replica), migrations, transactions, COPY, and the
+// translation of PostgreSQL errors into apperr kinds.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/tracelog"
+
+	"github.com/cremasco/atlante/internal/apperr"
+)
+
+// Config says how to reach the database.
+type Config struct {
+	URL              string        // primary, read-write
+	ReadURL          string        // optional read replica for public reads
+	MaxConns         int32         // per pool; 0 means pgxpool's default
+	StatementTimeout time.Duration // server-side backstop for every statement; 0 means 60s
+	Logger           *slog.Logger
+}
+
+// DB holds the pools. Write goes to the primary; Read goes to the replica
+// when one is configured and to the primary otherwise.
+type DB struct {
+	Write *pgxpool.Pool
+	Read  *pgxpool.Pool
+}
+
+// Open connects both pools and pings them, so a bad URL fails at start-up.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("store: no database URL")
+	}
+	w, err := openPool(ctx, cfg.URL, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{Write: w, Read: w}
+	if cfg.ReadURL != "" && cfg.ReadURL != cfg.URL {
+		r, err := openPool(ctx, cfg.ReadURL, cfg)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: read replica: %w", err)
+		}
+		db.Read = r
+	}
+	return db, nil
+}
+
+// Close closes the pools.
+func (db *DB) Close() {
+	if db.Read != db.Write {
+		db.Read.Close()
+	}
+	db.Write.Close()
+}
+
+func openPool(ctx context.Context, url string, cfg Config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may contain the URL and so a password: keep it out.
+		return nil, errors.New("store: cannot parse the database URL")
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	timeout := cfg.StatementTimeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	rp := pc.ConnConfig.RuntimeParams
+	if rp["application_name"] == "" {
+		rp["application_name"] = "atlante"
+	}
+	rp["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
+	rp["timezone"] = "UTC"
+	// A cancelled context sends a cancel request to PostgreSQL, so the query
+	// stops there too; pgx's default only drops the socket.
+	pc.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, CancelRequestDelay: 50 * time.Millisecond, DeadlineDelay: 2 * time.Second}
+	}
+	if cfg.Logger != nil && cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+		pc.ConnConfig.Tracer = &tracelog.TraceLog{Logger: sqlLogger{cfg.Logger}, LogLevel: tracelog.LogLevelDebug}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: database unreachable (%s@%s/%s): %w", pc.ConnConfig.User, pc.ConnConfig.Host, pc.ConnConfig.Database, err)
+	}
+	return pool, nil
+}
+
+// sqlLogger sends pgx's trace lines to slog at debug level.
+type sqlLogger struct{ l *slog.Logger }
+
+func (s sqlLogger) Log(ctx context.Context, _ tracelog.LogLevel, msg string, data map[string]any) {
+	attrs := make([]slog.Attr, 0, len(data))
+	for k, v := range data {
+		if k == "args" {
+			continue // arguments may hold personal data or tokens
+		}
+		attrs = append(attrs, slog.Any(k, v))
+	}
+	s.l.LogAttrs(ctx, slog.LevelDebug, "sql "+msg, attrs...)
+}
+
+// InTx runs fn in a transaction on pool: committed when fn returns nil,
+// rolled back otherwise.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, pool, fn)
+}
+
+// Translate maps an error from pgx to an apperr kind where its meaning is
+// known and wraps it with op. Errors that already carry a kind pass through.
+func Translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &apperr.Error{Op: op, Kind: apperr.Canceled, Msg: "request cancelled", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the query took too long", Err: err}
+	case errors.Is(err, pgx.ErrNoRows):
+		return &apperr.Error{Op: op, Kind: apperr.NotFound, Msg: "not found", Err: err}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return &apperr.Error{Op: op, Kind: apperr.Conflict, Msg: "already exists", Err: err}
+		case "23503":
+			return &apperr.Error{Op: op, Kind: apperr.Conflict, Msg: "refers to something that does not exist, or is still referred to", Err: err}
+		case "23514", "23502", "22P02", "22023", "XX000":
+			return &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: "rejected by a database constraint", Err: err}
+		case "57014":
+			return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the query took too long", Err: err}
+		case "53300", "57P01", "57P02", "57P03":
+			return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the database is not available", Err: err}
+		}
+	}
+	if pgconn.SafeToRetry(err) || errors.Is(err, pgx.ErrTxClosed) {
+		return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the database is not available", Err: err}
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the database is not available", Err: err}
+	}
+	return &apperr.Error{Op: op, Kind: apperr.Internal, Err: err}
+}

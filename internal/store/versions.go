@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Versions tracks the data version of every table that backs a layer (the
+// layer_versions table, bumped by a statement trigger on each write). Caches
+// key their entries by version, so an instance never serves data older than
+// one poll interval, and all instances agree without talking to each other.
+type Versions struct {
+	pool *pgxpool.Pool
+	mu   sync.RWMutex
+	v    map[string]int64
+}
+
+// NewVersions reads the current versions once.
+func NewVersions(ctx context.Context, pool *pgxpool.Pool) (*Versions, error) {
+	vs := &Versions{pool: pool, v: map[string]int64{}}
+	return vs, vs.Refresh(ctx)
+}
+
+// Refresh reads the versions now.
+func (vs *Versions) Refresh(ctx context.Context) error {
+	rows, err := vs.pool.Query(ctx, `SELECT table_name, version FROM layer_versions`)
+	if err != nil {
+		return Translate("store.Versions.Refresh", err)
+	}
+	defer rows.Close()
+	m := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return Translate("store.Versions.Refresh", err)
+		}
+		m[name] = v
+	}
+	if err := rows.Err(); err != nil {
+		return Translate("store.Versions.Refresh", err)
+	}
+	vs.mu.Lock()
+	vs.v = m
+	vs.mu.Unlock()
+	return nil
+}
+
+// Poll refreshes every interval until ctx is done, logging failures once
+// per outage.
+func (vs *Versions) Poll(ctx context.Context, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := vs.Refresh(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			logger.Warn("cannot refresh data versions; caches may serve stale data", "err", err)
+			failing = true
+		case err == nil && failing:
+			logger.Info("data versions refreshed again")
+			failing = false
+		}
+	}
+}
+
+// Of returns a number that changes whenever any of tables changes: the sum
+// of their versions, each of which only grows.
+func (vs *Versions) Of(tables ...string) int64 {
+	vs.mu.RLock()
+	defer vs.mu.RUnlock()
+	var sum int64
+	for _, t := range tables {
+		sum += vs.v[t]
+	}
+	return sum
+}

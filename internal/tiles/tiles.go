@@ -1,0 +1,161 @@
+// Package tiles serves Mapbox Vector Tiles for any catalog layer, built in
+// PostGIS with ST_AsMVT over the WebMercatorQuad grid, and keeps the tiles
+// it built in a per-instance cache keyed by the layer's data version.
+package tiles
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb/maptile"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/store"
+)
+
+// MVT parameters: the tile extent in integer units and the buffer around it
+// (in the same units) that keeps lines and polygon edges continuous across
+// tile borders.
+const (
+	Extent = 4096
+	Buffer = 64
+)
+
+// webMercatorWidth is the width of the WebMercatorQuad world in metres.
+const webMercatorWidth = 2 * 20037508.342789244
+
+// Tile is an encoded vector tile with its entity tag.
+type Tile struct {
+	Data []byte
+	ETag string // quoted, as sent in the ETag header
+}
+
+// Service builds tiles for the layers of a catalog.
+type Service struct {
+	pool     *pgxpool.Pool
+	versions *store.Versions
+	cache    *Cache
+	group    singleflight.Group
+	sql      map[string]string // per layer id, built once
+}
+
+// New returns a Service reading from pool with a cache of at most
+// cacheBytes (0 disables the cache).
+func New(cat *catalog.Catalog, pool *pgxpool.Pool, versions *store.Versions, cacheBytes int64) *Service {
+	s := &Service{pool: pool, versions: versions, cache: NewCache(cacheBytes), sql: map[string]string{}}
+	for _, l := range cat.Layers() {
+		s.sql[l.ID] = tileSQL(l)
+	}
+	return s
+}
+
+// ETag returns the entity tag the tile would have now, without building it:
+// it depends only on the layer definition and its data version, so a
+// conditional request is answered without touching the database.
+func (s *Service) ETag(l *catalog.Layer) string {
+	return `"` + l.Hash() + "-" + strconv.FormatInt(s.versions.Of(l.SourceTables()...), 10) + `"`
+}
+
+// CheckZoom returns an error when the layer has no tiles at the tile's zoom.
+func CheckZoom(l *catalog.Layer, t maptile.Tile) error {
+	if int(t.Z) < l.MinZoom || int(t.Z) > l.MaxZoom {
+		return apperr.New("tiles.CheckZoom", apperr.NotFound,
+			"layer %s has tiles at zoom %d to %d, not %d", l.ID, l.MinZoom, l.MaxZoom, t.Z)
+	}
+	return nil
+}
+
+// Tile returns the tile t of layer l, from the cache or built in PostGIS.
+// Concurrent requests for the same tile share one query.
+func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (Tile, error) {
+	if err := CheckZoom(l, t); err != nil {
+		return Tile{}, err
+	}
+	etag := s.ETag(l)
+	key := fmt.Sprintf("%s/%d/%d/%d@%s", l.ID, t.Z, t.X, t.Y, etag)
+	if data, ok := s.cache.Get(key); ok {
+		return Tile{Data: data, ETag: etag}, nil
+	}
+	v, err, _ := s.group.Do(key, func() (any, error) {
+		data, err := s.build(ctx, l, t)
+		if err != nil {
+			return nil, err
+		}
+		s.cache.Add(key, data)
+		return data, nil
+	})
+	if err != nil {
+		return Tile{}, err
+	}
+	return Tile{Data: v.([]byte), ETag: etag}, nil
+}
+
+func (s *Service) build(ctx context.Context, l *catalog.Layer, t maptile.Tile) ([]byte, error) {
+	var data []byte
+	args := []any{int(t.Z), int(t.X), int(t.Y)}
+	if len(l.TileFunc) == 0 {
+		args = append(args, float64(Buffer)/Extent, Tolerance(t.Z))
+	}
+	if err := s.pool.QueryRow(ctx, s.sql[l.ID], args...).Scan(&data); err != nil {
+		return nil, store.Translate("tiles.Tile", err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// Tolerance is the simplification tolerance at zoom z in EPSG:3857 metres:
+// half a tile unit, below what ST_AsMVTGeom's snapping to the grid keeps.
+func Tolerance(z maptile.Zoom) float64 {
+	return webMercatorWidth / math.Exp2(float64(z)) / Extent / 2
+}
+
+// tileSQL builds the tile query of a layer from catalog identifiers only.
+// Arguments: $1 z, $2 x, $3 y, $4 margin (fraction of the tile), $5
+// simplification tolerance in metres.
+func tileSQL(l *catalog.Layer) string {
+	if len(l.TileFunc) > 0 {
+		return "SELECT " + l.TileFunc.Sanitize() + "($1, $2, $3)"
+	}
+	geomIdent := "t." + pgx.Identifier{l.Geom}.Sanitize()
+	var geom3857, filter string
+	if l.TileGeom != "" {
+		geom3857 = "t." + pgx.Identifier{l.TileGeom}.Sanitize()
+		filter = geom3857 + " && ST_TileEnvelope($1, $2, $3, margin => $4)"
+	} else {
+		geom3857 = "ST_Transform(" + geomIdent + ", 3857)"
+		filter = geomIdent + " && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $4), 4326)"
+	}
+	if !strings.HasSuffix(l.GeomType, "Point") {
+		geom3857 = "ST_Simplify(" + geom3857 + ", $5, true)"
+	} else {
+		// Keep $5 referenced so every generic tile query takes the same
+		// arguments.
+		filter += " AND $5::float8 IS NOT NULL"
+	}
+	cols := []string{fmt.Sprintf("ST_AsMVTGeom(%s, ST_TileEnvelope($1, $2, $3), %d, %d, true) AS geom", geom3857, Extent, Buffer)}
+	idIdent := pgx.Identifier{l.IDColumn}.Sanitize()
+	cols = append(cols, "t."+idIdent)
+	for _, p := range l.TileProps() {
+		if p.Name == l.IDColumn {
+			continue
+		}
+		cols = append(cols, "t."+pgx.Identifier{p.Name}.Sanitize())
+	}
+	asMVT := fmt.Sprintf("ST_AsMVT(m.*, '%s', %d, 'geom')", l.ID, Extent)
+	if l.IDType == catalog.Integer {
+		// Integer ids become MVT feature ids, which MapLibre uses for
+		// feature state.
+		asMVT = fmt.Sprintf("ST_AsMVT(m.*, '%s', %d, 'geom', '%s')", l.ID, Extent, l.IDColumn)
+	}
+	return "SELECT " + asMVT + " FROM (SELECT " + strings.Join(cols, ", ") +
+		" FROM " + l.Table.Sanitize() + " t WHERE " + filter + ") m WHERE m.geom IS NOT NULL"
+}
