@@ -1,0 +1,85 @@
+# Atlante: `make run` serves the map with demo data, `make test` runs every
+# test against a real PostGIS. Both install what is missing first.
+
+SHELL      := /bin/bash
+GO         ?= go
+BIN        := bin/atlante
+DATA_DIR   ?= ./.atlante
+ADDR       ?= :8080
+VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+TEST_DIR   := ./.atlante/test
+VIEWER     := internal/viewer
+VENDOR     := $(VIEWER)/static/vendor
+
+export CGO_ENABLED := 1
+
+.PHONY: run test build lint deps deps-run deps-test viewer bench clean db-stop
+
+## run: install what is missing, build, migrate, load the demo on first start, serve on $(ADDR)
+run: deps-run build
+	$(BIN) serve --demo --addr "$(ADDR)" --data-dir "$(DATA_DIR)"
+
+## test: install what is missing and run every test against a real PostGIS
+test: deps-test build
+	@set -o pipefail; status=0; \
+	$(GO) test -count=1 -timeout 45m ./... || status=$$?; \
+	$(BIN) db stop --data-dir "$(TEST_DIR)" >/dev/null 2>&1 || true; \
+	exit $$status
+
+## build: the binary, with the map viewer's MapLibre GL JS bundled in it
+build: viewer
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/atlante
+
+## lint: formatting and vet
+lint: viewer
+	@out=$$(gofmt -l cmd geo internal data migrations); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## viewer: MapLibre GL JS from the npm registry (pinned in package-lock.json), copied into the embedded static files
+viewer: $(VENDOR)/maplibre-gl.js
+
+$(VENDOR)/maplibre-gl.js: $(VIEWER)/package.json $(VIEWER)/package-lock.json
+	cd $(VIEWER) && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp $(VIEWER)/node_modules/maplibre-gl/dist/maplibre-gl.js $(VIEWER)/node_modules/maplibre-gl/dist/maplibre-gl.css $(VIEWER)/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
+	touch $@
+
+## db-stop: stop the embedded clusters of `make run` and `make test`
+db-stop:
+	-$(BIN) db stop --data-dir "$(DATA_DIR)"
+	-$(BIN) db stop --data-dir "$(TEST_DIR)"
+
+clean: db-stop
+	rm -rf bin $(VENDOR) $(VIEWER)/node_modules
+
+# --- system packages -------------------------------------------------------
+# What each target needs, as Debian packages. PostgreSQL's major version is the
+# one installed, else the one Debian's `postgresql` package depends on.
+PG_MAJOR = $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+PG_MAJOR_APT = $(shell apt-cache depends postgresql 2>/dev/null | sed -n 's/.*Depends: postgresql-\([0-9][0-9]*\)$$/\1/p' | head -1)
+
+deps-run:
+	@$(MAKE) --no-print-directory deps NEED="postgis geos npm"
+deps-test:
+	@$(MAKE) --no-print-directory deps NEED="postgis geos npm gdal chromium"
+
+deps:
+	@missing=""; \
+	major="$(PG_MAJOR)"; [ -n "$$major" ] || major="$(PG_MAJOR_APT)"; [ -n "$$major" ] || major=15; \
+	for need in $(NEED); do case $$need in \
+	  postgis) ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	           ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing="$$missing postgresql-$$major-postgis-3";; \
+	  geos)    [ -f /usr/include/geos_c.h ] || missing="$$missing libgeos-dev"; \
+	           command -v gcc >/dev/null || missing="$$missing gcc libc6-dev";; \
+	  npm)     command -v npm >/dev/null || missing="$$missing npm";; \
+	  gdal)    command -v ogrinfo >/dev/null || missing="$$missing gdal-bin";; \
+	  chromium) command -v chromium >/dev/null || missing="$$missing chromium";; \
+	esac; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || { echo "apt-get install$$missing failed"; exit 1; }; \
+	else \
+	  echo "missing:$$missing"; echo "install them with:  sudo apt-get install$$missing"; exit 1; \
+	fi
