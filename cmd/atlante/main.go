@@ -29,10 +29,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
-	return app().Run(ctx, args)
+	return command().Run(ctx, args)
 }
 
-func app() *cli.Command {
+func command() *cli.Command {
 	return &cli.Command{
 		Name:    "atlante",
 		Usage:   "territorial data service of the Cremasco (OGC API – Features, vector tiles, map)",

@@ -12,20 +12,10 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cremasco/atlante/internal/catalog"
-	"github.com/cremasco/atlante/internal/comuni"
+	"github.com/cremasco/atlante/internal/app"
 	"github.com/cremasco/atlante/internal/demo"
-	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/httpapi"
-	"github.com/cremasco/atlante/internal/store"
-	"github.com/cremasco/atlante/internal/tiles"
-	"github.com/cremasco/atlante/internal/viewer"
 )
-
-// newCatalog gathers the layers of every domain.
-func newCatalog() (*catalog.Catalog, error) {
-	return catalog.New(comuni.Layers()...)
-}
 
 func serveCommand() *cli.Command {
 	return &cli.Command{
@@ -58,43 +48,32 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Duration("query-timeout") >= cmd.Duration("request-timeout") {
 		return fmt.Errorf("--query-timeout (%s) must be shorter than --request-timeout (%s)", cmd.Duration("query-timeout"), cmd.Duration("request-timeout"))
 	}
-	cat, err := newCatalog()
-	if err != nil {
-		return err
-	}
 	db, err := openDatabase(ctx, cmd, logger, true, cmd.Duration("query-timeout"))
 	if err != nil {
 		return err
 	}
 	defer db.close(logger)
-	if err := cat.Check(ctx, db.Write); err != nil {
-		return err
-	}
 	if cmd.Bool("demo") {
 		if err := demo.LoadIfEmpty(ctx, db.Write, logger); err != nil {
 			return err
 		}
 	}
 
-	versions, err := store.NewVersions(ctx, db.Read)
+	svc, err := app.New(ctx, db.DB, app.Config{
+		HTTP: httpapi.Config{
+			BaseURL:        cmd.String("base-url"),
+			RequestTimeout: cmd.Duration("request-timeout"),
+			Version:        version,
+		},
+		TileCacheMB: cmd.Int("tile-cache-mb"),
+		Logger:      logger,
+	})
 	if err != nil {
 		return err
 	}
-	handler := httpapi.New(httpapi.Config{
-		BaseURL:        cmd.String("base-url"),
-		RequestTimeout: cmd.Duration("request-timeout"),
-		Version:        version,
-	}, httpapi.Deps{
-		Logger:   logger,
-		Catalog:  cat,
-		Features: features.New(db.Read, versions),
-		Tiles:    tiles.New(cat, db.Read, versions, int64(cmd.Int("tile-cache-mb"))<<20),
-		Pool:     db.Read,
-		Viewer:   viewer.Handler(),
-	})
 	srv := &http.Server{
 		Addr:              cmd.String("addr"),
-		Handler:           handler,
+		Handler:           svc.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cmd.Duration("request-timeout") + 30*time.Second,
@@ -105,11 +84,11 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("serving", "url", displayURL(ln.Addr()), "version", version, "layers", len(cat.Layers()))
+	logger.Info("serving", "url", displayURL(ln.Addr()), "version", version, "layers", len(svc.Catalog.Layers()))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		versions.Poll(gctx, cmd.Duration("version-poll"), logger)
+		svc.Versions.Poll(gctx, cmd.Duration("version-poll"), logger)
 		return nil
 	})
 	g.Go(func() error {

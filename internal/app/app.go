@@ -1,0 +1,65 @@
+// Package app wires Atlante together: the layers of every domain into one
+// catalog, and the catalog, services and HTTP layer over one database. The
+// command and the test server both build the service through here, so
+// tests run exactly what `atlante serve` runs.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/comuni"
+	"github.com/cremasco/atlante/internal/features"
+	"github.com/cremasco/atlante/internal/httpapi"
+	"github.com/cremasco/atlante/internal/store"
+	"github.com/cremasco/atlante/internal/tiles"
+	"github.com/cremasco/atlante/internal/viewer"
+)
+
+// Catalog gathers the layers of every domain.
+func Catalog() (*catalog.Catalog, error) {
+	var ls []catalog.Layer
+	ls = append(ls, comuni.Layers()...)
+	return catalog.New(ls...)
+}
+
+// Config is what the service needs beyond the database.
+type Config struct {
+	HTTP        httpapi.Config
+	TileCacheMB int
+	Logger      *slog.Logger
+}
+
+// Service is the assembled service.
+type Service struct {
+	Handler  http.Handler
+	Catalog  *catalog.Catalog
+	Versions *store.Versions
+}
+
+// New checks the catalog against the database and assembles the service.
+// The caller runs Versions.Poll to keep caches fresh.
+func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
+	cat, err := Catalog()
+	if err != nil {
+		return nil, err
+	}
+	if err := cat.Check(ctx, db.Write); err != nil {
+		return nil, err
+	}
+	versions, err := store.NewVersions(ctx, db.Read)
+	if err != nil {
+		return nil, err
+	}
+	h := httpapi.New(cfg.HTTP, httpapi.Deps{
+		Logger:   cfg.Logger,
+		Catalog:  cat,
+		Features: features.New(db.Read, versions),
+		Tiles:    tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20),
+		Pool:     db.Read,
+		Viewer:   viewer.Handler(),
+	})
+	return &Service{Handler: h, Catalog: cat, Versions: versions}, nil
+}
