@@ -29,6 +29,7 @@ type Step struct {
 func Steps() []Step {
 	return []Step{
 		{Name: "comuni", Load: loadComuni},
+		{Name: "coverage", Load: loadCoverage},
 	}
 }
 

@@ -1,0 +1,148 @@
+// Package coverage holds fibre coverage by civic number: the address
+// register (civici), the coverage offers of each civic number (programme,
+// operator, technology, speed, status), the network routes, and the
+// operations planners and citizens use — address lookup, nearest civic
+// number and area statistics — plus the layers that serve them.
+//
+// Summaries. After every load the package recomputes, in the same
+// transaction, each civic number's best offer and the derived tables that
+// keep statistics, search and tiles fast (see refresh.go). The best offer
+// is the first by: available (connectable or active) before in works before
+// planned; then the higher speed; then active before connectable; then
+// FTTH, FTTC, FWA, other. Status and technology statistics count civic
+// numbers by their best offer; programme statistics count a civic number
+// once for every programme it has an offer in; speed classes count civic
+// numbers by the speed of their best available offer, and "none" when no
+// offer is connectable or active yet.
+package coverage
+
+import (
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cremasco/atlante/internal/catalog"
+)
+
+// Programmes, technologies and statuses: the closed lists the database
+// enforces.
+var (
+	Programmes   = []string{"aree_bianche", "aree_grigie", "commercial"}
+	Technologies = []string{"FTTH", "FTTC", "FWA", "other"}
+	Statuses     = []string{"planned", "in_works", "connectable", "active"}
+)
+
+// Offer is one coverage offer of a civic number.
+type Offer struct {
+	Programme   string  `json:"programme"`
+	Operator    string  `json:"operator"`
+	Technology  string  `json:"technology"`
+	MaxDownMbps int     `json:"max_down_mbps"`
+	Status      string  `json:"status"`
+	StatusDate  *string `json:"status_date"`
+	Source      string  `json:"source"`
+}
+
+// Civico is a civic number with its offers.
+type Civico struct {
+	ID         int64    `json:"id"`
+	ANNCSUID   *int64   `json:"anncsu_id"`
+	ISTATCode  string   `json:"istat_code"`
+	Comune     string   `json:"comune"`
+	Street     string   `json:"street"`
+	Number     *int     `json:"number"`
+	Suffix     string   `json:"suffix"`
+	Lon        float64  `json:"lon"`
+	Lat        float64  `json:"lat"`
+	Synthetic  bool     `json:"synthetic"`
+	BestStatus *string  `json:"best_status"`
+	BestTech   *string  `json:"best_technology"`
+	BestMbps   *int     `json:"best_down_mbps"`
+	Distance   *float64 `json:"distance_m,omitempty"`
+	Offers     []Offer  `json:"offers"`
+}
+
+// Store reads and loads coverage data.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns a Store over pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Layers returns the catalog entries of this domain.
+func Layers() []catalog.Layer {
+	statusEnum := append([]string(nil), Statuses...)
+	return []catalog.Layer{
+		{
+			ID:    "civici",
+			Title: "Civic numbers and fibre coverage",
+			Description: "Civic numbers (ANNCSU access points) with their best coverage offer. " +
+				"Tiles aggregate civic numbers into cells with counts (property n) at zooms up to 13, and at 14 where dense.",
+			Table:    pgx.Identifier{"public", "civici"},
+			IDColumn: "id",
+			IDType:   catalog.Integer,
+			Geom:     "geom",
+			GeomType: "Point",
+			TileFunc: pgx.Identifier{"public", "civici_tile"},
+			Properties: []catalog.Property{
+				{Name: "anncsu_id", Type: catalog.Integer, Description: "ANNCSU access id (PROGRESSIVO_ACCESSO)"},
+				{Name: "istat_code", Type: catalog.String, Description: "ISTAT code of the comune"},
+				{Name: "street", Type: catalog.String, Description: "street name as registered"},
+				{Name: "number", Type: catalog.Integer, Description: "house number"},
+				{Name: "suffix", Type: catalog.String, Description: "esponente (e.g. A, BIS)"},
+				{Name: "best_status", Type: catalog.String, Description: "status of the best offer", Enum: statusEnum},
+				{Name: "best_technology", Type: catalog.String, Description: "technology of the best offer", Enum: Technologies},
+				{Name: "best_down_mbps", Type: catalog.Integer, Description: "max download of the best offer, Mbit/s"},
+				{Name: "programmes", Type: catalog.String, Description: "programmes with an offer here, comma-separated"},
+				{Name: "synthetic", Type: catalog.Boolean, Description: "true for made-up demo addresses"},
+			},
+			MinZoom: 8, MaxZoom: 18,
+			Sources: []string{"civici", "coverage_offers"},
+		},
+		{
+			ID:          "network",
+			Title:       "Fibre network routes",
+			Description: "Fibre network routes by programme, operator and status, with their length in metres.",
+			Table:       pgx.Identifier{"public", "network_routes"},
+			IDColumn:    "id",
+			IDType:      catalog.Integer,
+			Geom:        "geom",
+			GeomType:    "MultiLineString",
+			TileGeom:    "geom_3857",
+			Properties: []catalog.Property{
+				{Name: "programme", Type: catalog.String, Description: "funding programme", Enum: Programmes},
+				{Name: "operator", Type: catalog.String, Description: "network operator"},
+				{Name: "status", Type: catalog.String, Description: "status", Enum: statusEnum},
+				{Name: "name", Type: catalog.String, Description: "route name"},
+				{Name: "length_m", Type: catalog.Number, Description: "length in metres"},
+				{Name: "synthetic", Type: catalog.Boolean, Description: "true for made-up demo routes"},
+			},
+			TileProperties: []string{"programme", "status"},
+			MinZoom:        8, MaxZoom: 18,
+		},
+		{
+			ID:          "coverage-comuni",
+			Title:       "Fibre coverage per comune",
+			Description: "Share of civic numbers per comune connectable at >= 1 Gbit/s, >= 100 Mbit/s and >= 30 Mbit/s, for a choropleth.",
+			Table:       pgx.Identifier{"public", "coverage_comuni"},
+			IDColumn:    "istat_code",
+			IDType:      catalog.String,
+			Geom:        "geom",
+			GeomType:    "MultiPolygon",
+			TileGeom:    "geom_3857",
+			Properties: []catalog.Property{
+				{Name: "istat_code", Type: catalog.String, Description: "ISTAT code of the comune"},
+				{Name: "name", Type: catalog.String, Description: "comune"},
+				{Name: "civici", Type: catalog.Integer, Description: "civic numbers"},
+				{Name: "connectable", Type: catalog.Integer, Description: "civic numbers with a connectable or active offer"},
+				{Name: "pct_connectable", Type: catalog.Number, Description: "% connectable at any speed"},
+				{Name: "pct_1000", Type: catalog.Number, Description: "% connectable at >= 1 Gbit/s"},
+				{Name: "pct_100", Type: catalog.Number, Description: "% connectable at >= 100 Mbit/s"},
+				{Name: "pct_30", Type: catalog.Number, Description: "% connectable at >= 30 Mbit/s"},
+				{Name: "network_km", Type: catalog.Number, Description: "km of network routes in the comune"},
+			},
+			MinZoom: 0, MaxZoom: 14,
+			Sources: []string{"comuni", "civici", "coverage_offers", "network_routes"},
+		},
+	}
+}

@@ -1,0 +1,271 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/store"
+)
+
+// civicoColumns are the columns scanned by scanCivico.
+const civicoColumns = `v.id, v.anncsu_id, v.istat_code, coalesce(c.name, ''), v.street, v.number, v.suffix,
+	ST_X(v.geom), ST_Y(v.geom), v.synthetic, v.best_status, v.best_technology, v.best_down_mbps`
+
+func scanCivico(row pgx.Row, extra ...any) (Civico, error) {
+	var v Civico
+	err := row.Scan(append([]any{&v.ID, &v.ANNCSUID, &v.ISTATCode, &v.Comune, &v.Street, &v.Number, &v.Suffix,
+		&v.Lon, &v.Lat, &v.Synthetic, &v.BestStatus, &v.BestTech, &v.BestMbps}, extra...)...)
+	return v, err
+}
+
+// withOffers fills the offers of the civic numbers, best first.
+func (s *Store) withOffers(ctx context.Context, vs []Civico) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(vs))
+	idx := map[int64]int{}
+	for i, v := range vs {
+		ids[i] = v.ID
+		idx[v.ID] = i
+		vs[i].Offers = []Offer{}
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT civico_id, programme, operator, technology, max_down_mbps, status, to_char(status_date, 'YYYY-MM-DD'), source
+		FROM coverage_offers WHERE civico_id = ANY($1)
+		ORDER BY civico_id, CASE status WHEN 'active' THEN 3 WHEN 'connectable' THEN 3 WHEN 'in_works' THEN 2 ELSE 1 END DESC,
+			max_down_mbps DESC, programme, operator`, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var o Offer
+		if err := rows.Scan(&id, &o.Programme, &o.Operator, &o.Technology, &o.MaxDownMbps, &o.Status, &o.StatusDate, &o.Source); err != nil {
+			return err
+		}
+		vs[idx[id]].Offers = append(vs[idx[id]].Offers, o)
+	}
+	return rows.Err()
+}
+
+// FindCivico returns a civic number with its offers.
+func (s *Store) FindCivico(ctx context.Context, id int64) (Civico, error) {
+	const op = "coverage.FindCivico"
+	v, err := scanCivico(s.pool.QueryRow(ctx, `SELECT `+civicoColumns+` FROM civici v LEFT JOIN comuni c USING (istat_code) WHERE v.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, apperr.New(op, apperr.NotFound, "no civic number %d", id)
+	}
+	if err != nil {
+		return v, store.Translate(op, err)
+	}
+	vs := []Civico{v}
+	if err := s.withOffers(ctx, vs); err != nil {
+		return v, store.Translate(op, err)
+	}
+	return vs[0], nil
+}
+
+// MaxRadius bounds the reverse lookup, in metres.
+const MaxRadius = 5000
+
+// Nearest returns the civic number nearest to lon/lat within radius metres,
+// with its offers and its distance.
+func (s *Store) Nearest(ctx context.Context, lon, lat, radius float64) (Civico, error) {
+	const op = "coverage.Nearest"
+	// The KNN order runs on the Web Mercator index (locally isotropic, so
+	// nearest there is nearest on the ground); the distance is geodesic.
+	var d float64
+	v, err := scanCivico(s.pool.QueryRow(ctx, `
+		WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
+		SELECT `+civicoColumns+`, ST_Distance(v.geom::geography, p.g::geography)
+		FROM p, LATERAL (SELECT * FROM civici v ORDER BY v.geom_3857 <-> ST_Transform(p.g, 3857) LIMIT 1) v
+		LEFT JOIN comuni c USING (istat_code)`, lon, lat), &d)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, apperr.New(op, apperr.NotFound, "no civic numbers are loaded")
+	}
+	if err != nil {
+		return v, store.Translate(op, err)
+	}
+	if d > radius {
+		return v, apperr.New(op, apperr.NotFound, "no civic number within %g m of %g,%g (the nearest is %.0f m away)", radius, lon, lat, d)
+	}
+	d = float64(int(d*10+0.5)) / 10
+	v.Distance = &d
+	vs := []Civico{v}
+	if err := s.withOffers(ctx, vs); err != nil {
+		return v, store.Translate(op, err)
+	}
+	return vs[0], nil
+}
+
+// Address is an address as a person types it.
+type Address struct {
+	Comune string // ISTAT code
+	Street string
+	Number *int
+	Suffix string
+}
+
+// FindByAddress finds the civic number at an address, tolerant of case,
+// accents, apostrophes, abbreviations ("V.", "P.ZA") and a missing "Via":
+// the exact street key first, then the comune's street whose key contains
+// it or resembles it most (trigram similarity of at least 0.5).
+func (s *Store) FindByAddress(ctx context.Context, a Address) (Civico, error) {
+	const op = "coverage.FindByAddress"
+	key := StreetKey(a.Street)
+	if key == "" {
+		return Civico{}, apperr.Invalidf(op, "street", "%q has no letters or digits", a.Street)
+	}
+	var streetKey string
+	err := s.pool.QueryRow(ctx, `
+		SELECT street_key FROM coverage_streets
+		WHERE istat_code = $1 AND (street_key = $2 OR street_key LIKE '% ' || $2 OR similarity(street_key, $2) >= 0.5)
+		ORDER BY street_key = $2 DESC, street_key LIKE '% ' || $2 DESC, similarity(street_key, $2) DESC, civici DESC
+		LIMIT 1`, a.Comune, key).Scan(&streetKey)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Civico{}, apperr.New(op, apperr.NotFound, "no street like %q in comune %s", a.Street, a.Comune)
+	}
+	if err != nil {
+		return Civico{}, store.Translate(op, err)
+	}
+	suffix := strings.ToUpper(strings.TrimSpace(a.Suffix))
+	v, err := scanCivico(s.pool.QueryRow(ctx, `SELECT `+civicoColumns+`
+		FROM civici v LEFT JOIN comuni c USING (istat_code)
+		WHERE v.istat_code = $1 AND v.street_key = $2 AND v.number IS NOT DISTINCT FROM $3 AND upper(v.suffix) = $4
+		ORDER BY v.id LIMIT 1`, a.Comune, streetKey, a.Number, suffix))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Civico{}, apperr.New(op, apperr.NotFound, "%s has no number %s%s in comune %s", streetKey, numberText(a.Number), suffix, a.Comune)
+	}
+	if err != nil {
+		return Civico{}, store.Translate(op, err)
+	}
+	vs := []Civico{v}
+	if err := s.withOffers(ctx, vs); err != nil {
+		return v, store.Translate(op, err)
+	}
+	return vs[0], nil
+}
+
+func numberText(n *int) string {
+	if n == nil {
+		return "SNC"
+	}
+	return strconv.Itoa(*n)
+}
+
+// Suggestion is one typeahead answer: a street, or a civic number when the
+// query has a house number.
+type Suggestion struct {
+	Kind      string  `json:"kind"` // "street" or "civico"
+	Label     string  `json:"label"`
+	ISTATCode string  `json:"istat_code"`
+	Comune    string  `json:"comune"`
+	Street    string  `json:"street"`
+	Civici    int     `json:"civici,omitempty"`
+	ID        int64   `json:"id,omitempty"`
+	Number    *int    `json:"number,omitempty"`
+	Suffix    string  `json:"suffix,omitempty"`
+	Lon       float64 `json:"lon"`
+	Lat       float64 `json:"lat"`
+	Status    *string `json:"best_status,omitempty"`
+	Mbps      *int    `json:"best_down_mbps,omitempty"`
+}
+
+// housePattern is a house number at the end of a query, with an optional
+// suffix: "12", "12A", "12/A", "12 bis".
+var housePattern = regexp.MustCompile(`(?i)^(.*?)[\s,]+(\d{1,5})\s*(?:/\s*)?([a-z]{1,3})?\s*$`)
+
+// ParseQuery splits a typed query "via roma 12a, crema" into street,
+// number, suffix and comune name.
+func ParseQuery(q string) (street string, number *int, suffix, comune string) {
+	q = strings.TrimSpace(q)
+	if i := strings.LastIndex(q, ","); i >= 0 {
+		rest := strings.TrimSpace(q[i+1:])
+		if rest != "" && !strings.ContainsAny(rest, "0123456789") {
+			comune = rest
+			q = strings.TrimSpace(q[:i])
+		}
+	}
+	if m := housePattern.FindStringSubmatch(q); m != nil && strings.TrimSpace(m[1]) != "" {
+		n, _ := strconv.Atoi(m[2]) // at most 5 digits: cannot overflow
+		return strings.TrimSpace(m[1]), &n, strings.ToUpper(m[3]), comune
+	}
+	return q, nil, "", comune
+}
+
+// Search answers a typeahead query: the streets that match the typed
+// street (prefix, word prefix, or similar), in the given comune or the
+// named one, and, when a house number was typed, the civic numbers with
+// that number on the best streets.
+func (s *Store) Search(ctx context.Context, q, comune string, limit int) ([]Suggestion, error) {
+	const op = "coverage.Search"
+	street, number, suffix, comuneName := ParseQuery(q)
+	key := StreetKey(street)
+	if len([]rune(key)) < 2 {
+		return []Suggestion{}, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT s.istat_code, coalesce(c.name, ''), s.street, s.street_key, s.civici, ST_X(s.geom), ST_Y(s.geom)
+		FROM coverage_streets s LEFT JOIN comuni c USING (istat_code)
+		WHERE (s.street_key LIKE $1 || '%' OR s.street_key LIKE '% ' || $1 || '%' OR s.street_key % $1)
+		  AND ($2 = '' OR s.istat_code = $2)
+		  AND ($3 = '' OR lower(c.name) LIKE lower($3) || '%')
+		ORDER BY (s.street_key LIKE $1 || '%' OR s.street_key LIKE '% ' || $1 || '%') DESC,
+			similarity(s.street_key, $1) DESC, s.civici DESC, s.istat_code, s.street_key
+		LIMIT $4`, key, comune, comuneName, limit)
+	if err != nil {
+		return nil, store.Translate(op, err)
+	}
+	type streetMatch struct {
+		Suggestion
+		key string
+	}
+	streets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (streetMatch, error) {
+		var st streetMatch
+		st.Kind = "street"
+		err := r.Scan(&st.ISTATCode, &st.Comune, &st.Street, &st.key, &st.Civici, &st.Lon, &st.Lat)
+		st.Label = st.Street + ", " + st.Comune
+		return st, err
+	})
+	if err != nil {
+		return nil, store.Translate(op, err)
+	}
+	out := []Suggestion{}
+	if number == nil {
+		for _, st := range streets {
+			out = append(out, st.Suggestion)
+		}
+		return out, nil
+	}
+	for _, st := range streets {
+		rows, err := s.pool.Query(ctx, `
+			SELECT v.id, v.number, v.suffix, ST_X(v.geom), ST_Y(v.geom), v.best_status, v.best_down_mbps
+			FROM civici v WHERE v.istat_code = $1 AND v.street_key = $2 AND v.number = $3 AND upper(v.suffix) LIKE $4 || '%'
+			ORDER BY v.suffix, v.id LIMIT $5`, st.ISTATCode, st.key, *number, suffix, limit-len(out))
+		if err != nil {
+			return nil, store.Translate(op, err)
+		}
+		civici, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Suggestion, error) {
+			sg := Suggestion{Kind: "civico", ISTATCode: st.ISTATCode, Comune: st.Comune, Street: st.Street}
+			err := r.Scan(&sg.ID, &sg.Number, &sg.Suffix, &sg.Lon, &sg.Lat, &sg.Status, &sg.Mbps)
+			sg.Label = st.Street + " " + numberText(sg.Number) + sg.Suffix + ", " + st.Comune
+			return sg, err
+		})
+		if err != nil {
+			return nil, store.Translate(op, err)
+		}
+		out = append(out, civici...)
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,274 @@
+package coverage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/store"
+)
+
+// Area is what statistics are asked for: exactly one of a comune (by ISTAT
+// code: its civic numbers), a bbox or a polygon (EPSG:4326; the civic
+// numbers inside).
+type Area struct {
+	Comune  string
+	BBox    *orb.Bound
+	Polygon orb.Geometry // Polygon or MultiPolygon, already validated
+}
+
+// StatusCounts counts civic numbers by the status of their best offer.
+type StatusCounts struct {
+	Active      int `json:"active"`
+	Connectable int `json:"connectable"`
+	InWorks     int `json:"in_works"`
+	Planned     int `json:"planned"`
+	None        int `json:"none"`
+}
+
+// TechnologyCounts counts civic numbers by the technology of their best offer.
+type TechnologyCounts struct {
+	FTTH  int `json:"FTTH"`
+	FTTC  int `json:"FTTC"`
+	FWA   int `json:"FWA"`
+	Other int `json:"other"`
+	None  int `json:"none"`
+}
+
+// ProgrammeCounts counts civic numbers with at least one offer of each
+// programme (a civic number may count in several).
+type ProgrammeCounts struct {
+	AreeBianche int `json:"aree_bianche"`
+	AreeGrigie  int `json:"aree_grigie"`
+	Commercial  int `json:"commercial"`
+}
+
+// SpeedCounts counts civic numbers by the max download of their best
+// connectable or active offer, in disjoint classes; None has no such offer.
+type SpeedCounts struct {
+	From1000 int `json:"gte_1000"`
+	From300  int `json:"gte_300_lt_1000"`
+	From100  int `json:"gte_100_lt_300"`
+	From30   int `json:"gte_30_lt_100"`
+	Below30  int `json:"lt_30"`
+	None     int `json:"none"`
+}
+
+// Counts are the statistics of a set of civic numbers.
+type Counts struct {
+	Civici     int              `json:"civici"`
+	Status     StatusCounts     `json:"status"`
+	Technology TechnologyCounts `json:"technology"`
+	Programme  ProgrammeCounts  `json:"programme"`
+	Speed      SpeedCounts      `json:"speed_mbps"`
+	NetworkKm  float64          `json:"network_km"`
+}
+
+// ComuneStats are the statistics of the part of an area in one comune.
+type ComuneStats struct {
+	ISTATCode string `json:"istat_code"`
+	Name      string `json:"name"`
+	Counts
+}
+
+// Stats are the statistics of an area.
+type Stats struct {
+	Counts
+	Comuni []ComuneStats `json:"comuni,omitempty"`
+}
+
+// counters scans the 20 counter columns in countsSQL's order.
+func (c *Counts) counters() []any {
+	return []any{&c.Civici,
+		&c.Status.Active, &c.Status.Connectable, &c.Status.InWorks, &c.Status.Planned, &c.Status.None,
+		&c.Technology.FTTH, &c.Technology.FTTC, &c.Technology.FWA, &c.Technology.Other, &c.Technology.None,
+		&c.Programme.AreeBianche, &c.Programme.AreeGrigie, &c.Programme.Commercial,
+		&c.Speed.From1000, &c.Speed.From300, &c.Speed.From100, &c.Speed.From30, &c.Speed.Below30, &c.Speed.None}
+}
+
+func (c *Counts) add(o Counts) {
+	c.Civici += o.Civici
+	c.Status.Active += o.Status.Active
+	c.Status.Connectable += o.Status.Connectable
+	c.Status.InWorks += o.Status.InWorks
+	c.Status.Planned += o.Status.Planned
+	c.Status.None += o.Status.None
+	c.Technology.FTTH += o.Technology.FTTH
+	c.Technology.FTTC += o.Technology.FTTC
+	c.Technology.FWA += o.Technology.FWA
+	c.Technology.Other += o.Technology.Other
+	c.Technology.None += o.Technology.None
+	c.Programme.AreeBianche += o.Programme.AreeBianche
+	c.Programme.AreeGrigie += o.Programme.AreeGrigie
+	c.Programme.Commercial += o.Programme.Commercial
+	c.Speed.From1000 += o.Speed.From1000
+	c.Speed.From300 += o.Speed.From300
+	c.Speed.From100 += o.Speed.From100
+	c.Speed.From30 += o.Speed.From30
+	c.Speed.Below30 += o.Speed.Below30
+	c.Speed.None += o.Speed.None
+	c.NetworkKm += o.NetworkKm
+}
+
+func sumCounters(prefix string) string {
+	return `sum(` + prefix + `civici)::int, sum(st_active)::int, sum(st_connectable)::int, sum(st_in_works)::int,
+	sum(st_planned)::int, sum(st_none)::int, sum(t_ftth)::int, sum(t_fttc)::int, sum(t_fwa)::int, sum(t_other)::int,
+	sum(t_none)::int, sum(p_aree_bianche)::int, sum(p_aree_grigie)::int, sum(p_commercial)::int, sum(s_1000)::int,
+	sum(s_300)::int, sum(s_100)::int, sum(s_30)::int, sum(s_below_30)::int, sum(s_none)::int`
+}
+
+// areaCountsSQL counts the civic numbers inside $1 (WKB, EPSG:4326) per
+// comune: the cells the area covers entirely from their stored counters,
+// the civic numbers of the cells on its edge one by one.
+var areaCountsSQL = `
+WITH q AS (SELECT ST_SetSRID(ST_GeomFromWKB($1), 4326) AS g),
+c AS (
+	SELECT cc.*, ST_Covers(q.g, cc.geom) AS inside FROM coverage_cells cc, q WHERE ST_Intersects(q.g, cc.geom)
+)
+SELECT istat_code, ` + sumCounters("") + ` FROM c WHERE inside GROUP BY istat_code
+UNION ALL
+SELECT v.istat_code, ` + countsSQL + `
+FROM c JOIN civici v ON v.geom_3857 && coverage_cell_geom(c.cell) AND coverage_cell(v.geom_3857) = c.cell
+	AND v.istat_code = c.istat_code, q
+WHERE NOT c.inside AND ST_Intersects(q.g, v.geom)
+GROUP BY v.istat_code`
+
+var comuneCountsSQL = `SELECT istat_code, ` + sumCounters("") + ` FROM coverage_cells WHERE istat_code = $1 GROUP BY istat_code`
+
+// areaNetworkSQL measures the network inside $1 per comune (routes outside
+// every comune count under "").
+const areaNetworkSQL = `
+WITH q AS (SELECT ST_SetSRID(ST_GeomFromWKB($1), 4326) AS g),
+r AS (SELECT ST_Intersection(r.geom, q.g) AS geom FROM network_routes r, q WHERE ST_Intersects(r.geom, q.g))
+SELECT coalesce(c.istat_code, ''), sum(ST_Length(coalesce(ST_Intersection(r.geom, c.geom), r.geom)::geography)) / 1000
+FROM r LEFT JOIN comuni c ON ST_Intersects(r.geom, c.geom)
+GROUP BY 1`
+
+const comuneNetworkSQL = `SELECT istat_code, network_km FROM coverage_comuni_stats WHERE istat_code = $1`
+
+// Stats counts the civic numbers of an area and measures the network in
+// it; with byComune the answer also splits them per comune.
+func (s *Store) Stats(ctx context.Context, a Area, byComune bool) (Stats, error) {
+	const op = "coverage.Stats"
+	var countsQ, networkQ string
+	var arg any
+	switch {
+	case a.Comune != "":
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM comuni WHERE istat_code = $1)
+			OR EXISTS (SELECT 1 FROM coverage_cells WHERE istat_code = $1)`, a.Comune).Scan(&exists); err != nil {
+			return Stats{}, store.Translate(op, err)
+		}
+		if !exists {
+			return Stats{}, apperr.New(op, apperr.NotFound, "no comune %s", a.Comune)
+		}
+		countsQ, networkQ, arg = comuneCountsSQL, comuneNetworkSQL, a.Comune
+	case a.BBox != nil:
+		b, err := wkb.Marshal(a.BBox.ToPolygon())
+		if err != nil {
+			return Stats{}, apperr.Wrap(op, apperr.Invalid, err, "bbox cannot be encoded")
+		}
+		countsQ, networkQ, arg = areaCountsSQL, areaNetworkSQL, b
+	case a.Polygon != nil:
+		b, err := wkb.Marshal(a.Polygon)
+		if err != nil {
+			return Stats{}, apperr.Wrap(op, apperr.Invalid, err, "polygon cannot be encoded")
+		}
+		countsQ, networkQ, arg = areaCountsSQL, areaNetworkSQL, b
+	default:
+		return Stats{}, apperr.New(op, apperr.Invalid, "give a comune, a bbox or a polygon")
+	}
+
+	per := map[string]*ComuneStats{}
+	get := func(code string) *ComuneStats {
+		cs, ok := per[code]
+		if !ok {
+			cs = &ComuneStats{ISTATCode: code}
+			per[code] = cs
+		}
+		return cs
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(countsQ, arg).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var code string
+			var c Counts
+			if err := rows.Scan(append([]any{&code}, c.counters()...)...); err != nil {
+				return err
+			}
+			get(code).add(c)
+		}
+		return rows.Err()
+	})
+	batch.Queue(networkQ, arg).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var code string
+			var km float64
+			if err := rows.Scan(&code, &km); err != nil {
+				return err
+			}
+			get(code).NetworkKm += km
+		}
+		return rows.Err()
+	})
+	batch.Queue(`SELECT istat_code, name FROM comuni`).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var code, name string
+			if err := rows.Scan(&code, &name); err != nil {
+				return err
+			}
+			if cs, ok := per[code]; ok {
+				cs.Name = name
+			}
+		}
+		return rows.Err()
+	})
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return Stats{}, store.Translate(op, err)
+	}
+	var st Stats
+	for _, cs := range per {
+		st.add(cs.Counts)
+		if byComune && cs.ISTATCode != "" {
+			st.Comuni = append(st.Comuni, *cs)
+		}
+	}
+	slices.SortFunc(st.Comuni, func(a, b ComuneStats) int {
+		if a.ISTATCode < b.ISTATCode {
+			return -1
+		}
+		if a.ISTATCode > b.ISTATCode {
+			return 1
+		}
+		return 0
+	})
+	if byComune && st.Comuni == nil {
+		st.Comuni = []ComuneStats{}
+	}
+	return st, nil
+}
+
+// CSVHeader and CSVRecord render statistics as CSV rows: one per comune
+// when grouped, then a total row.
+func CSVHeader() []string {
+	return []string{"istat_code", "name", "civici",
+		"status_active", "status_connectable", "status_in_works", "status_planned", "status_none",
+		"tech_FTTH", "tech_FTTC", "tech_FWA", "tech_other", "tech_none",
+		"prog_aree_bianche", "prog_aree_grigie", "prog_commercial",
+		"speed_gte_1000", "speed_gte_300_lt_1000", "speed_gte_100_lt_300", "speed_gte_30_lt_100", "speed_lt_30", "speed_none",
+		"network_km"}
+}
+
+// CSVRecord renders one row of counts.
+func CSVRecord(code, name string, c Counts) []string {
+	rec := []string{code, name}
+	for _, p := range c.counters() {
+		rec = append(rec, fmt.Sprint(*(p.(*int))))
+	}
+	return append(rec, fmt.Sprintf("%.3f", c.NetworkKm))
+}
