@@ -11,7 +11,9 @@ import (
 // routes lists every endpoint of the service.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout))
+	// GetHead: HEAD is answered by the GET handler (RFC 9110 §9.3.2); GDAL's
+	// /vsicurl/ and HTTP caches ask HEAD first.
+	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
@@ -34,6 +36,11 @@ func (s *Server) routes() http.Handler {
 	r.Get("/tiles/{layer}.json", s.handle(s.handleTileJSON))
 	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.handle(s.handleTile))
 	r.Get("/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{y}/{x}", s.handle(s.handleTile))
+
+	// Domain endpoints.
+	if s.coverage != nil {
+		s.coverageRoutes(r)
+	}
 
 	// The browser map's own files (the page itself is served at "/").
 	if s.viewer != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/coverage"
 	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/tiles"
 )
@@ -37,6 +38,7 @@ type Server struct {
 	catalog  *catalog.Catalog
 	features *features.Service
 	tiles    *tiles.Service
+	coverage *coverage.Store
 	pool     *pgxpool.Pool // readiness
 	viewer   http.Handler
 	metrics  *metrics
@@ -48,6 +50,7 @@ type Deps struct {
 	Catalog  *catalog.Catalog
 	Features *features.Service
 	Tiles    *tiles.Service
+	Coverage *coverage.Store
 	Pool     *pgxpool.Pool
 	Viewer   http.Handler // serves the browser map's files; nil disables it
 }
@@ -61,7 +64,7 @@ func New(cfg Config, d Deps) http.Handler {
 		cfg.TileMaxAge = time.Minute
 	}
 	s := &Server{
-		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles,
+		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, coverage: d.Coverage,
 		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(),
 	}
 	return s.routes()
