@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/urfave/cli/v3"
 
@@ -15,6 +16,22 @@ func demoCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "if-empty", Usage: "only when the database has no comuni yet"},
 		},
+		Commands: []*cli.Command{{
+			Name:  "bench-data",
+			Usage: "write a synthetic ANNCSU address file and a coverage file of N civic numbers, for benchmarks",
+			Flags: []cli.Flag{
+				&cli.IntFlag{Name: "civici", Value: 1_000_000, Usage: "number of civic numbers"},
+				&cli.StringFlag{Name: "out", Value: "bench/data", Usage: "directory to write anncsu.csv and coverage.csv into"},
+			},
+			Action: func(ctx context.Context, cmd *cli.Command) error {
+				f, err := demo.WriteBenchData(cmd.String("out"), cmd.Int("civici"))
+				if err != nil {
+					return err
+				}
+				fmt.Printf("%s: %d civic numbers\n%s: %d offers\n", f.Civici, f.Rows, f.Offers, f.Offered)
+				return nil
+			},
+		}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			logger, err := newLogger(cmd)
 			if err != nil {

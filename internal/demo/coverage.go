@@ -78,7 +78,7 @@ func seed(code comuni.ISTATCode, salt string) *rand.Rand {
 
 // civiciTargets shares the demo's civic numbers among the comuni: Crema
 // gets a few thousand, the others by area.
-func civiciTargets(ms []comuni.Member) map[comuni.ISTATCode]int {
+func civiciTargets(ms []comuni.Member, total, crema int) map[comuni.ISTATCode]int {
 	var area float64
 	for _, m := range ms {
 		if m.ISTATCode != "019035" {
@@ -86,10 +86,10 @@ func civiciTargets(ms []comuni.Member) map[comuni.ISTATCode]int {
 		}
 	}
 	out := map[comuni.ISTATCode]int{}
-	rest := demoCivici - demoCremaCivici
+	rest := total - crema
 	for _, m := range ms {
 		if m.ISTATCode == "019035" {
-			out[m.ISTATCode] = demoCremaCivici
+			out[m.ISTATCode] = crema
 			continue
 		}
 		// Half shared evenly, half by area: small comuni keep hundreds.
@@ -100,7 +100,7 @@ func civiciTargets(ms []comuni.Member) map[comuni.ISTATCode]int {
 
 // generateStreets lays out streets radiating from the town centre, with
 // civic numbers every 12-25 m on both sides, inside the comune's boundary.
-func generateStreets(m comuni.Member, boundary orb.MultiPolygon, target int) demoComune {
+func generateStreets(m comuni.Member, contains func(orb.Point) bool, target int) demoComune {
 	r := seed(m.ISTATCode, "streets")
 	c := demoComune{member: m}
 	lon0, lat0 := m.Centroid[0], m.Centroid[1]
@@ -109,10 +109,10 @@ func generateStreets(m comuni.Member, boundary orb.MultiPolygon, target int) dem
 	names := slices.Clone(streetNames)
 	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
 	radius := math.Sqrt(m.AreaKm2*1e6/math.Pi) * 0.45 // the built-up core
-	for si := 0; c.total < target && si < len(names)*4; si++ {
+	for si := 0; c.total < target && si < 100*len(names); si++ {
 		name := names[si%len(names)]
 		if si >= len(names) {
-			name = fmt.Sprintf("%s %d", names[si%len(names)], si/len(names)+1)
+			name += " " + roman(si/len(names)+1) // Via Roma II, III, ...
 		}
 		// Streets start near the centre (addresses cluster there) and run outwards.
 		d := math.Abs(r.NormFloat64()) * radius / 2
@@ -131,7 +131,7 @@ func generateStreets(m comuni.Member, boundary orb.MultiPolygon, target int) dem
 			for side := 0; side < 2; side++ {
 				off := 9.0 * float64(2*side-1)
 				p := toLonLat(x-off*math.Sin(dir), y+off*math.Cos(dir))
-				if !planar.MultiPolygonContains(boundary, p) {
+				if !contains(p) {
 					continue
 				}
 				num := next[side]
@@ -189,14 +189,14 @@ func generateCoverage(ctx context.Context, pool *pgxpool.Pool) ([]demoComune, er
 	if err != nil {
 		return nil, store.Translate("demo.coverage", err)
 	}
-	targets := civiciTargets(ms)
+	targets := civiciTargets(ms, demoCivici, demoCremaCivici)
 	var out []demoComune
 	for _, m := range ms {
 		b, ok := bounds[m.ISTATCode]
 		if !ok {
 			continue
 		}
-		out = append(out, generateStreets(m, b, targets[m.ISTATCode]))
+		out = append(out, generateStreets(m, func(p orb.Point) bool { return planar.MultiPolygonContains(b, p) }, targets[m.ISTATCode]))
 	}
 	return out, nil
 }
@@ -434,4 +434,19 @@ func rowsOf[T any](rows []T) iter.Seq2[T, error] {
 			}
 		}
 	}
+}
+
+// roman writes 1..399 in Roman numerals, for numbered street names.
+func roman(n int) string {
+	var b []byte
+	for _, v := range []struct {
+		n int
+		s string
+	}{{100, "C"}, {90, "XC"}, {50, "L"}, {40, "XL"}, {10, "X"}, {9, "IX"}, {5, "V"}, {4, "IV"}, {1, "I"}} {
+		for n >= v.n {
+			b = append(b, v.s...)
+			n -= v.n
+		}
+	}
+	return string(b)
 }
