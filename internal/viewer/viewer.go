@@ -1,18 +1,66 @@
-// Package viewer serves Atlante's browser map: an HTML page and MapLibre GL
-// JS, embedded in the binary so the map works offline.
+// Package viewer serves Atlante's browser map: an HTML page, small ES
+// modules (static/js, no build step) and MapLibre GL JS, all embedded in the
+// binary so the map works offline.
+//
+// MapLibre GL JS comes from the npm registry, pinned by package.json and
+// package-lock.json here; `make viewer` copies it into static/vendor, which
+// is not in git. The page builds its layers from the catalog (/collections)
+// and its vector tiles' TileJSON, so a new layer needs no change here unless
+// it wants a style of its own (layerStyles in static/js/styles.js).
+//
+// Labels need no glyph files: the style has no glyphs URL, so MapLibre draws
+// their text with the browser's fonts.
 package viewer
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 )
 
 //go:embed static
 var static embed.FS
 
-// Handler serves the viewer's files; "/" is the map page.
+// Handler serves the viewer's files; "/" is the map page. Embedded files
+// have no modification time, so each gets an ETag from its content and
+// browsers revalidate (RFC 9110 §8.8.3) instead of downloading MapLibre
+// again on every visit.
 func Handler() http.Handler {
 	sub, _ := fs.Sub(static, "static") // the directory is embedded: cannot fail
-	return http.FileServerFS(sub)
+	etags := contentETags(sub)
+	files := http.FileServerFS(sub)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if name == "" {
+			name = "index.html"
+		}
+		if etag, ok := etags[name]; ok {
+			// http.FileServer answers If-None-Match from this header.
+			w.Header().Set("ETag", etag)
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// contentETags returns a strong ETag for each file, from its SHA-256.
+func contentETags(fsys fs.FS) map[string]string {
+	etags := map[string]string{}
+	// The callback returns no error, so neither does WalkDir: a file that
+	// cannot be read gets no ETag and is served as it is.
+	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if b, err := fs.ReadFile(fsys, name); err == nil {
+			sum := sha256.Sum256(b)
+			etags[name] = `"` + hex.EncodeToString(sum[:8]) + `"`
+		}
+		return nil
+	})
+	return etags
 }

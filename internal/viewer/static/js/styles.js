@@ -1,0 +1,123 @@
+// How each collection is drawn. Every collection of the catalog is drawn by
+// its geometry type (areas: fill and outline; lines: line; points: circle);
+// layerStyles refines the look of the ones that need it, keyed by collection
+// id. A collection missing here still shows, in a colour of the palette.
+
+/**
+ * Per-collection styles. Keys: color; fillOpacity, lineWidth, circleRadius;
+ * label: {field, minZoom} draws one label per feature from the items (meant
+ * for small polygon layers such as the comuni).
+ */
+export const layerStyles = {
+  comuni: { color: '#1d5fa8', fillOpacity: 0.1, lineWidth: 1.4, label: { field: 'name', minZoom: 8 } },
+};
+
+const palette = ['#1d5fa8', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0f766e', '#a16207'];
+
+/** The fonts labels are drawn with. The style has no glyphs URL, so MapLibre draws text locally with these CSS families. */
+export const labelFont = ['system-ui', 'sans-serif'];
+
+/** Metadata key naming the collection a style layer belongs to. */
+export const collectionKey = 'atlante:collection';
+
+/** Returns the kind of geometry a collection holds: "polygon", "line", "point" or "any". */
+export function geometryKind(collection) {
+  const t = (collection.geometryType ?? '').toLowerCase();
+  if (t.includes('polygon')) return 'polygon';
+  if (t.includes('line')) return 'line';
+  if (t.includes('point')) return 'point';
+  return 'any';
+}
+
+/** Returns the style of a collection, defaults filled in. */
+export function styleOf(collection, index) {
+  return {
+    color: palette[index % palette.length],
+    fillOpacity: 0.15,
+    lineWidth: 1.5,
+    circleRadius: 4,
+    ...layerStyles[collection.id],
+  };
+}
+
+const selected = ['boolean', ['feature-state', 'selected'], false];
+
+/**
+ * Returns the MapLibre layers that draw a collection from its vector tile
+ * source (the source and its MVT layer are both named by the collection id).
+ */
+export function layersFor(collection, index) {
+  const id = collection.id;
+  const st = styleOf(collection, index);
+  const kind = geometryKind(collection);
+  const base = {
+    source: id,
+    'source-layer': id,
+    minzoom: collection.minZoom ?? 0,
+    metadata: { [collectionKey]: id },
+  };
+  const only = (types) => (kind === 'any' ? { filter: ['in', ['geometry-type'], ['literal', types]] } : {});
+  const layers = [];
+  if (kind === 'polygon' || kind === 'any') {
+    layers.push({
+      ...base, ...only(['Polygon', 'MultiPolygon']), id: `${id}-fill`, type: 'fill',
+      paint: {
+        'fill-color': st.color,
+        'fill-opacity': ['case', selected, Math.min(1, st.fillOpacity + 0.3), st.fillOpacity],
+      },
+    });
+    layers.push({
+      ...base, ...only(['Polygon', 'MultiPolygon']), id: `${id}-outline`, type: 'line',
+      paint: { 'line-color': st.color, 'line-width': ['case', selected, st.lineWidth * 2, st.lineWidth] },
+    });
+  }
+  if (kind === 'line' || kind === 'any') {
+    layers.push({
+      ...base, ...only(['LineString', 'MultiLineString']), id: `${id}-line`, type: 'line',
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': st.color, 'line-width': ['case', selected, st.lineWidth * 2.5, st.lineWidth * 1.5] },
+    });
+  }
+  if (kind === 'point' || kind === 'any') {
+    layers.push({
+      ...base, ...only(['Point', 'MultiPoint']), id: `${id}-circle`, type: 'circle',
+      paint: {
+        'circle-color': st.color,
+        'circle-radius': ['case', selected, st.circleRadius * 1.6, st.circleRadius],
+        'circle-stroke-color': '#ffffff',
+        'circle-stroke-width': 1,
+      },
+    });
+  }
+  return layers;
+}
+
+/** Returns the label layer of a collection, drawn from a GeoJSON source of label points, or null. */
+export function labelLayerFor(collection, index) {
+  const st = styleOf(collection, index);
+  if (!st.label) return null;
+  return {
+    id: `${collection.id}-label`,
+    type: 'symbol',
+    source: labelSourceID(collection),
+    minzoom: Math.max(collection.minZoom ?? 0, st.label.minZoom ?? 0),
+    metadata: { [collectionKey]: collection.id },
+    layout: {
+      'text-field': ['to-string', ['get', st.label.field]],
+      'text-font': labelFont,
+      'text-size': ['interpolate', ['linear'], ['zoom'], 8, 10, 13, 15],
+      'text-max-width': 8,
+      'text-padding': 3,
+    },
+    paint: {
+      'text-color': '#1f2933',
+      'text-halo-color': 'rgba(255, 255, 255, 0.9)',
+      'text-halo-width': 1.5,
+    },
+  };
+}
+
+/** The id of the GeoJSON source holding a collection's label points. */
+export function labelSourceID(collection) {
+  return `${collection.id}-labels`;
+}
