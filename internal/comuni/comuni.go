@@ -202,7 +202,9 @@ const createStagingSQL = `CREATE TEMP TABLE comuni_staging (
 const upsertFromStagingSQL = `
 INSERT INTO comuni AS c (istat_code, name, province_code, cadastral_code, consortium, source, synthetic, geom)
 SELECT s.istat_code, s.name, s.province_code, NULLIF(s.cadastral_code, ''), s.istat_code = ANY($2::text[]), s.source, s.synthetic,
-       ST_Multi(ST_Transform(ST_SetSRID(ST_GeomFromWKB(s.wkb), $1::int), 4326))
+       -- RFC 7946 ring order; MakeValid is a no-op on valid input but keeps a
+       -- geometry valid in its source CRS valid after the transformation.
+       ST_ForcePolygonCCW(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform(ST_SetSRID(ST_GeomFromWKB(s.wkb), $1::int), 4326)), 3)))
 FROM comuni_staging s
 ORDER BY s.istat_code
 ON CONFLICT (istat_code) DO UPDATE SET
@@ -216,8 +218,13 @@ func upsert(ctx context.Context, tx pgx.Tx, cs []Comune, srid geo.SRID) (Summary
 	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
 		return sum, err
 	}
+	seen := make(map[ISTATCode]bool, len(cs))
 	rows := make([][]any, len(cs))
 	for i, c := range cs {
+		if seen[c.ISTATCode] {
+			return sum, apperr.New("comuni.upsert", apperr.Invalid, "comune %s is given twice", c.ISTATCode)
+		}
+		seen[c.ISTATCode] = true
 		b, err := wkb.Marshal(c.Geom)
 		if err != nil {
 			return sum, apperr.Wrap("comuni.upsert", apperr.Invalid, err, "comune %s: cannot encode geometry", c.ISTATCode)
