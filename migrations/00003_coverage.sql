@@ -18,12 +18,7 @@ CREATE TABLE civici (
     source          text NOT NULL,
     synthetic       boolean NOT NULL DEFAULT false,
     geom            geometry(Point, 4326) NOT NULL,
-    geom_3857       geometry(Point, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED,
-    -- the best offer, summarised by coverage after every load
-    best_status     text,
-    best_technology text,
-    best_down_mbps  integer,
-    programmes      text NOT NULL DEFAULT ''
+    geom_3857       geometry(Point, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED
 );
 CREATE INDEX civici_geom_idx ON civici USING gist (geom);
 CREATE INDEX civici_geom_3857_idx ON civici USING gist (geom_3857);
@@ -58,6 +53,23 @@ CREATE INDEX network_routes_geom_idx ON network_routes USING gist (geom);
 CREATE INDEX network_routes_geom_3857_idx ON network_routes USING gist (geom_3857);
 
 -- Derived tables, rebuilt in the transaction of every load (coverage.refresh).
+
+-- The best offer of each civic number that has offers. A table of its own,
+-- rebuilt whole: rewriting a million civici rows would also rewrite their
+-- index entries.
+CREATE TABLE civici_best (
+    civico_id       bigint PRIMARY KEY,
+    best_status     text NOT NULL,
+    best_technology text NOT NULL,
+    best_down_mbps  integer NOT NULL,
+    programmes      text NOT NULL
+);
+
+-- Civic numbers with their best offer: the civici layer.
+CREATE VIEW civici_coverage AS
+SELECT v.id, v.anncsu_id, v.istat_code, v.street, v.street_key, v.number, v.suffix, v.source, v.synthetic,
+       v.geom, v.geom_3857, b.best_status, b.best_technology, b.best_down_mbps, coalesce(b.programmes, '') AS programmes
+FROM civici v LEFT JOIN civici_best b ON b.civico_id = v.id;
 
 -- Streets per comune, for the address typeahead.
 CREATE TABLE coverage_streets (
@@ -126,7 +138,7 @@ SELECT c.istat_code, c.name, c.geom, c.geom_3857,
 FROM comuni c JOIN coverage_comuni_stats s USING (istat_code);
 
 -- Civic numbers aggregated per tile cell for the low zooms of the civici
--- tiles: 128 x 128 cells per tile (a cell is 32 MVT units), at zooms 0-14.
+-- tiles: 64 x 64 cells per tile (a cell is 64 MVT units), at zooms 0-14.
 -- x, y are the mean EPSG:3857 position of the civic numbers in the cell.
 CREATE TABLE civici_tile_cells (
     z           smallint NOT NULL,
@@ -141,37 +153,47 @@ CREATE TABLE civici_tile_cells (
     PRIMARY KEY (z, cx, cy)
 );
 
--- civici_tile builds the civici vector tiles. Zooms up to 13, and zoom 14
--- where a tile holds more than 20,000 civic numbers, get cells with counts
--- (property n) so that no tile grows past a few hundred KB and no civic
--- number is dropped; other tiles get the civic numbers themselves.
+-- civici_tile builds the civici vector tiles: the civic numbers themselves
+-- where a tile holds at most 8,000 of them (a few hundred KB, tens of ms),
+-- else cells with counts (property n), so that no tile grows past a few
+-- hundred KB and no civic number is dropped. Zooms up to 13 always get the
+-- cells of their zoom; dense tiles at 15 and deeper get the cells of zoom 14.
 -- +goose StatementBegin
 CREATE FUNCTION civici_tile(tz integer, tx integer, ty integer) RETURNS bytea
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     env   geometry := ST_TileEnvelope(tz, tx, ty);
     total bigint := 0;
+    cz    integer := least(tz, 14);
+    -- the tile's range of cells at zoom cz (64 per tile side at zoom cz)
+    c0x   bigint := (tx::bigint * 64) >> greatest(tz - 14, 0);
+    c0y   bigint := (ty::bigint * 64) >> greatest(tz - 14, 0);
+    cn    bigint := greatest(64 >> greatest(tz - 14, 0), 1);
     tile  bytea;
 BEGIN
-    IF tz = 14 THEN
+    IF tz >= 14 AND tz <= 20 THEN
         SELECT coalesce(sum(c.n), 0) INTO total FROM civici_tile_cells c
-        WHERE c.z = 14 AND c.cx BETWEEN tx * 128 AND tx * 128 + 127 AND c.cy BETWEEN ty * 128 AND ty * 128 + 127;
+        WHERE c.z = 14 AND c.cx BETWEEN c0x AND c0x + cn - 1 AND c.cy BETWEEN c0y AND c0y + cn - 1;
     END IF;
-    IF tz > 14 OR (tz = 14 AND total <= 20000) THEN
+    IF tz >= 14 AND total <= 8000 THEN
         SELECT ST_AsMVT(m.*, 'civici', 4096, 'geom', 'id') INTO tile FROM (
             SELECT ST_AsMVTGeom(v.geom_3857, env, 4096, 64, true) AS geom, v.id,
-                   v.best_status AS status, v.best_technology AS technology, v.best_down_mbps AS mbps
+                   b.best_status AS status, b.best_technology AS technology, b.best_down_mbps AS mbps
             FROM civici v
+            -- OFFSET 0 keeps this a lookup per civic number: hashing all
+            -- of civici_best for one tile costs far more
+            LEFT JOIN LATERAL (SELECT * FROM civici_best b WHERE b.civico_id = v.id OFFSET 0) b ON true
             WHERE v.geom_3857 && ST_TileEnvelope(tz, tx, ty, margin => 64.0 / 4096)
         ) m;
     ELSE
+        -- cells of 64 MVT units at zoom cz, and one cell of buffer around
         SELECT ST_AsMVT(m.*, 'civici', 4096, 'geom') INTO tile FROM (
             SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(c.x, c.y), 3857), env, 4096, 64, true) AS geom,
                    c.n, c.connectable, c.gigabit, c.planned
             FROM civici_tile_cells c
-            WHERE c.z = tz AND c.cx BETWEEN tx * 128 - 2 AND tx * 128 + 129
-                           AND c.cy BETWEEN ty * 128 - 2 AND ty * 128 + 129
-        ) m;
+            WHERE c.z = cz AND c.cx BETWEEN c0x - 1 AND c0x + cn
+                           AND c.cy BETWEEN c0y - 1 AND c0y + cn
+        ) m WHERE m.geom IS NOT NULL;
     END IF;
     RETURN coalesce(tile, ''::bytea);
 END
@@ -188,8 +210,8 @@ INSERT INTO layer_versions (table_name) VALUES ('civici'), ('coverage_offers'), 
 
 -- +goose Down
 DROP FUNCTION IF EXISTS civici_tile(integer, integer, integer);
-DROP VIEW IF EXISTS coverage_comuni;
-DROP TABLE IF EXISTS civici_tile_cells, coverage_comuni_stats, coverage_cells, coverage_streets,
+DROP VIEW IF EXISTS coverage_comuni, civici_coverage;
+DROP TABLE IF EXISTS civici_best, civici_tile_cells, coverage_comuni_stats, coverage_cells, coverage_streets,
     network_routes, coverage_offers, civici;
 DROP FUNCTION IF EXISTS coverage_cell(geometry), coverage_cell_geom(bigint);
 DELETE FROM layer_versions WHERE table_name IN ('civici', 'coverage_offers', 'network_routes');

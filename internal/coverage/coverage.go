@@ -78,7 +78,7 @@ func Layers() []catalog.Layer {
 			Title: "Civic numbers and fibre coverage",
 			Description: "Civic numbers (ANNCSU access points) with their best coverage offer. " +
 				"Tiles aggregate civic numbers into cells with counts (property n) at zooms up to 13, and at 14 where dense.",
-			Table:    pgx.Identifier{"public", "civici"},
+			Table:    pgx.Identifier{"public", "civici_coverage"},
 			IDColumn: "id",
 			IDType:   catalog.Integer,
 			Geom:     "geom",

@@ -59,7 +59,7 @@ func (s *Store) withOffers(ctx context.Context, vs []Civico) error {
 // FindCivico returns a civic number with its offers.
 func (s *Store) FindCivico(ctx context.Context, id int64) (Civico, error) {
 	const op = "coverage.FindCivico"
-	v, err := scanCivico(s.pool.QueryRow(ctx, `SELECT `+civicoColumns+` FROM civici v LEFT JOIN comuni c USING (istat_code) WHERE v.id = $1`, id))
+	v, err := scanCivico(s.pool.QueryRow(ctx, `SELECT `+civicoColumns+` FROM civici_coverage v LEFT JOIN comuni c USING (istat_code) WHERE v.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, apperr.New(op, apperr.NotFound, "no civic number %d", id)
 	}
@@ -86,7 +86,7 @@ func (s *Store) Nearest(ctx context.Context, lon, lat, radius float64) (Civico, 
 	v, err := scanCivico(s.pool.QueryRow(ctx, `
 		WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
 		SELECT `+civicoColumns+`, ST_Distance(v.geom::geography, p.g::geography)
-		FROM p, LATERAL (SELECT * FROM civici v ORDER BY v.geom_3857 <-> ST_Transform(p.g, 3857) LIMIT 1) v
+		FROM p, LATERAL (SELECT * FROM civici_coverage v ORDER BY v.geom_3857 <-> ST_Transform(p.g, 3857) LIMIT 1) v
 		LEFT JOIN comuni c USING (istat_code)`, lon, lat), &d)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, apperr.New(op, apperr.NotFound, "no civic numbers are loaded")
@@ -138,7 +138,7 @@ func (s *Store) FindByAddress(ctx context.Context, a Address) (Civico, error) {
 	}
 	suffix := strings.ToUpper(strings.TrimSpace(a.Suffix))
 	v, err := scanCivico(s.pool.QueryRow(ctx, `SELECT `+civicoColumns+`
-		FROM civici v LEFT JOIN comuni c USING (istat_code)
+		FROM civici_coverage v LEFT JOIN comuni c USING (istat_code)
 		WHERE v.istat_code = $1 AND v.street_key = $2 AND v.number IS NOT DISTINCT FROM $3 AND upper(v.suffix) = $4
 		ORDER BY v.id LIMIT 1`, a.Comune, streetKey, a.Number, suffix))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -248,7 +248,7 @@ func (s *Store) Search(ctx context.Context, q, comune string, limit int) ([]Sugg
 	for _, st := range streets {
 		rows, err := s.pool.Query(ctx, `
 			SELECT v.id, v.number, v.suffix, ST_X(v.geom), ST_Y(v.geom), v.best_status, v.best_down_mbps
-			FROM civici v WHERE v.istat_code = $1 AND v.street_key = $2 AND v.number = $3 AND upper(v.suffix) LIKE $4 || '%'
+			FROM civici_coverage v WHERE v.istat_code = $1 AND v.street_key = $2 AND v.number = $3 AND upper(v.suffix) LIKE $4 || '%'
 			ORDER BY v.suffix, v.id LIMIT $5`, st.ISTATCode, st.key, *number, suffix, limit-len(out))
 		if err != nil {
 			return nil, store.Translate(op, err)

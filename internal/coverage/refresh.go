@@ -41,7 +41,10 @@ const counterColumns = `civici, st_active, st_connectable, st_in_works, st_plann
 // a full rebuild of a million rows takes seconds and can never drift.
 var refreshSteps = []struct{ name, sql string }{
 	{"best offers", `
-WITH best AS (
+TRUNCATE civici_best;
+INSERT INTO civici_best (civico_id, best_status, best_technology, best_down_mbps, programmes)
+SELECT b.civico_id, b.status, b.technology, b.max_down_mbps, p.programmes
+FROM (
 	SELECT DISTINCT ON (o.civico_id) o.civico_id, o.status, o.technology, o.max_down_mbps
 	FROM coverage_offers o
 	ORDER BY o.civico_id,
@@ -49,23 +52,15 @@ WITH best AS (
 		o.max_down_mbps DESC,
 		(o.status = 'active') DESC,
 		array_position(ARRAY['FTTH', 'FTTC', 'FWA', 'other'], o.technology)
-), progs AS (
+) b JOIN (
 	SELECT civico_id, string_agg(DISTINCT programme, ',' ORDER BY programme) AS programmes
 	FROM coverage_offers GROUP BY civico_id
-), summary AS (
-	SELECT c.id, b.status, b.technology, b.max_down_mbps, coalesce(p.programmes, '') AS programmes
-	FROM civici c LEFT JOIN best b ON b.civico_id = c.id LEFT JOIN progs p ON p.civico_id = c.id
-)
-UPDATE civici c SET best_status = s.status, best_technology = s.technology,
-	best_down_mbps = s.max_down_mbps, programmes = s.programmes
-FROM summary s
-WHERE c.id = s.id AND (c.best_status, c.best_technology, c.best_down_mbps, c.programmes)
-	IS DISTINCT FROM (s.status, s.technology, s.max_down_mbps, s.programmes)`},
+) p USING (civico_id)`},
 	{"statistics cells", `
 TRUNCATE coverage_cells;
 INSERT INTO coverage_cells (cell, istat_code, geom, ` + counterColumns + `)
 SELECT coverage_cell(v.geom_3857) AS cell, v.istat_code, ST_Transform(coverage_cell_geom(coverage_cell(v.geom_3857)), 4326), ` + countsSQL + `
-FROM civici v GROUP BY 1, 2`},
+FROM civici_coverage v GROUP BY 1, 2`},
 	{"comune statistics", `
 TRUNCATE coverage_comuni_stats;
 INSERT INTO coverage_comuni_stats (istat_code, civici, connectable, s_1000, s_300, s_100, s_30, network_km)
@@ -82,8 +77,9 @@ INSERT INTO coverage_streets (istat_code, street_key, street, civici, geom)
 SELECT istat_code, street_key, mode() WITHIN GROUP (ORDER BY street), count(*),
 	ST_Centroid(ST_Collect(geom))
 FROM civici GROUP BY istat_code, street_key`},
-	// Tile cells: zoom 14 from the civic numbers, each lower zoom from the
-	// one above (2 x 2 cells into one), positions weighted by count.
+	// Tile cells, 64 per tile side (2^14 * 64 = 1048576 across the world at
+	// zoom 14): zoom 14 from the civic numbers, each lower zoom from the one
+	// above (2 x 2 cells into one), positions weighted by count.
 	{"tile cells", `
 TRUNCATE civici_tile_cells;
 INSERT INTO civici_tile_cells (z, cx, cy, x, y, n, connectable, gigabit, planned)
@@ -92,9 +88,9 @@ SELECT 14, cx, cy, avg(px), avg(py), count(*),
 	count(*) FILTER (WHERE best_status IN ('connectable', 'active') AND best_down_mbps >= 1000),
 	count(*) FILTER (WHERE best_status IN ('planned', 'in_works'))
 FROM (SELECT ST_X(geom_3857) AS px, ST_Y(geom_3857) AS py, best_status, best_down_mbps,
-             floor((ST_X(geom_3857) + 20037508.342789244) / (40075016.68557849 / 2097152))::int AS cx,
-             floor((20037508.342789244 - ST_Y(geom_3857)) / (40075016.68557849 / 2097152))::int AS cy
-      FROM civici) p
+             floor((ST_X(geom_3857) + 20037508.342789244) / (40075016.68557849 / 1048576))::int AS cx,
+             floor((20037508.342789244 - ST_Y(geom_3857)) / (40075016.68557849 / 1048576))::int AS cy
+      FROM civici_coverage) p
 GROUP BY cx, cy;
 DO $$
 BEGIN

@@ -133,7 +133,7 @@ c AS (
 SELECT istat_code, ` + sumCounters("") + ` FROM c WHERE inside GROUP BY istat_code
 UNION ALL
 SELECT v.istat_code, ` + countsSQL + `
-FROM c JOIN civici v ON v.geom_3857 && coverage_cell_geom(c.cell) AND coverage_cell(v.geom_3857) = c.cell
+FROM c JOIN civici_coverage v ON v.geom_3857 && coverage_cell_geom(c.cell) AND coverage_cell(v.geom_3857) = c.cell
 	AND v.istat_code = c.istat_code, q
 WHERE NOT c.inside AND ST_Intersects(q.g, v.geom)
 GROUP BY v.istat_code`
