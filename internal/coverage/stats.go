@@ -127,15 +127,24 @@ func sumCounters(prefix string) string {
 // the civic numbers of the cells on its edge one by one.
 var areaCountsSQL = `
 WITH q AS (SELECT ST_SetSRID(ST_GeomFromWKB($1), 4326) AS g),
-c AS (
+c AS MATERIALIZED (
 	SELECT cc.*, ST_Covers(q.g, cc.geom) AS inside FROM coverage_cells cc, q WHERE ST_Intersects(q.g, cc.geom)
 )
 SELECT istat_code, ` + sumCounters("") + ` FROM c WHERE inside GROUP BY istat_code
 UNION ALL
 SELECT v.istat_code, ` + countsSQL + `
-FROM c JOIN civici_coverage v ON v.geom_3857 && coverage_cell_geom(c.cell) AND coverage_cell(v.geom_3857) = c.cell
-	AND v.istat_code = c.istat_code, q
-WHERE NOT c.inside AND ST_Intersects(q.g, v.geom)
+FROM c, q, LATERAL (
+	-- one index probe per edge cell; OFFSET 0 keeps the planner from
+	-- turning this into a scan of every civic number
+	SELECT p.istat_code, b.best_status, b.best_technology, b.best_down_mbps, coalesce(b.programmes, '') AS programmes
+	FROM civici p LEFT JOIN LATERAL (SELECT * FROM civici_best b WHERE b.civico_id = p.id OFFSET 0) b ON true
+	WHERE p.geom_3857 && coverage_cell_geom(c.cell) AND coverage_cell(p.geom_3857) = c.cell
+	  -- no other index than the cell probe: the planner would AND in the
+	  -- comune's or the area's whole index range
+	  AND p.istat_code || '' = c.istat_code AND ST_Intersects(q.g, ST_Force2D(p.geom))
+	OFFSET 0
+) v
+WHERE NOT c.inside
 GROUP BY v.istat_code`
 
 var comuneCountsSQL = `SELECT istat_code, ` + sumCounters("") + ` FROM coverage_cells WHERE istat_code = $1 GROUP BY istat_code`
