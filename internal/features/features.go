@@ -57,9 +57,11 @@ func featureSQL(l *catalog.Layer) string {
 	var b strings.Builder
 	b.WriteString(`'{"type":"Feature","id":' || to_json(t.`)
 	b.WriteString(pgx.Identifier{l.IDColumn}.Sanitize())
-	b.WriteString(`)::text || ',"geometry":' || COALESCE(ST_AsGeoJSON(t.`)
+	// RFC 7946 §3.1.6: exterior rings counterclockwise, holes clockwise;
+	// ST_ForcePolygonCCW leaves points and lines as they are.
+	b.WriteString(`)::text || ',"geometry":' || COALESCE(ST_AsGeoJSON(ST_ForcePolygonCCW(t.`)
 	b.WriteString(pgx.Identifier{l.Geom}.Sanitize())
-	fmt.Fprintf(&b, `, %d), 'null') || ',"properties":' || `, Precision)
+	fmt.Fprintf(&b, `), %d), 'null') || ',"properties":' || `, Precision)
 	if len(l.Properties) == 0 {
 		b.WriteString(`'{}'`)
 	} else {
@@ -84,7 +86,10 @@ func where(l *catalog.Layer, q Query, args []any) (string, []any) {
 	if q.BBox != nil {
 		args = append(args, q.BBox.Min[0], q.BBox.Min[1], q.BBox.Max[0], q.BBox.Max[1])
 		n := len(args)
-		conds = append(conds, fmt.Sprintf("ST_Intersects(t.%s, ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326))",
+		// ST_Envelope turns a degenerate box (a point, or a line when
+		// minx = maxx or miny = maxy) into a point or line: ST_MakeEnvelope
+		// alone gives a zero-area polygon that intersects nothing.
+		conds = append(conds, fmt.Sprintf("ST_Intersects(t.%s, ST_Envelope(ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)))",
 			pgx.Identifier{l.Geom}.Sanitize(), n-3, n-2, n-1, n))
 	}
 	for _, f := range q.Filters {
@@ -156,6 +161,9 @@ func countKey(l *catalog.Layer, q Query, version int64) string {
 func (s *Service) Item(ctx context.Context, l *catalog.Layer, id string) ([]byte, error) {
 	const op = "features.Item"
 	var key any = id
+	if !validText(id) {
+		return nil, apperr.New(op, apperr.NotFound, "collection %s has no feature %q", l.ID, id)
+	}
 	if l.IDType == catalog.Integer {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil {

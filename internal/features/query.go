@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -125,6 +126,11 @@ func parseValue(p catalog.Property, s string) (any, error) {
 		if len(s) > 1000 {
 			return nil, fmt.Errorf("value longer than 1000 characters")
 		}
+		// PostgreSQL text holds neither NUL nor invalid UTF-8; it would
+		// refuse the argument with an internal error.
+		if !validText(s) {
+			return nil, fmt.Errorf("value is not valid UTF-8 text")
+		}
 		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
 			return nil, fmt.Errorf("%q is not one of %s", s, strings.Join(p.Enum, ", "))
 		}
@@ -142,10 +148,12 @@ func parseValue(p catalog.Property, s string) (any, error) {
 		}
 		return f, nil
 	case catalog.Boolean:
+		// GDAL (and so QGIS) maps a boolean to an integer field and sends
+		// its filter as 1 or 0.
 		switch s {
-		case "true":
+		case "true", "1":
 			return true, nil
-		case "false":
+		case "false", "0":
 			return false, nil
 		}
 		return nil, fmt.Errorf("%q is not true or false", s)
@@ -166,6 +174,12 @@ func parseValue(p catalog.Property, s string) (any, error) {
 		return t, nil
 	}
 	return nil, fmt.Errorf("property type %s cannot be filtered", p.Type)
+}
+
+// validText reports whether s can be a PostgreSQL text value: valid UTF-8
+// without NUL.
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.Contains(s, "\x00")
 }
 
 // Values returns the query string that reproduces q with another offset,

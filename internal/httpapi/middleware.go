@@ -42,36 +42,52 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		lf := &logFields{}
 		r = r.WithContext(context.WithValue(r.Context(), logFieldsKey{}, lf))
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		// Logged in a defer: a response aborted mid-stream unwinds through
+		// here as panic(http.ErrAbortHandler), and its line (with the error
+		// the handler annotated) must not be lost.
+		completed := false
+		defer func() { s.logRequest(r, ww, lf, start, !completed) }()
 		next.ServeHTTP(ww, r)
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		d := time.Since(start)
-		route := chi.RouteContext(r.Context()).RoutePattern()
-		if route == "" {
-			route = "unmatched"
-		}
-		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Observe(d.Seconds())
-		level := slog.LevelInfo
-		if status >= 500 && status != statusClientClosed {
-			level = slog.LevelError
-		}
-		attrs := []slog.Attr{
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("query", r.URL.RawQuery),
-			slog.Int("status", status),
-			slog.Duration("duration", d),
-			slog.Int("bytes", ww.BytesWritten()),
-			slog.String("request_id", middleware.GetReqID(r.Context())),
-			slog.String("remote", r.RemoteAddr),
-		}
-		lf.mu.Lock()
-		attrs = append(attrs, lf.attrs...)
-		lf.mu.Unlock()
-		s.logger.LogAttrs(r.Context(), level, "request", attrs...)
+		completed = true
 	})
+}
+
+// logRequest writes the access line and records the request's metrics.
+func (s *Server) logRequest(r *http.Request, ww middleware.WrapResponseWriter, lf *logFields, start time.Time, aborted bool) {
+	status := ww.Status()
+	if status == 0 {
+		status = http.StatusOK
+	}
+	d := time.Since(start)
+	route := chi.RouteContext(r.Context()).RoutePattern()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Observe(d.Seconds())
+	level := slog.LevelInfo
+	if status >= 500 && status != statusClientClosed {
+		level = slog.LevelError
+	}
+	if aborted && !errors.Is(r.Context().Err(), context.Canceled) {
+		level = slog.LevelError // a truncated response that the client did not cause
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("query", r.URL.RawQuery),
+		slog.Int("status", status),
+		slog.Duration("duration", d),
+		slog.Int("bytes", ww.BytesWritten()),
+		slog.String("request_id", middleware.GetReqID(r.Context())),
+		slog.String("remote", r.RemoteAddr),
+	}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	lf.mu.Lock()
+	attrs = append(attrs, lf.attrs...)
+	lf.mu.Unlock()
+	s.logger.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 // recoverer turns a panic into a 500 problem (or, when the response had

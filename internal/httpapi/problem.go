@@ -1,10 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cremasco/atlante/internal/apperr"
@@ -43,7 +47,10 @@ const statusClientClosed = 499
 // cause goes to the access log line through the request's log fields.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	kind := apperr.KindOf(err)
-	if kind == apperr.Canceled {
+	// A query cancelled because the client left comes back from
+	// PostgreSQL as 57014 (query_canceled), which reads like a timeout: the
+	// request's own context tells the two apart.
+	if kind == apperr.Canceled || errors.Is(r.Context().Err(), context.Canceled) {
 		annotate(r, slog.String("canceled", err.Error()))
 		w.WriteHeader(statusClientClosed)
 		return
@@ -92,10 +99,34 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, apperr.New("httpapi", apperr.NotFound, "no resource at %s", r.URL.Path))
 }
 
+// methodNotAllowed answers 405 with the Allow header RFC 9110 §15.5.6
+// requires.
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", strings.Join(allowedMethods(r), ", "))
 	writeProblem(w, problem{
 		Type: "about:blank", Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
 		Detail: r.Method + " is not allowed on " + r.URL.Path, Instance: r.URL.RequestURI(),
 		RequestID: middleware.GetReqID(r.Context()),
 	})
+}
+
+// allowedMethods lists the methods routed at the request's path; HEAD comes
+// with GET through middleware.GetHead.
+func allowedMethods(r *http.Request) []string {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil {
+		return nil
+	}
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if rctx.Routes.Match(chi.NewRouteContext(), m, path) ||
+			(m == http.MethodHead && rctx.Routes.Match(chi.NewRouteContext(), http.MethodGet, path)) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,6 +31,10 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := geo.ParseTile(chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"))
 	if err != nil {
+		var ge *geo.Error
+		if errors.As(err, &ge) {
+			return apperr.Invalidf("httpapi.tile", ge.Field, "%s", ge.Msg)
+		}
 		return apperr.Wrap("httpapi.tile", apperr.Invalid, err, "%s", err.Error())
 	}
 	if err := tiles.CheckZoom(l, t); err != nil {

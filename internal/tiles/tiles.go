@@ -5,6 +5,7 @@ package tiles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -83,18 +84,28 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 	if data, ok := s.cache.Get(key); ok {
 		return Tile{Data: data, ETag: etag}, nil
 	}
-	v, err, _ := s.group.Do(key, func() (any, error) {
-		data, err := s.build(ctx, l, t)
-		if err != nil {
-			return nil, err
+	for {
+		v, err, _ := s.group.Do(key, func() (any, error) {
+			data, err := s.build(ctx, l, t)
+			if err != nil {
+				if errors.Is(ctx.Err(), context.Canceled) {
+					// Marked, so that the requests sharing this build
+					// know it failed because its client left.
+					return nil, apperr.Wrap("tiles.Tile", apperr.Canceled, err, "request cancelled")
+				}
+				return nil, err
+			}
+			s.cache.Add(key, data)
+			return data, nil
+		})
+		if err != nil && apperr.KindOf(err) == apperr.Canceled && ctx.Err() == nil {
+			continue // the request that built it went away; ours has not
 		}
-		s.cache.Add(key, data)
-		return data, nil
-	})
-	if err != nil {
-		return Tile{}, err
+		if err != nil {
+			return Tile{}, err
+		}
+		return Tile{Data: v.([]byte), ETag: etag}, nil
 	}
-	return Tile{Data: v.([]byte), ETag: etag}, nil
 }
 
 func (s *Service) build(ctx context.Context, l *catalog.Layer, t maptile.Tile) ([]byte, error) {
