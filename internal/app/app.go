@@ -11,6 +11,7 @@ import (
 
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/comuni"
+	"github.com/cremasco/atlante/internal/coverage"
 	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/httpapi"
 	"github.com/cremasco/atlante/internal/store"
@@ -22,6 +23,7 @@ import (
 func Catalog() (*catalog.Catalog, error) {
 	var ls []catalog.Layer
 	ls = append(ls, comuni.Layers()...)
+	ls = append(ls, coverage.Layers()...)
 	return catalog.New(ls...)
 }
 
@@ -58,6 +60,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		Catalog:  cat,
 		Features: features.New(db.Read, versions),
 		Tiles:    tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20),
+		Coverage: coverage.NewStore(db.Read),
 		Pool:     db.Read,
 		Viewer:   viewer.Handler(),
 	})

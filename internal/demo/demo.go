@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,9 +34,12 @@ func Steps() []Step {
 	}
 }
 
-// Load runs every step, logging a line per step.
-func Load(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+// Load runs every step, or only the named ones, logging a line per step.
+func Load(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, only ...string) error {
 	for _, s := range Steps() {
+		if len(only) > 0 && !slices.Contains(only, s.Name) {
+			continue
+		}
 		start := time.Now()
 		summary, err := s.Load(ctx, pool)
 		if err != nil {

@@ -116,7 +116,7 @@ var extentRE = regexp.MustCompile(`Extent: \(([-\d.]+), ([-\d.]+)\) - \(([-\d.]+
 // GDAL passes on to the server. None of GDAL's requests may be refused.
 func TestGdalOAPIF(t *testing.T) {
 	ogrinfo, ogr2ogr := requireGDAL(t, "ogrinfo"), requireGDAL(t, "ogr2ogr")
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	src := "OAPIF:" + s.URL + "/"
 
 	t.Run("list", func(t *testing.T) {
@@ -228,7 +228,7 @@ func serverCodes(t *testing.T, s *testserver.Server, query string) []string {
 // from a file and straight from the URL through /vsicurl/.
 func TestGdalMVT(t *testing.T) {
 	ogrinfo, ogr2ogr := requireGDAL(t, "ogrinfo"), requireGDAL(t, "ogr2ogr")
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	tile := gdalCremaTile
 	tileURL := fmt.Sprintf("%s/tiles/comuni/%d/%d/%d.mvt", s.URL, tile.Z, tile.X, tile.Y)
 

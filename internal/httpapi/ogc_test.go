@@ -22,7 +22,7 @@ import (
 // TestOGCCore checks the OGC API – Features Part 1 core resources: the
 // landing page, conformance, the OpenAPI document and the collections.
 func TestOGCCore(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 
 	t.Run("landing", func(t *testing.T) {
 		var lp struct {
@@ -198,7 +198,7 @@ func boundOf(fs []*geojson.Feature) orb.Bound {
 // TestItems checks the items endpoint: the default page, paging by links,
 // the bbox and property filters, one item, and the GeoJSON it writes.
 func TestItems(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	all := allComuni(t, s)
 
 	t.Run("default_page", func(t *testing.T) {

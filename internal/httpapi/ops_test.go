@@ -12,7 +12,7 @@ import (
 )
 
 func TestHealth(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	for _, path := range []string{"/healthz", "/readyz"} {
 		t.Run(path, func(t *testing.T) {
 			get(t, s.URL+path, http.StatusOK)
@@ -77,7 +77,7 @@ func metricCount(tb testing.TB, s *testserver.Server, route, status string) stri
 // while its query runs does not leave the query running in PostgreSQL, and
 // is neither answered nor counted as a server error.
 func TestClientGoneCancelsQuery(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	tests := []struct{ name, path, route string }{
 		{"items", "/collections/comuni/items?limit=5", "/collections/{collectionId}/items"},
 		{"item", "/collections/comuni/items/" + crema, "/collections/{collectionId}/items/{featureId}"},
@@ -127,7 +127,7 @@ func TestClientGoneCancelsQuery(t *testing.T) {
 // tile build and the first client goes away, the second still gets its
 // tile.
 func TestSharedTileBuildSurvivesCancel(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	release := lockComuni(t, s)
 	u := s.URL + tilePath("comuni", cremaTile)
 

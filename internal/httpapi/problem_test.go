@@ -13,7 +13,7 @@ import (
 // RFC 9457 problem+json body (compared with testdata/problem_*.golden.json
 // after dropping the per-request requestId) and that no internals leak.
 func TestProblems(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	const itemsPath = "/collections/comuni/items"
 	tests := []struct {
 		name   string

@@ -53,7 +53,7 @@ func itemsQueryState(tb testing.TB, s *testserver.Server) (pid int, state, wait 
 // query fails after that the client sees a truncated body, never a
 // complete-looking one.
 func TestItemsStreamed(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	addCopies(t, s, 10000)
 
 	// A client with a small receive buffer that stops reading after the

@@ -75,7 +75,7 @@ func tileFeatures(tb testing.TB, ls mvt.Layers) []*geojson.Feature {
 // TestTiles checks the vector tiles: content, the golden tile, caching
 // headers, TileJSON and the OGC API – Tiles alias.
 func TestTiles(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	cremaPt := centroidOf(t, allComuni(t, s), crema)
 	if got := maptile.At(cremaPt, cremaTile.Z); got != cremaTile {
 		t.Fatalf("the tile holding Crema's centroid is %v, want %v: update cremaTile", got, cremaTile)
@@ -234,7 +234,7 @@ func TestTiles(t *testing.T) {
 // ETag once the data versions are refreshed, and that the old one no
 // longer gives 304.
 func TestTileETagFollowsData(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{})
+	s := testserver.Start(t, testserver.Options{Demo: []string{"comuni"}})
 	u := s.URL + tilePath("comuni", cremaTile)
 	res, _ := get(t, u, http.StatusOK)
 	before := res.Header.Get("ETag")
@@ -254,7 +254,7 @@ func TestTileETagFollowsData(t *testing.T) {
 // TestTileCache checks that the tile cache serves the same bytes without a
 // query and is invalidated by the data version, not by time.
 func TestTileCache(t *testing.T) {
-	s := testserver.Start(t, testserver.Options{CacheMB: 8})
+	s := testserver.Start(t, testserver.Options{CacheMB: 8, Demo: []string{"comuni"}})
 	u := s.URL + tilePath("comuni", cremaTile)
 	res1, first := get(t, u, http.StatusOK)
 	res2, second := get(t, u, http.StatusOK)

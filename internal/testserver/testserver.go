@@ -22,6 +22,7 @@ import (
 // Options adjust the server.
 type Options struct {
 	NoDemo  bool          // start with empty layers
+	Demo    []string      // demo steps to load (see demo.Steps); nil loads all
 	Timeout time.Duration // request timeout; default 30s
 	CacheMB int           // tile cache size; default 0 (off), so tests see the database
 	Verbose bool          // log every request (default: warnings only)
@@ -47,7 +48,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if !opts.NoDemo {
-		if err := demo.Load(ctx, db.Write, logger); err != nil {
+		if err := demo.Load(ctx, db.Write, logger, opts.Demo...); err != nil {
 			tb.Fatalf("testserver: demo: %v", err)
 		}
 	}
