@@ -71,6 +71,8 @@ func wantsHTML(r *http.Request) bool {
 }
 
 func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) error {
+	// The same URL answers a page or JSON by Accept (RFC 9110 §12.5.5).
+	w.Header().Add("Vary", "Accept")
 	f := r.URL.Query().Get("f")
 	switch {
 	case f == "html" || (f == "" && wantsHTML(r)):

@@ -13,7 +13,11 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	// GetHead: HEAD is answered by the GET handler (RFC 9110 §9.3.2); GDAL's
 	// /vsicurl/ and HTTP caches ask HEAD first.
-	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead)
+	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead,
+		// gzip for text and tiles: MapLibre's 1 MB script, GeoJSON pages and
+		// MVT all shrink 3-5 times.
+		middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
+			"application/json", "application/geo+json", "application/problem+json", "application/vnd.oai.openapi+json", mediaMVT, "image/svg+xml"))
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
