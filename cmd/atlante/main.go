@@ -55,6 +55,7 @@ func command() *cli.Command {
 			importCommand(),
 			demoCommand(),
 			dbCommand(),
+			tokenCommand(),
 		},
 	}
 }
