@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cremasco/atlante/internal/auth"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/coverage"
@@ -61,6 +62,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		Features: features.New(db.Read, versions),
 		Tiles:    tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20),
 		Coverage: coverage.NewStore(db.Read),
+		Auth:     auth.NewStore(db.Write),
+		Writer:   features.NewWriter(db.Write),
 		Pool:     db.Read,
 		Viewer:   viewer.Handler(),
 	})

@@ -24,6 +24,7 @@ const (
 	Unauthorized              // no or bad credentials
 	Forbidden                 // credentials valid, but outside their scope
 	TooLarge                  // the request or its result is too large
+	NotAllowed                // the method is not allowed on this resource (read-only)
 	Unavailable               // the database is unreachable or a query timed out
 	Canceled                  // the client went away
 )
@@ -38,6 +39,7 @@ var kindNames = [...]string{
 	Unauthorized:  "unauthorized",
 	Forbidden:     "forbidden",
 	TooLarge:      "too large",
+	NotAllowed:    "not allowed",
 	Unavailable:   "unavailable",
 	Canceled:      "canceled",
 }

@@ -83,6 +83,29 @@ type Layer struct {
 	// Sources are the tables whose writes change this layer; their data
 	// versions invalidate caches. Nil means the last element of Table.
 	Sources []string
+
+	// Edit, when set, makes the layer writable through OGC API – Features
+	// Part 4 (create, replace, update, delete) by tokens scoped to the
+	// feature's comune.
+	Edit *Edit
+}
+
+// Edit describes how a layer is written.
+type Edit struct {
+	// Table is written; its columns are the layer's ID, Geom and Writable
+	// columns, plus an integer "version" column bumped on every update
+	// (the items' ETag).
+	Table pgx.Identifier
+	// ScopeColumn holds the ISTAT code of the comune a feature belongs to;
+	// tokens act only on their comuni.
+	ScopeColumn string
+	// Writable are the properties a client may set; Required must be set
+	// on create and replace.
+	Writable []string
+	Required []string
+	// GeomTypes are the accepted GeoJSON geometry types; a Polygon is
+	// promoted when only MultiPolygon is listed.
+	GeomTypes []string
 }
 
 var (
@@ -226,6 +249,21 @@ func validate(l *Layer) error {
 	for _, n := range l.TileProperties {
 		if !seen[n] {
 			return bad("tile property %q is not a property", n)
+		}
+	}
+	if e := l.Edit; e != nil {
+		if len(e.Table) == 0 || len(e.GeomTypes) == 0 || !seen[e.ScopeColumn] {
+			return bad("edit needs a table, geometry types and a scope column among the properties")
+		}
+		for _, n := range append(append([]string{}, e.Writable...), e.Required...) {
+			if !seen[n] {
+				return bad("writable property %q is not a property", n)
+			}
+		}
+		for _, n := range e.Required {
+			if !slices.Contains(e.Writable, n) {
+				return bad("required property %q is not writable", n)
+			}
 		}
 	}
 	return nil

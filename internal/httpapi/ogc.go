@@ -259,6 +259,14 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if l.Edit != nil && s.writer != nil {
+		// The version If-Match must quote to change this feature.
+		etag, err := s.writer.ItemVersion(r.Context(), l, id)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("ETag", etag)
+	}
 	base := s.baseURL(r) + "/collections/" + l.ID
 	links, _ := json.Marshal([]link{
 		{Href: base + "/items/" + url.PathEscape(id), Rel: "self", Type: mediaGeoJSON},

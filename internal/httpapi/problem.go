@@ -35,6 +35,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Unauthorized:  http.StatusUnauthorized,
 	apperr.Forbidden:     http.StatusForbidden,
 	apperr.TooLarge:      http.StatusRequestEntityTooLarge,
+	apperr.NotAllowed:    http.StatusMethodNotAllowed,
 	apperr.Unavailable:   http.StatusServiceUnavailable,
 	apperr.Internal:      http.StatusInternalServerError,
 }
@@ -79,6 +80,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail = apperr.Message(err)
 		p.Errors = apperr.Fields(err)
 		annotate(r, slog.String("problem", p.Detail))
+	}
+	if status == http.StatusMethodNotAllowed {
+		// NotAllowed is raised for read-only resources.
+		w.Header().Set("Allow", "GET, HEAD")
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="atlante"`)

@@ -13,7 +13,7 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	// GetHead: HEAD is answered by the GET handler (RFC 9110 §9.3.2); GDAL's
 	// /vsicurl/ and HTTP caches ask HEAD first.
-	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead,
+	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead, s.authenticate,
 		// gzip for text and tiles: MapLibre's 1 MB script, GeoJSON pages and
 		// MVT all shrink 3-5 times.
 		middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
@@ -34,6 +34,12 @@ func (s *Server) routes() http.Handler {
 	r.Get("/collections/{collectionId}", s.handle(s.handleCollection))
 	r.Get("/collections/{collectionId}/items", s.handle(s.handleItems))
 	r.Get("/collections/{collectionId}/items/{featureId}", s.handle(s.handleItem))
+
+	// OGC API – Features, Part 4: writes to editable layers, with a token.
+	r.Post("/collections/{collectionId}/items", s.handle(s.handleCreateItem))
+	r.Put("/collections/{collectionId}/items/{featureId}", s.handle(s.handleReplaceItem))
+	r.Patch("/collections/{collectionId}/items/{featureId}", s.handle(s.handleUpdateItem))
+	r.Delete("/collections/{collectionId}/items/{featureId}", s.handle(s.handleDeleteItem))
 
 	// Vector tiles and TileJSON; the OGC API – Tiles path is an alias
 	// (note its tileRow/tileCol order: z/y/x).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cremasco/atlante/internal/auth"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/coverage"
 	"github.com/cremasco/atlante/internal/features"
@@ -39,6 +40,8 @@ type Server struct {
 	features *features.Service
 	tiles    *tiles.Service
 	coverage *coverage.Store
+	auth     *auth.Store
+	writer   *features.Writer
 	pool     *pgxpool.Pool // readiness
 	viewer   http.Handler
 	metrics  *metrics
@@ -51,6 +54,8 @@ type Deps struct {
 	Features *features.Service
 	Tiles    *tiles.Service
 	Coverage *coverage.Store
+	Auth     *auth.Store      // tokens; nil means no caller is ever authenticated
+	Writer   *features.Writer // writes to editable layers; nil makes every layer read-only
 	Pool     *pgxpool.Pool
 	Viewer   http.Handler // serves the browser map's files; nil disables it
 }
@@ -65,6 +70,7 @@ func New(cfg Config, d Deps) http.Handler {
 	}
 	s := &Server{
 		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, coverage: d.Coverage,
+		auth: d.Auth, writer: d.Writer,
 		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(),
 	}
 	return s.routes()

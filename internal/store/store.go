@@ -122,6 +122,10 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 	return pgx.BeginFunc(ctx, pool, fn)
 }
 
+// ConflictCode is the SQLSTATE our triggers raise when a change conflicts
+// with an object's state (a frozen plan); its message is shown to users.
+const ConflictCode = "AT409"
+
 // Translate maps an error from pgx to an apperr kind where its meaning is
 // known and wraps it with op. Errors that already carry a kind pass through.
 func Translate(op string, err error) error {
@@ -143,11 +147,27 @@ func Translate(op string, err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
+		case ConflictCode:
+			// Raised by our own triggers with a message written for users.
+			return &apperr.Error{Op: op, Kind: apperr.Conflict, Msg: pe.Message, Err: err}
+		case "23514":
+			msg := "rejected by a database constraint"
+			if pe.ConstraintName != "" {
+				msg += " (" + pe.ConstraintName + ")"
+			}
+			return &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: msg, Err: err}
+		case "23502":
+			msg := "a required value is missing"
+			if pe.ColumnName != "" {
+				return &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: pe.ColumnName + ": is required", Err: err,
+					Fields: []apperr.FieldError{{Field: pe.ColumnName, Reason: "is required"}}}
+			}
+			return &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: msg, Err: err}
 		case "23505":
 			return &apperr.Error{Op: op, Kind: apperr.Conflict, Msg: "already exists", Err: err}
 		case "23503":
 			return &apperr.Error{Op: op, Kind: apperr.Conflict, Msg: "refers to something that does not exist, or is still referred to", Err: err}
-		case "23514", "23502", "22P02", "22023", "XX000":
+		case "22P02", "22023", "XX000":
 			return &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: "rejected by a database constraint", Err: err}
 		case "57014":
 			return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the query took too long", Err: err}

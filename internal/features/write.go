@@ -1,0 +1,440 @@
+package features
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/cremasco/atlante/geo/repair"
+	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/store"
+)
+
+// Writer changes the features of editable layers (OGC API – Features Part
+// 4). Every change runs in one transaction with its scope check and an
+// audit row holding the feature before and after.
+type Writer struct {
+	pool *pgxpool.Pool
+}
+
+// NewWriter returns a Writer over the primary pool.
+func NewWriter(pool *pgxpool.Pool) *Writer { return &Writer{pool: pool} }
+
+// Actor is who makes a change, for the audit log.
+type Actor struct {
+	TokenID int64
+	Name    string
+}
+
+// Authorize says whether the caller may write the data of a comune.
+type Authorize func(comune string) error
+
+// Input is a feature as a client sent it: its properties (decoded JSON
+// values) and geometry. For Update (a JSON merge patch), absent members are
+// left alone and null properties are cleared.
+type Input struct {
+	Properties  map[string]any
+	Geometry    orb.Geometry
+	HasGeometry bool
+}
+
+// Change is the result of a write.
+type Change struct {
+	ID      string
+	ETag    string // quoted
+	Repair  string // what geo/repair changed in the geometry, if anything
+	Feature []byte // the feature as GeoJSON after the change (nil after delete)
+}
+
+// ETag formats a row version as an entity tag.
+func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+func editable(l *catalog.Layer) (*catalog.Edit, error) {
+	if l.Edit == nil {
+		return nil, apperr.New("features.edit", apperr.Invalid, "collection %s is read-only", l.ID)
+	}
+	return l.Edit, nil
+}
+
+// values checks and converts the input's properties for the layer. With
+// full (create, replace) every required property must be present and
+// absent writable properties become null.
+func values(l *catalog.Layer, in Input, full bool) (map[string]any, error) {
+	const op = "features.values"
+	e := l.Edit
+	out := map[string]any{}
+	for name, v := range in.Properties {
+		if !slices.Contains(e.Writable, name) {
+			if _, known := l.Property(name); known || name == l.IDColumn {
+				return nil, apperr.Invalidf(op, name, "cannot be written")
+			}
+			return nil, apperr.Invalidf(op, name, "unknown property; writable properties are %s", strings.Join(e.Writable, ", "))
+		}
+		p, _ := l.Property(name)
+		cv, err := coerce(p, v)
+		if err != nil {
+			return nil, apperr.Invalidf(op, name, "%s", err)
+		}
+		if cv == nil && slices.Contains(e.Required, name) {
+			return nil, apperr.Invalidf(op, name, "is required")
+		}
+		out[name] = cv
+	}
+	if full {
+		for _, name := range e.Writable {
+			if _, ok := out[name]; !ok {
+				if slices.Contains(e.Required, name) {
+					return nil, apperr.Invalidf(op, name, "is required")
+				}
+				out[name] = nil
+			}
+		}
+	}
+	return out, nil
+}
+
+// coerce converts a decoded JSON value to the column's Go type.
+func coerce(p catalog.Property, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch p.Type {
+	case catalog.String:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("want a string")
+		}
+		if len(s) > 10000 {
+			return nil, fmt.Errorf("longer than 10000 characters")
+		}
+		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
+			return nil, fmt.Errorf("%q is not one of %s", s, strings.Join(p.Enum, ", "))
+		}
+		return s, nil
+	case catalog.Integer:
+		f, ok := v.(float64)
+		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, fmt.Errorf("want an integer")
+		}
+		return int64(f), nil
+	case catalog.Number:
+		f, ok := v.(float64)
+		if !ok {
+			return nil, fmt.Errorf("want a number")
+		}
+		return f, nil
+	case catalog.Boolean:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("want true or false")
+		}
+		return b, nil
+	case catalog.Date, catalog.DateTime:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("want a date string")
+		}
+		return parseValue(p, s)
+	}
+	return nil, fmt.Errorf("cannot be written")
+}
+
+// geometry checks the input geometry with GEOS for the layer: type, then
+// validity (repaired where safe, else refused with the reason, 422).
+func geometry(l *catalog.Layer, g orb.Geometry) ([]byte, string, error) {
+	const op = "features.geometry"
+	if g == nil {
+		return nil, "", apperr.Invalidf(op, "geometry", "is required")
+	}
+	types := l.Edit.GeomTypes
+	t := g.GeoJSONType()
+	if t == "Polygon" && !slices.Contains(types, "Polygon") && slices.Contains(types, "MultiPolygon") {
+		g = orb.MultiPolygon{g.(orb.Polygon)}
+		t = "MultiPolygon"
+	}
+	if !slices.Contains(types, t) {
+		return nil, "", &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: fmt.Sprintf("geometry: a %s is not accepted here; use %s", t, strings.Join(types, " or ")),
+			Fields: []apperr.FieldError{{Field: "geometry", Reason: "type " + t + " not accepted"}}}
+	}
+	b := g.Bound()
+	if b.Min[0] < -180 || b.Max[0] > 180 || b.Min[1] < -90 || b.Max[1] > 90 {
+		return nil, "", &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: "geometry: coordinates outside longitude -180..180 / latitude -90..90: send CRS84 longitude, latitude (RFC 7946)",
+			Fields: []apperr.FieldError{{Field: "geometry", Reason: "not CRS84"}}}
+	}
+	res, err := repair.NewChecker().Check(g)
+	if err != nil {
+		return nil, "", &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: "geometry: " + err.Error(), Err: err,
+			Fields: []apperr.FieldError{{Field: "geometry", Reason: err.Error()}}}
+	}
+	out, err := wkb.Marshal(res.Geometry)
+	if err != nil {
+		return nil, "", apperr.Wrap(op, apperr.Unprocessable, err, "geometry cannot be encoded")
+	}
+	return out, res.Note, nil
+}
+
+// currentScope locks the feature and returns its comune and version.
+func currentScope(ctx context.Context, tx pgx.Tx, l *catalog.Layer, id any) (string, int64, error) {
+	var scope string
+	var version int64
+	err := tx.QueryRow(ctx, "SELECT "+pgx.Identifier{l.Edit.ScopeColumn}.Sanitize()+", version FROM "+l.Edit.Table.Sanitize()+
+		" WHERE "+pgx.Identifier{l.IDColumn}.Sanitize()+" = $1 FOR UPDATE", id).Scan(&scope, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, apperr.New("features.write", apperr.NotFound, "collection %s has no feature %v", l.ID, id)
+	}
+	return scope, version, err
+}
+
+func checkIfMatch(ifMatch string, version int64) error {
+	if ifMatch == "" || ifMatch == "*" {
+		return nil
+	}
+	for _, tag := range strings.Split(ifMatch, ",") {
+		if strings.TrimSpace(tag) == ETag(version) {
+			return nil
+		}
+	}
+	return apperr.New("features.write", apperr.Precondition,
+		"the feature changed since you read it (its ETag is now %s): read it again and reapply your change", ETag(version))
+}
+
+func rowJSON(ctx context.Context, tx pgx.Tx, l *catalog.Layer, id any) ([]byte, error) {
+	var b []byte
+	err := tx.QueryRow(ctx, "SELECT to_jsonb(t) - 'geom_3857' FROM "+l.Edit.Table.Sanitize()+" t WHERE t."+
+		pgx.Identifier{l.IDColumn}.Sanitize()+" = $1", id).Scan(&b)
+	return b, err
+}
+
+func audit(ctx context.Context, tx pgx.Tx, l *catalog.Layer, actor Actor, action, id, scope string, before, after []byte) error {
+	var tok *int64
+	if actor.TokenID != 0 {
+		tok = &actor.TokenID
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (token_id, actor, action, collection, object_id, istat_code, before, after)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tok, actor.Name, action, l.ID, id, scope, before, after)
+	return err
+}
+
+func (w *Writer) featureAfter(ctx context.Context, tx pgx.Tx, l *catalog.Layer, id any) ([]byte, int64, error) {
+	var f []byte
+	var v int64
+	err := tx.QueryRow(ctx, "SELECT "+featureSQL(l)+", e.version FROM "+l.Table.Sanitize()+" t JOIN "+l.Edit.Table.Sanitize()+
+		" e ON e."+pgx.Identifier{l.IDColumn}.Sanitize()+" = t."+pgx.Identifier{l.IDColumn}.Sanitize()+
+		" WHERE t."+pgx.Identifier{l.IDColumn}.Sanitize()+" = $1", id).Scan(&f, &v)
+	return f, v, err
+}
+
+func parseID(l *catalog.Layer, id string) (any, error) {
+	if l.IDType != catalog.Integer {
+		return id, nil
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return nil, apperr.New("features.write", apperr.NotFound, "collection %s has no feature %q", l.ID, id)
+	}
+	return n, nil
+}
+
+// Create adds a feature.
+func (w *Writer) Create(ctx context.Context, l *catalog.Layer, in Input, allow Authorize, actor Actor) (Change, error) {
+	const op = "features.Create"
+	e, err := editable(l)
+	if err != nil {
+		return Change{}, err
+	}
+	vals, err := values(l, in, true)
+	if err != nil {
+		return Change{}, err
+	}
+	scope, _ := vals[e.ScopeColumn].(string)
+	if err := allow(scope); err != nil {
+		return Change{}, err
+	}
+	g, note, err := geometry(l, in.Geometry)
+	if err != nil {
+		return Change{}, err
+	}
+	cols := []string{pgx.Identifier{l.Geom}.Sanitize()}
+	args := []any{g}
+	ph := []string{"ST_SetSRID(ST_GeomFromWKB($1), 4326)"}
+	for _, name := range e.Writable {
+		args = append(args, vals[name])
+		cols = append(cols, pgx.Identifier{name}.Sanitize())
+		ph = append(ph, "$"+strconv.Itoa(len(args)))
+	}
+	ch := Change{Repair: note}
+	err = store.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+		var id any
+		if err := tx.QueryRow(ctx, "INSERT INTO "+e.Table.Sanitize()+" ("+strings.Join(cols, ", ")+") VALUES ("+
+			strings.Join(ph, ", ")+") RETURNING "+pgx.Identifier{l.IDColumn}.Sanitize(), args...).Scan(&id); err != nil {
+			return err
+		}
+		ch.ID = fmt.Sprint(id)
+		after, err := rowJSON(ctx, tx, l, id)
+		if err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, l, actor, "create", ch.ID, scope, nil, after); err != nil {
+			return err
+		}
+		var v int64
+		ch.Feature, v, err = w.featureAfter(ctx, tx, l, id)
+		ch.ETag = ETag(v)
+		return err
+	})
+	return ch, store.Translate(op, err)
+}
+
+// Replace replaces a feature's writable properties and geometry (PUT).
+func (w *Writer) Replace(ctx context.Context, l *catalog.Layer, id string, in Input, ifMatch string, allow Authorize, actor Actor) (Change, error) {
+	return w.change(ctx, "features.Replace", "replace", l, id, in, true, ifMatch, allow, actor)
+}
+
+// Update applies a JSON merge patch to a feature (PATCH).
+func (w *Writer) Update(ctx context.Context, l *catalog.Layer, id string, in Input, ifMatch string, allow Authorize, actor Actor) (Change, error) {
+	return w.change(ctx, "features.Update", "update", l, id, in, false, ifMatch, allow, actor)
+}
+
+func (w *Writer) change(ctx context.Context, op, action string, l *catalog.Layer, id string, in Input, full bool, ifMatch string, allow Authorize, actor Actor) (Change, error) {
+	e, err := editable(l)
+	if err != nil {
+		return Change{}, err
+	}
+	key, err := parseID(l, id)
+	if err != nil {
+		return Change{}, err
+	}
+	vals, err := values(l, in, full)
+	if err != nil {
+		return Change{}, err
+	}
+	var g []byte
+	ch := Change{ID: id}
+	if in.HasGeometry || full {
+		if g, ch.Repair, err = geometry(l, in.Geometry); err != nil {
+			return Change{}, err
+		}
+	}
+	err = store.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+		scope, version, err := currentScope(ctx, tx, l, key)
+		if err != nil {
+			return err
+		}
+		// Check the scope before the version: a caller outside the scope
+		// learns nothing about the feature's state.
+		if err := allow(scope); err != nil {
+			return err
+		}
+		if newScope, ok := vals[e.ScopeColumn].(string); ok && newScope != scope {
+			if err := allow(newScope); err != nil {
+				return err
+			}
+		}
+		if err := checkIfMatch(ifMatch, version); err != nil {
+			return err
+		}
+		before, err := rowJSON(ctx, tx, l, key)
+		if err != nil {
+			return err
+		}
+		var sets []string
+		args := []any{key}
+		if g != nil {
+			args = append(args, g)
+			sets = append(sets, pgx.Identifier{l.Geom}.Sanitize()+" = ST_SetSRID(ST_GeomFromWKB($2), 4326)")
+		}
+		names := make([]string, 0, len(vals))
+		for name := range vals {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			args = append(args, vals[name])
+			sets = append(sets, pgx.Identifier{name}.Sanitize()+" = $"+strconv.Itoa(len(args)))
+		}
+		if len(sets) == 0 {
+			sets = append(sets, "version = version") // an empty patch still answers with the feature
+		}
+		if _, err := tx.Exec(ctx, "UPDATE "+e.Table.Sanitize()+" SET "+strings.Join(sets, ", ")+" WHERE "+
+			pgx.Identifier{l.IDColumn}.Sanitize()+" = $1", args...); err != nil {
+			return err
+		}
+		after, err := rowJSON(ctx, tx, l, key)
+		if err != nil {
+			return err
+		}
+		newScope, _ := vals[e.ScopeColumn].(string)
+		if newScope == "" {
+			newScope = scope
+		}
+		if err := audit(ctx, tx, l, actor, action, id, newScope, before, after); err != nil {
+			return err
+		}
+		var v int64
+		ch.Feature, v, err = w.featureAfter(ctx, tx, l, key)
+		ch.ETag = ETag(v)
+		return err
+	})
+	return ch, store.Translate(op, err)
+}
+
+// Delete removes a feature.
+func (w *Writer) Delete(ctx context.Context, l *catalog.Layer, id string, ifMatch string, allow Authorize, actor Actor) error {
+	const op = "features.Delete"
+	e, err := editable(l)
+	if err != nil {
+		return err
+	}
+	key, err := parseID(l, id)
+	if err != nil {
+		return err
+	}
+	err = store.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+		scope, version, err := currentScope(ctx, tx, l, key)
+		if err != nil {
+			return err
+		}
+		if err := allow(scope); err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, version); err != nil {
+			return err
+		}
+		before, err := rowJSON(ctx, tx, l, key)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM "+e.Table.Sanitize()+" WHERE "+pgx.Identifier{l.IDColumn}.Sanitize()+" = $1", key); err != nil {
+			return err
+		}
+		return audit(ctx, tx, l, actor, "delete", id, scope, before, nil)
+	})
+	return store.Translate(op, err)
+}
+
+// ItemVersion returns the ETag of an editable feature, for GET responses.
+func (w *Writer) ItemVersion(ctx context.Context, l *catalog.Layer, id string) (string, error) {
+	key, err := parseID(l, id)
+	if err != nil {
+		return "", err
+	}
+	var v int64
+	err = w.pool.QueryRow(ctx, "SELECT version FROM "+l.Edit.Table.Sanitize()+" WHERE "+pgx.Identifier{l.IDColumn}.Sanitize()+" = $1", key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.New("features.ItemVersion", apperr.NotFound, "collection %s has no feature %q", l.ID, id)
+	}
+	if err != nil {
+		return "", store.Translate("features.ItemVersion", err)
+	}
+	return ETag(v), nil
+}
