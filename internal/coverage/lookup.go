@@ -3,6 +3,7 @@ package coverage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,7 +25,9 @@ func scanCivico(row pgx.Row, extra ...any) (Civico, error) {
 	return v, err
 }
 
-// withOffers fills the offers of the civic numbers, best first.
+// withOffers fills the offers of the civic numbers, best first: ranked as
+// the best offer is chosen (see the package documentation and refresh.go),
+// so the first offer is always the best one.
 func (s *Store) withOffers(ctx context.Context, vs []Civico) error {
 	if len(vs) == 0 {
 		return nil
@@ -40,7 +43,8 @@ func (s *Store) withOffers(ctx context.Context, vs []Civico) error {
 		SELECT civico_id, programme, operator, technology, max_down_mbps, status, to_char(status_date, 'YYYY-MM-DD'), source
 		FROM coverage_offers WHERE civico_id = ANY($1)
 		ORDER BY civico_id, CASE status WHEN 'active' THEN 3 WHEN 'connectable' THEN 3 WHEN 'in_works' THEN 2 ELSE 1 END DESC,
-			max_down_mbps DESC, programme, operator`, ids)
+			max_down_mbps DESC, (status = 'active') DESC, array_position(ARRAY['FTTH', 'FTTC', 'FWA', 'other'], technology),
+			programme, operator`, ids)
 	if err != nil {
 		return err
 	}
@@ -124,12 +128,12 @@ func (s *Store) FindByAddress(ctx context.Context, a Address) (Civico, error) {
 	if key == "" {
 		return Civico{}, apperr.Invalidf(op, "street", "%q has no letters or digits", a.Street)
 	}
-	var streetKey string
+	var streetKey, street, comune string
 	err := s.pool.QueryRow(ctx, `
-		SELECT street_key FROM coverage_streets
-		WHERE istat_code = $1 AND (street_key = $2 OR street_key LIKE '% ' || $2 OR similarity(street_key, $2) >= 0.5)
-		ORDER BY street_key = $2 DESC, street_key LIKE '% ' || $2 DESC, similarity(street_key, $2) DESC, civici DESC
-		LIMIT 1`, a.Comune, key).Scan(&streetKey)
+		SELECT s.street_key, s.street, coalesce(c.name, s.istat_code) FROM coverage_streets s LEFT JOIN comuni c USING (istat_code)
+		WHERE s.istat_code = $1 AND (s.street_key = $2 OR s.street_key LIKE '% ' || $2 OR similarity(s.street_key, $2) >= 0.5)
+		ORDER BY s.street_key = $2 DESC, s.street_key LIKE '% ' || $2 DESC, similarity(s.street_key, $2) DESC, s.civici DESC
+		LIMIT 1`, a.Comune, key).Scan(&streetKey, &street, &comune)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Civico{}, apperr.New(op, apperr.NotFound, "no street like %q in comune %s", a.Street, a.Comune)
 	}
@@ -142,7 +146,18 @@ func (s *Store) FindByAddress(ctx context.Context, a Address) (Civico, error) {
 		WHERE v.istat_code = $1 AND v.street_key = $2 AND v.number IS NOT DISTINCT FROM $3 AND upper(v.suffix) = $4
 		ORDER BY v.id LIMIT 1`, a.Comune, streetKey, a.Number, suffix))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Civico{}, apperr.New(op, apperr.NotFound, "%s has no number %s%s in comune %s", streetKey, numberText(a.Number), suffix, a.Comune)
+		// Say which street was understood, as registered, and which
+		// numbers it has.
+		var lo, hi *int
+		if err := s.pool.QueryRow(ctx, `SELECT min(number), max(number) FROM civici WHERE istat_code = $1 AND street_key = $2`,
+			a.Comune, streetKey).Scan(&lo, &hi); err != nil {
+			return Civico{}, store.Translate(op, err)
+		}
+		numbers := ""
+		if lo != nil && hi != nil {
+			numbers = fmt.Sprintf(" (its numbers run from %d to %d)", *lo, *hi)
+		}
+		return Civico{}, apperr.New(op, apperr.NotFound, "%s, %s has no number %s%s%s", street, comune, numberText(a.Number), suffix, numbers)
 	}
 	if err != nil {
 		return Civico{}, store.Translate(op, err)

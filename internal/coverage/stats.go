@@ -149,14 +149,20 @@ GROUP BY v.istat_code`
 
 var comuneCountsSQL = `SELECT istat_code, ` + sumCounters("") + ` FROM coverage_cells WHERE istat_code = $1 GROUP BY istat_code`
 
-// areaNetworkSQL measures the network inside $1 per comune (routes outside
-// every comune count under "").
+// areaNetworkSQL measures the network inside $1 per comune; the parts of
+// routes outside every comune count under "" (a route's length less its
+// parts in comuni, so that a route leaving the comuni is not cut short).
 const areaNetworkSQL = `
 WITH q AS (SELECT ST_SetSRID(ST_GeomFromWKB($1), 4326) AS g),
-r AS (SELECT ST_Intersection(r.geom, q.g) AS geom FROM network_routes r, q WHERE ST_Intersects(r.geom, q.g))
-SELECT coalesce(c.istat_code, ''), sum(ST_Length(coalesce(ST_Intersection(r.geom, c.geom), r.geom)::geography)) / 1000
-FROM r LEFT JOIN comuni c ON ST_Intersects(r.geom, c.geom)
-GROUP BY 1`
+r AS MATERIALIZED (SELECT r.id, ST_Intersection(r.geom, q.g) AS geom FROM network_routes r, q WHERE ST_Intersects(r.geom, q.g)),
+p AS MATERIALIZED (
+	SELECT r.id, c.istat_code, ST_Length(ST_Intersection(r.geom, c.geom)::geography) AS m
+	FROM r JOIN comuni c ON ST_Intersects(r.geom, c.geom)
+)
+SELECT istat_code, sum(m) / 1000 FROM p GROUP BY 1
+UNION ALL
+SELECT '', coalesce(sum(greatest(ST_Length(r.geom::geography) - coalesce(pp.m, 0), 0)), 0) / 1000
+FROM r LEFT JOIN (SELECT id, sum(m) AS m FROM p GROUP BY id) pp USING (id)`
 
 const comuneNetworkSQL = `SELECT istat_code, network_km FROM coverage_comuni_stats WHERE istat_code = $1`
 

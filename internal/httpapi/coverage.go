@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,9 @@ func allowParams(r *http.Request, known ...string) error {
 			if k == n {
 				found = true
 			}
+		}
+		if !found && len(known) == 0 {
+			return apperr.Invalidf("httpapi", k, "unknown query parameter; this resource takes none")
 		}
 		if !found {
 			return apperr.Invalidf("httpapi", k, "unknown query parameter; parameters are %s", strings.Join(known, ", "))
@@ -156,7 +160,7 @@ func decodeArea(r *http.Request) (orb.Geometry, string, error) {
 		CRS  json.RawMessage `json:"crs"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return nil, "", apperr.Wrap(op, apperr.Invalid, err, "the body is not JSON: %s", err)
+		return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", bodyProblem(body, err))
 	}
 	if len(probe.CRS) > 0 {
 		return nil, "", apperr.New(op, apperr.Invalid, "coordinates must be CRS84 longitude/latitude (RFC 7946); remove the crs member")
@@ -166,13 +170,13 @@ func decodeArea(r *http.Request) (orb.Geometry, string, error) {
 	case "Feature":
 		f, err := geojson.UnmarshalFeature(body)
 		if err != nil {
-			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "malformed GeoJSON Feature: %s", err)
+			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("Feature", err))
 		}
 		g = f.Geometry
 	case "FeatureCollection":
 		fc, err := geojson.UnmarshalFeatureCollection(body)
 		if err != nil {
-			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "malformed GeoJSON FeatureCollection: %s", err)
+			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("FeatureCollection", err))
 		}
 		if len(fc.Features) != 1 {
 			return nil, "", apperr.New(op, apperr.Invalid, "a FeatureCollection must hold exactly one feature, this one has %d", len(fc.Features))
@@ -181,7 +185,7 @@ func decodeArea(r *http.Request) (orb.Geometry, string, error) {
 	case "Polygon", "MultiPolygon":
 		gg, err := geojson.UnmarshalGeometry(body)
 		if err != nil {
-			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "malformed GeoJSON %s: %s", probe.Type, err)
+			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem(probe.Type, err))
 		}
 		g = gg.Geometry()
 	case "":
@@ -201,6 +205,37 @@ func decodeArea(r *http.Request) (orb.Geometry, string, error) {
 		return nil, "", apperr.Wrap(op, apperr.Unprocessable, err, "invalid area: %s", err)
 	}
 	return mp, res.Note, nil
+}
+
+// bodyProblem and geojsonProblem say what is wrong with a posted document
+// in words a client can act on: the decoders' own messages name Go types
+// ("cannot unmarshal array into Go value of type struct { ... }"), which
+// are internals.
+func bodyProblem(body []byte, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case !json.Valid(body) && errors.As(err, &se):
+		return "the body is not JSON: " + se.Error()
+	case errors.As(err, &te) && te.Field != "":
+		return fmt.Sprintf("the body is not GeoJSON: its member %q is a JSON %s", te.Field, te.Value)
+	case errors.As(err, &te):
+		return fmt.Sprintf("the body must be a GeoJSON object, not a JSON %s", te.Value)
+	}
+	return "the body is not JSON"
+}
+
+func geojsonProblem(what string, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		// The body is valid JSON: a member the decoder needs is missing.
+		return "malformed GeoJSON " + what + ": a member is missing (a geometry needs type and coordinates, a feature its geometry)"
+	case errors.As(err, &te):
+		return fmt.Sprintf("malformed GeoJSON %s: a JSON %s where GeoJSON wants something else (coordinates are arrays of numbers)", what, te.Value)
+	}
+	return "malformed GeoJSON " + what
 }
 
 func (s *Server) handleCoverageSearch(w http.ResponseWriter, r *http.Request) error {
