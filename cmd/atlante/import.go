@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -23,6 +24,9 @@ func importCommand() *cli.Command {
 		Usage: "load official files into the database",
 		Commands: []*cli.Command{
 			importComuniCommand(),
+			importCiviciCommand(),
+			importCoverageCommand(),
+			importRoutesCommand(),
 		},
 	}
 }
@@ -73,12 +77,8 @@ func importComuni(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	// Before starting a database for nothing.
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("import comuni: %s: no such file", path)
-		}
-		return fmt.Errorf("import comuni: %w", err)
+	if err := checkFile("import comuni", path); err != nil {
+		return err
 	}
 	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
 	if err != nil {
@@ -86,28 +86,15 @@ func importComuni(ctx context.Context, cmd *cli.Command) error {
 	}
 	defer d.close(logger)
 
-	var bar *progressbar.ProgressBar
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		opts.Progress = func(p importer.Progress) {
-			if bar == nil {
-				bar = newProgressBar(p)
-			}
-			bar.Set64(p.Done)
-		}
-	} else {
-		opts.Progress = importer.LogProgress(logger, path, 5*time.Second)
-	}
-
+	var finish func()
+	opts.Progress, finish = progress(logger, path)
 	rep, err := importer.New(d.Write, logger).Comuni(ctx, path, opts)
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
+	finish()
 	if rep != nil {
 		fmt.Print(rep.Summary())
 	}
 	if err != nil {
-		return importError(err)
+		return importError("import comuni", err)
 	}
 	if rep.ISTAT {
 		fmt.Println(comuni.Attribution)
@@ -139,15 +126,221 @@ func newProgressBar(p importer.Progress) *progressbar.ProgressBar {
 
 // importError shows an error about the input as its message alone (it
 // names the file and the place in it), with the cause if there is one;
-// other errors pass unchanged.
-func importError(err error) error {
+// other errors pass unchanged. what names the command ("import comuni").
+func importError(what string, err error) error {
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || (ae.Kind != apperr.Invalid && ae.Kind != apperr.Unprocessable) || ae.Msg == "" {
-		return fmt.Errorf("import comuni: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	msg := ae.Msg
 	if ae.Err != nil {
 		msg += " (" + ae.Err.Error() + ")"
 	}
-	return errors.New("import comuni: " + msg)
+	return errors.New(what + ": " + msg)
+}
+
+// checkFile fails early, before a database is started for nothing, when
+// path cannot be read.
+func checkFile(what, path string) error {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: %s: no such file", what, path)
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// progress shows how far reading has got: a progress bar on a terminal,
+// else a log line every 5 s. finish ends the bar.
+func progress(logger *slog.Logger, path string) (report func(importer.Progress), finish func()) {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return importer.LogProgress(logger, path, 5*time.Second), func() {}
+	}
+	var bar *progressbar.ProgressBar
+	done := false
+	finish = func() {
+		if bar != nil && !done {
+			bar.Finish()
+			fmt.Fprintln(os.Stderr)
+		}
+		done = true
+	}
+	report = func(p importer.Progress) {
+		if done {
+			return
+		}
+		if bar == nil {
+			bar = newProgressBar(p)
+		}
+		bar.Set64(p.Done)
+		// Reading is over; what follows (the load) logs its own lines.
+		if p.Total > 0 && p.Done >= p.Total {
+			finish()
+		}
+	}
+	return report, finish
+}
+
+func importCiviciCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "civici",
+		Usage:     "import civic numbers from an ANNCSU address file (CSV, or zipped) in one transaction",
+		ArgsUsage: "FILE",
+		Description: "Reads FILE as the ANNCSU register publishes it (UTF-8 with BOM, \";\" separator, decimal comma;\n" +
+			"columns CODICE_ISTAT, ODONIMO, CIVICO, ESPONENTE, PROGRESSIVO_ACCESSO, COORD_X_COMUNE, COORD_Y_COMUNE;\n" +
+			"others ignored), or a zip holding it. Civic numbers are inserted, or updated by access id (else address).\n" +
+			"Rows without coordinates, with a bad field, outside Italy or repeating another are left out and listed\n" +
+			"(--strict: the import fails instead). A malformed file changes nothing. See data/README.md.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "strict", Usage: "fail the whole import if any row is skipped"},
+			&cli.StringFlag{Name: "source", Usage: "where the addresses come from, stored with each civic number (default: from the file name)"},
+			&cli.StringFlag{Name: "layer", Usage: "the .csv to read from an archive holding several (base name or unique prefix)"},
+			&cli.IntFlag{Name: "list", Value: 20, Usage: "list at most this many skipped rows (0: all)"},
+		},
+		Action: importCivici,
+	}
+}
+
+func importCivici(ctx context.Context, cmd *cli.Command) error {
+	const what = "import civici"
+	path, logger, err := importArgs(cmd, what, "atlante import civici [--strict] ANNCSU.csv")
+	if err != nil {
+		return err
+	}
+	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
+	if err != nil {
+		return err
+	}
+	defer d.close(logger)
+	opts := importer.CiviciOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
+	var finish func()
+	opts.Progress, finish = progress(logger, path)
+	rep, err := importer.New(d.Write, logger).Civici(ctx, path, opts)
+	finish()
+	if rep != nil {
+		fmt.Print(rep.Summary(int(cmd.Int("list"))))
+	}
+	if err != nil {
+		return importError(what, err)
+	}
+	return nil
+}
+
+func importCoverageCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "coverage",
+		Usage:     "import coverage offers per civic number from Atlante's coverage CSV in one transaction",
+		ArgsUsage: "FILE",
+		Description: "Reads FILE in Atlante's coverage format (header anncsu_id;istat_code;street;number;suffix;programme;\n" +
+			"operator;technology;max_down_mbps;status;status_date, \";\" or \",\" separated, UTF-8). Each row is matched to\n" +
+			"its civic number by anncsu_id, else by comune, street (normalised: \"V. Roma\" = \"VIA ROMA\"), number and\n" +
+			"suffix. Rows that match no civic number or have a bad field are left out and listed (--strict: the import\n" +
+			"fails instead). Known offers (civic number, programme, operator, technology) are updated. See data/README.md.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "strict", Usage: "fail the whole import if any row is skipped"},
+			&cli.StringFlag{Name: "source", Usage: "where the offers come from, stored with each (default: from the file name)"},
+			&cli.StringFlag{Name: "layer", Usage: "the .csv to read from an archive holding several"},
+			&cli.IntFlag{Name: "list", Value: 20, Usage: "list at most this many skipped rows (0: all)"},
+		},
+		Action: importCoverage,
+	}
+}
+
+func importCoverage(ctx context.Context, cmd *cli.Command) error {
+	const what = "import coverage"
+	path, logger, err := importArgs(cmd, what, "atlante import coverage [--strict] coverage.csv")
+	if err != nil {
+		return err
+	}
+	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
+	if err != nil {
+		return err
+	}
+	defer d.close(logger)
+	opts := importer.CoverageOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
+	var finish func()
+	opts.Progress, finish = progress(logger, path)
+	rep, err := importer.New(d.Write, logger).Coverage(ctx, path, opts)
+	finish()
+	if rep != nil {
+		fmt.Print(rep.Summary(int(cmd.Int("list"))))
+	}
+	if err != nil {
+		return importError(what, err)
+	}
+	return nil
+}
+
+func importRoutesCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "routes",
+		Usage:     "import fibre network routes (GeoJSON LineString/MultiLineString) in one transaction",
+		ArgsUsage: "FILE",
+		Description: "Reads FILE (GeoJSON, or a zipped Shapefile or .shp of lines) whose features have properties programme\n" +
+			"(aree_bianche, aree_grigie, commercial), operator, status (planned, in_works, connectable, active) and an\n" +
+			"optional name. Geometries are checked with geo/repair and converted to EPSG:4326; features that fail are\n" +
+			"left out and listed (--strict: the import fails instead). --replace first deletes the routes imported\n" +
+			"before with the same --source (by default: from a file of the same name). See data/README.md.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "crs", Usage: "CRS of FILE, e.g. EPSG:32632; overrides the GeoJSON crs member or .prj (default: the file's, else CRS84)"},
+			&cli.BoolFlag{Name: "replace", Usage: "delete the routes of the same source first"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail the whole import if any feature is rejected"},
+			&cli.StringFlag{Name: "source", Usage: "where the routes come from, stored with each (default: from the file name)"},
+			&cli.StringFlag{Name: "layer", Usage: "the Shapefile to read from an archive holding several"},
+		},
+		Action: importRoutes,
+	}
+}
+
+func importRoutes(ctx context.Context, cmd *cli.Command) error {
+	const what = "import routes"
+	path, logger, err := importArgs(cmd, what, "atlante import routes [--replace] [--crs EPSG:nnnn] routes.geojson")
+	if err != nil {
+		return err
+	}
+	opts := importer.RoutesOptions{Replace: cmd.Bool("replace"), Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
+	if s := cmd.String("crs"); s != "" {
+		srid, err := geo.ParseCRS(s)
+		if err != nil {
+			var ge *geo.Error
+			if errors.As(err, &ge) {
+				return fmt.Errorf("--crs: %s", ge.Msg)
+			}
+			return fmt.Errorf("--crs: %w", err)
+		}
+		opts.CRS = srid
+	}
+	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
+	if err != nil {
+		return err
+	}
+	defer d.close(logger)
+	var finish func()
+	opts.Progress, finish = progress(logger, path)
+	rep, err := importer.New(d.Write, logger).Routes(ctx, path, opts)
+	finish()
+	if rep != nil {
+		fmt.Print(rep.Summary())
+	}
+	if err != nil {
+		return importError(what, err)
+	}
+	return nil
+}
+
+// importArgs checks an import's one FILE argument and builds the logger.
+func importArgs(cmd *cli.Command, what, usage string) (string, *slog.Logger, error) {
+	if cmd.NArg() != 1 {
+		return "", nil, fmt.Errorf("%s: want one FILE, got %d arguments (%s)", what, cmd.NArg(), usage)
+	}
+	path := cmd.Args().First()
+	logger, err := newLogger(cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := checkFile(what, path); err != nil {
+		return "", nil, err
+	}
+	return path, logger, nil
 }

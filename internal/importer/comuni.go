@@ -102,10 +102,11 @@ type Report struct {
 	Format string
 	SRID   geo.SRID
 	// Read counts the features read; Skipped those outside the province
-	// filter; Inserted and Updated the comuni loaded, by ISTAT code.
-	Read, Skipped, Inserted, Updated int
-	Province                         string // the province filter, if any
-	Repaired, Rejected               []Issue
+	// filter; Inserted and Updated the comuni loaded, by ISTAT code;
+	// Deleted the rows an import replaced (routes with --replace).
+	Read, Skipped, Inserted, Updated, Deleted int
+	Province                                  string // the province filter, if any
+	Repaired, Rejected                        []Issue
 	// ISTAT says the file carries ISTAT boundaries (its fields are ISTAT's:
 	// PRO_COM_T, ...), which must be shown with comuni.Attribution.
 	ISTAT bool
@@ -122,6 +123,9 @@ func (r *Report) Summary() string {
 		r.File, r.Format, r.SRID, r.Read, r.Inserted, r.Updated, len(r.Repaired), len(r.Rejected))
 	if r.Province != "" {
 		fmt.Fprintf(&b, ", skipped %d (not in province %s)", r.Skipped, r.Province)
+	}
+	if r.Deleted > 0 {
+		fmt.Fprintf(&b, ", replaced %d", r.Deleted)
 	}
 	if !r.Loaded {
 		b.WriteString("; nothing was changed")

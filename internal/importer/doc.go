@@ -16,6 +16,18 @@
 //  3. The domain store loads the rows in one transaction, converting from the
 //     file's CRS to EPSG:4326 in PostGIS.
 //
+// Coverage data comes in as rows rather than features: Importer.Civici
+// reads the ANNCSU address register and Importer.Coverage Atlante's
+// coverage file (CSV, plain or zipped: UTF-8 with or without BOM, ";" or
+// ",", columns by name in any case). Each row is checked and mapped as it
+// is read and streams straight into the coverage store's COPY-based loader,
+// so a million rows never sit in memory; a row with a problem is left out
+// and reported with its line, column and reason (RowReport), and a
+// file-level problem (missing column, not UTF-8, malformed quoting) aborts
+// the load's transaction wherever in the file it is. Importer.Routes reads
+// network routes like comuni (Reader, geo/repair), converting them to
+// EPSG:4326 in PostGIS.
+//
 // Errors about the input are *apperr.Error of kind Invalid (a malformed or
 // unreadable file, an unknown CRS, a row without its code) or Unprocessable
 // (geometries rejected under Strict); their message names the file and where

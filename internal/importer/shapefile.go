@@ -136,7 +136,7 @@ func openShapefileZip(zipPath string, opts OpenOptions) (*ShapefileReader, error
 			shps = append(shps, f)
 		}
 	}
-	shp, err := chooseLayer(shps, opts)
+	shp, err := chooseLayer(shps, ".shp", "shapefiles", opts)
 	if err != nil {
 		return nil, r.fail(err.Error(), nil)
 	}
@@ -158,8 +158,10 @@ func openShapefileZip(zipPath string, opts OpenOptions) (*ShapefileReader, error
 	return r.init(sf, int64(min(shp.UncompressedSize64, math.MaxInt64)), open, opts)
 }
 
-// chooseLayer picks the .shp to read from an archive.
-func chooseLayer(shps []*zip.File, opts OpenOptions) (*zip.File, error) {
+// chooseLayer picks the member to read from an archive among shps, its
+// members with extension ext (".shp", ".csv"); plural names them in
+// messages ("shapefiles").
+func chooseLayer(shps []*zip.File, ext, plural string, opts OpenOptions) (*zip.File, error) {
 	base := func(f *zip.File) string {
 		return strings.TrimSuffix(path.Base(f.Name), path.Ext(f.Name))
 	}
@@ -182,7 +184,7 @@ func chooseLayer(shps []*zip.File, opts OpenOptions) (*zip.File, error) {
 	}
 	switch {
 	case len(shps) == 0:
-		return nil, errors.New("the archive holds no .shp file")
+		return nil, fmt.Errorf("the archive holds no %s file", ext)
 	case opts.Layer != "":
 		for _, f := range shps {
 			if strings.EqualFold(base(f), opts.Layer) || strings.EqualFold(f.Name, opts.Layer) {
@@ -200,7 +202,7 @@ func chooseLayer(shps []*zip.File, opts OpenOptions) (*zip.File, error) {
 			return m[0], nil
 		}
 	}
-	return nil, fmt.Errorf("the archive holds %d shapefiles (%s); choose one with --layer", len(shps), names(shps))
+	return nil, fmt.Errorf("the archive holds %d %s (%s); choose one with --layer", len(shps), plural, names(shps))
 }
 
 // init reads the headers: .shp, .dbf (required), .cpg and .prj.
