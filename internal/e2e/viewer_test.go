@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -22,19 +26,25 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/testserver"
 )
 
 // browserBudget bounds everything TestViewer does in the browser.
-const browserBudget = 60 * time.Second
+const browserBudget = 75 * time.Second
 
 // TestViewer opens the map in headless Chromium over the real server and
 // database with the demo loaded, and checks what a person would see: the
 // comuni drawn and named, the catalog's layers listed, the demo notice, the
 // attribution, a popup for Crema, the basemap refusing politely when
-// offline, and no errors on the way.
+// offline; then fibre coverage: the address search and a civic number's
+// offers, the groups of civic numbers, the choropleth, the statistics of a
+// drawn area (the same count as the server's for the same polygon), the
+// service's reason for a self-intersecting one, and those of a comune; and
+// no errors on the way but the one 422 the bow-tie asks for.
 func TestViewer(t *testing.T) {
 	chromium := findChromium(t)
 	srv := testserver.Start(t, testserver.Options{})
@@ -77,10 +87,12 @@ func TestViewer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Every public layer, on; the coverage choropleth is off until
+		// asked for, since it hides the comuni under it.
 		var want []listedLayer
 		for _, l := range srv.Catalog.Layers() {
 			if l.Access == catalog.Public {
-				want = append(want, listedLayer{ID: l.ID, Title: l.Title, Checked: true})
+				want = append(want, listedLayer{ID: l.ID, Title: l.Title, Checked: l.ID != "coverage-comuni"})
 			}
 		}
 		if !slices.Equal(got, want) {
@@ -178,6 +190,339 @@ func TestViewer(t *testing.T) {
 		}
 	})
 
+	// The coverage domain: search, civic numbers, choropleth, statistics.
+	home, err := chromedp.Run(ctx, chromedp.Evaluate[camera](cameraJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("search suggests addresses from the server", func(t *testing.T) {
+		var want searchAnswer
+		getJSON(t, srv.URL+"/coverage/search?"+url.Values{"q": {"via roma"}, "limit": {"8"}}.Encode(), &want)
+		if len(want.Results) == 0 {
+			t.Fatal(`the server finds nothing for "via roma": is the coverage demo loaded?`)
+		}
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("search"), "via roma")); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[comboboxState](`(`+comboboxJS+`).options.length > 0 && `+comboboxJS,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil {
+			t.Fatalf("no suggestions for %q: %v", "via roma", err)
+		}
+		var labels []string
+		for _, r := range want.Results {
+			labels = append(labels, r.Label)
+		}
+		if !slices.Equal(got.Options, labels) || got.Expanded != "true" || got.Role != "combobox" {
+			t.Errorf("suggestions %q (aria-expanded %s, role %s), want the server's %q, expanded, in a combobox", got.Options, got.Expanded, got.Role, labels)
+		}
+	})
+
+	var civico civicoAnswer
+	t.Run("choosing a civic number shows its offers", func(t *testing.T) {
+		const query, label = "via roma 1, crema", "Via Roma 1, Crema"
+		var found searchAnswer
+		getJSON(t, srv.URL+"/coverage/search?"+url.Values{"q": {query}, "limit": {"8"}}.Encode(), &found)
+		i := slices.IndexFunc(found.Results, func(r searchResult) bool { return r.Label == label && r.Kind == "civico" })
+		if i < 0 {
+			t.Fatalf("the server does not suggest %q for %q: %+v", label, query, found.Results)
+		}
+		getJSON(t, fmt.Sprintf("%s/coverage/civici/%d", srv.URL, found.Results[i].ID), &civico)
+
+		if err := chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); })()`),
+			chromedp.SendKeys(chromedp.ID("search"), query),
+		); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[comboboxState](`(() => { const s = `+comboboxJS+`; return s.options.includes(`+jsString(label)+`) && s; })()`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil {
+			t.Fatalf("%q is not suggested for %q: %v", label, query, err)
+		}
+		// Down to the suggestion with the keyboard, then Enter.
+		for range slices.Index(got.Options, label) + 1 {
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowDown)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err = chromedp.Run(ctx, chromedp.Evaluate[comboboxState](comboboxJS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Active != label {
+			t.Fatalf("after the arrow keys the active option (aria-activedescendant) is %q, want %q", got.Active, label)
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		p, err := chromedp.Run(ctx, chromedp.Poll[offersPopup](offersPopupJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Fatalf("no popup with an offers table after choosing %q: %v", label, err)
+		}
+		if p.Title != label || p.Rows != len(civico.Offers) {
+			t.Errorf("popup %q with %d offers, want %q with the server's %d", p.Title, p.Rows, label, len(civico.Offers))
+		}
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[comboboxState](comboboxJS)); err != nil || got.Expanded != "false" {
+			t.Errorf("after choosing, aria-expanded = %q (err %v), want false", got.Expanded, err)
+		}
+	})
+
+	waitIdle(ctx, t)
+	saveScreenshot(ctx, t, "viewer-search.png")
+
+	t.Run("click on a civic number shows its offers", func(t *testing.T) {
+		if civico.ID == 0 {
+			t.Skip("no civic number was found by the search")
+		}
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[screenPoint](fmt.Sprintf(civicoPointJS, civico.Lon, civico.Lat)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('.maplibregl-popup-close-button')?.click()`),
+			chromedp.MouseClickXY(p.X, p.Y),
+		); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[offersPopup](offersPopupJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Fatalf("no popup with offers after a click on civic number %d at (%.0f, %.0f), which hits %v: %v", civico.ID, p.X, p.Y, p.Hit, err)
+		}
+		if want := "Via Roma 1, Crema"; got.Title != want || got.Rows != len(civico.Offers) {
+			t.Errorf("popup %q with %d offers, want %q with %d", got.Title, got.Rows, want, len(civico.Offers))
+		}
+	})
+
+	t.Run("click on a group of civic numbers shows its counts", func(t *testing.T) {
+		if err := chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('.maplibregl-popup-close-button')?.click()`),
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`void window.atlanteMap.jumpTo({center: [%g, %g], zoom: %g})`, home.Lon, home.Lat, home.Zoom)),
+		); err != nil {
+			t.Fatal(err)
+		}
+		waitIdle(ctx, t)
+		c, err := chromedp.Run(ctx, chromedp.Evaluate[cellPoint](cellPointJS))
+		if err != nil || c.N == 0 {
+			t.Fatalf("no group of civic numbers on top anywhere on the map (err %v)", err)
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(c.X, c.Y)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+			const p = document.querySelector('.maplibregl-popup-content .cell-popup');
+			return p ? p.querySelector('h2').textContent + ' | ' + p.querySelector('button').textContent : false;
+		})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil {
+			t.Fatalf("no popup after a click on a group of %d civic numbers: %v", c.N, err)
+		}
+		if !strings.HasPrefix(strings.ReplaceAll(got, ",", ""), fmt.Sprintf("%d civic number", c.N)) || !strings.Contains(got, "Zoom in") {
+			t.Errorf("popup %q, want the group's %d civic numbers and a button to zoom in", got, c.N)
+		}
+	})
+
+	t.Run("choropleth toggle", func(t *testing.T) {
+		if err := chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('.maplibregl-popup-close-button')?.click()`),
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`void window.atlanteMap.jumpTo({center: [%g, %g], zoom: %g})`, home.Lon, home.Lat, home.Zoom)),
+		); err != nil {
+			t.Fatal(err)
+		}
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](choroplethJS))
+		if err != nil || n != 0 {
+			t.Fatalf("before the toggle, %d choropleth features are drawn (err %v), want none: it is off by default", n, err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("layer-coverage-comuni"))); err != nil {
+			t.Fatal(err)
+		}
+		n, err = chromedp.Run(ctx, chromedp.Poll[int](`(`+choroplethJS+`) >= 40 && `+choroplethJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Fatalf("the choropleth draws no comuni after the toggle: %v", err)
+		}
+		waitIdle(ctx, t)
+		saveScreenshot(ctx, t, "viewer-choropleth.png")
+		paint, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const s = document.getElementById('choropleth-metric');
+			s.value = 'pct_100';
+			s.dispatchEvent(new Event('change'));
+			return JSON.stringify(window.atlanteMap.getPaintProperty('coverage-comuni-fill', 'fill-color'));
+		})()`))
+		if err != nil || !strings.Contains(paint, "pct_100") {
+			t.Errorf("after choosing ≥ 100 Mbit/s the fill colour is %s (err %v), want it from pct_100", paint, err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("layer-coverage-comuni"))); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	// The drawing tests work on a view of Crema, clear of the layer panel.
+	crema := cremaBound(t, srv.URL)
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`void window.atlanteMap.fitBounds([[%g, %g], [%g, %g]], {padding: {top: 90, bottom: 60, left: 320, right: 420}, animate: false})`,
+		crema.Min[0], crema.Min[1], crema.Max[0], crema.Max[1]))); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(ctx, t)
+	w, s, e, n := crema.Min[0], crema.Min[1], crema.Max[0], crema.Max[1]
+	mid := (s + n) / 2
+
+	t.Run("statistics of a drawn area", func(t *testing.T) {
+		// A pentagon around Crema, finished with Enter.
+		corners := [][2]float64{{w, s}, {e, s}, {e + (e-w)/6, mid}, {e, n}, {w, n}}
+		drawPolygon(ctx, t, corners, false)
+		got, err := chromedp.Run(ctx, chromedp.Poll[statsState](statsJS+` && (`+statsJS+`).civici !== '' && `+statsJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
+		if err != nil {
+			t.Fatalf("no statistics after drawing an area: %v", err)
+		}
+		body := proxy.lastBody("/coverage/stats")
+		var posted struct {
+			Type        string         `json:"type"`
+			Coordinates [][][2]float64 `json:"coordinates"`
+		}
+		if err := json.Unmarshal(body, &posted); err != nil || posted.Type != "Polygon" || len(posted.Coordinates) != 1 {
+			t.Fatalf("the page posted %s (%v), want a GeoJSON Polygon", body, err)
+		}
+		ring := posted.Coordinates[0]
+		if len(ring) != len(corners)+1 || ring[0] != ring[len(ring)-1] {
+			t.Fatalf("posted ring %v, want the %d corners drawn, closed", ring, len(corners))
+		}
+		for _, c := range corners {
+			if !slices.ContainsFunc(ring, func(p [2]float64) bool { return near(p, c, 2e-4) }) {
+				t.Errorf("corner %v drawn, not in the posted ring %v", c, ring)
+			}
+		}
+		// The same polygon, asked by the test itself.
+		res, err := http.Post(srv.URL+"/coverage/stats", "application/geo+json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var want struct {
+			Civici int `json:"civici"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&want); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("POST /coverage/stats: %s, %v", res.Status, err)
+		}
+		if want.Civici < 1000 {
+			t.Errorf("the server counts %d civic numbers around Crema, want thousands", want.Civici)
+		}
+		if got.Civici != fmt.Sprint(want.Civici) {
+			t.Errorf("the panel shows %s civic numbers, the server counts %d for the same polygon", got.Civici, want.Civici)
+		}
+		if got.Charts < 2 || got.Bars < 10 {
+			t.Errorf("the panel has %d chart SVGs with %d bars, want the status and speed charts", got.Charts, got.Bars)
+		}
+		if !got.CSV || got.Comuni < 2 {
+			t.Fatalf("the panel has CSV download %v and %d comuni rows, want a download and the comuni around Crema", got.CSV, got.Comuni)
+		}
+		// The CSV comes from the server: the area is posted again.
+		before := proxy.served("/coverage/stats")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#stats .stats-actions .button"))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.querySelector('#stats .stats-actions .button').disabled`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+		if n := proxy.served("/coverage/stats"); n != before+1 || !bytes.Equal(proxy.lastBody("/coverage/stats"), body) {
+			t.Errorf("Download CSV posted %d areas to /coverage/stats (same polygon: %v), want the drawn one once", n-before, bytes.Equal(proxy.lastBody("/coverage/stats"), body))
+		}
+	})
+
+	saveScreenshot(ctx, t, "viewer-stats.png")
+
+	t.Run("a bow-tie area shows the service's reason", func(t *testing.T) {
+		proxy.expect(http.StatusUnprocessableEntity, "/coverage/stats")
+		pl.expect("status of 422", "/coverage/stats")
+		// Its edges cross; finished with a double click on the last corner.
+		drawPolygon(ctx, t, [][2]float64{{w, s}, {e, n}, {e, s}, {w, n}}, true)
+		text, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const p = document.querySelector('#stats [role=alert]'); return p ? p.innerText : false; })()`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Fatalf("no problem shown for a self-intersecting area: %v", err)
+		}
+		if !strings.Contains(text, "self-intersection") || !strings.Contains(text, "cannot be counted") {
+			t.Errorf("problem shown %q, want the 422's detail naming the self-intersection", text)
+		}
+	})
+
+	saveScreenshot(ctx, t, "viewer-stats-422.png")
+
+	t.Run("Escape cancels a drawing", func(t *testing.T) {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#stats .close"))); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tool-draw"))); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range [][2]float64{{w, s}, {e, n}} {
+			p := project(ctx, t, c)
+			if err := chromedp.Do(ctx, chromedp.MouseClickXY(p.X, p.Y)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+			const m = window.atlanteMap;
+			const drawn = m.queryRenderedFeatures({layers: ['atlante-draw-fill', 'atlante-draw-line', 'atlante-draw-corner']}).length;
+			const b = document.getElementById('tool-draw');
+			return drawn === 0 && !m.isMoving() ? b.getAttribute('aria-pressed') + ' ' + document.getElementById('tool-hint').hidden : false;
+		})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil || got != "false true" {
+			t.Errorf("after Escape: draw button pressed and hint hidden = %q (err %v), want %q and nothing drawn", got, err, "false true")
+		}
+	})
+
+	t.Run("statistics of the comune under the cursor", func(t *testing.T) {
+		var want struct {
+			Civici int `json:"civici"`
+		}
+		getJSON(t, srv.URL+"/coverage/stats?comune=019035", &want)
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[screenPoint](cremaPointJS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tool-pick")), chromedp.MouseClickXY(p.X, p.Y)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[statsState](statsJS+` && (`+statsJS+`).civici !== '' && `+statsJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Fatalf("no statistics after clicking Crema in comune mode: %v", err)
+		}
+		if !strings.Contains(got.Title, "Crema") || got.Civici != fmt.Sprint(want.Civici) || got.Popups != 0 {
+			t.Errorf("panel %q shows %s civic numbers and %d popups, want Crema's %d and no popup", got.Title, got.Civici, got.Popups, want.Civici)
+		}
+	})
+
+	saveScreenshot(ctx, t, "viewer-stats-comune.png")
+
+	t.Run("small screen", func(t *testing.T) {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 760)); err != nil {
+			t.Fatal(err)
+		}
+		waitIdle(ctx, t)
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+			const out = [];
+			for (const sel of ['#search', '#tool-draw', '#tool-pick', '#stats']) {
+				const r = document.querySelector(sel).getBoundingClientRect();
+				if (r.width === 0 || r.left < 0 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight + 0.5) out.push(sel + ' ' + JSON.stringify(r));
+			}
+			return out;
+		})()`))
+		if err != nil || len(got) > 0 {
+			t.Errorf("on a 390 px wide screen these do not fit (err %v): %v", err, got)
+		}
+		saveScreenshot(ctx, t, "viewer-phone.png")
+	})
+
 	if problems := pl.report(); problems != "" {
 		t.Errorf("the page reported problems:\n%s", problems)
 	}
@@ -218,7 +563,7 @@ type listedLayer struct {
 	Checked bool   `json:"checked"`
 }
 
-const layerListJS = `Array.from(document.querySelectorAll('#layer-list li')).map((li) => ({
+const layerListJS = `Array.from(document.querySelectorAll('#layer-list > li')).map((li) => ({
 	id: li.dataset.layerId,
 	title: li.querySelector('.layer-title').textContent,
 	checked: li.querySelector('input[type=checkbox]').checked,
@@ -290,6 +635,215 @@ const basemapJS = `(() => {
 	return !toggle.checked && !toggle.disabled && !note.hidden && !note.textContent.endsWith('…') ? note.textContent : false;
 })()`
 
+type camera struct {
+	Lon, Lat, Zoom float64
+}
+
+const cameraJS = `(() => {
+	const m = window.atlanteMap;
+	const c = m.getCenter();
+	return {lon: c.lng, lat: c.lat, zoom: m.getZoom()};
+})()`
+
+// waitIdle waits until the map has stopped and drawn every tile it needs.
+func waitIdle(ctx context.Context, t *testing.T) {
+	t.Helper()
+	const idleJS = `(() => { const m = window.atlanteMap; return m.loaded() && m.areTilesLoaded() && !m.isMoving(); })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](idleJS,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("the map did not settle: %v", err)
+	}
+}
+
+type searchResult struct {
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	ID    int64  `json:"id"`
+}
+
+type searchAnswer struct {
+	Results []searchResult `json:"results"`
+}
+
+type civicoAnswer struct {
+	ID     int64             `json:"id"`
+	Lon    float64           `json:"lon"`
+	Lat    float64           `json:"lat"`
+	Offers []json.RawMessage `json:"offers"`
+}
+
+type comboboxState struct {
+	Role     string   `json:"role"`
+	Expanded string   `json:"expanded"`
+	Options  []string `json:"options"` // labels of the listed options
+	Active   string   `json:"active"`  // label of the aria-activedescendant
+}
+
+const comboboxJS = `(() => {
+	const s = document.getElementById('search');
+	const list = document.getElementById(s.getAttribute('aria-controls'));
+	const options = list.hidden ? [] : Array.from(list.querySelectorAll('[role=option]'));
+	const id = s.getAttribute('aria-activedescendant');
+	const active = id ? document.getElementById(id) : null;
+	const label = (o) => o.querySelector('.option-label').textContent;
+	return {
+		role: s.getAttribute('role'),
+		expanded: s.getAttribute('aria-expanded'),
+		options: options.map(label),
+		active: active ? label(active) : '',
+	};
+})()`
+
+type offersPopup struct {
+	Title string `json:"title"`
+	Rows  int    `json:"rows"`
+}
+
+// offersPopupJS reads the open popup once it shows a table of offers.
+const offersPopupJS = `(() => {
+	const p = document.querySelector('.maplibregl-popup-content');
+	const t = p && p.querySelector('table.offers');
+	return t ? {title: p.querySelector('h2').textContent, rows: t.tBodies[0].rows.length} : false;
+})()`
+
+// civicoPointJS finds a lon/lat (format arguments) on the screen, and the
+// civic numbers drawn there.
+const civicoPointJS = `(() => {
+	const m = window.atlanteMap;
+	const p = m.project([%g, %g]);
+	const r = m.getCanvas().getBoundingClientRect();
+	const hit = m.queryRenderedFeatures(p, {layers: ['civici-points']}).map((f) => String(f.id));
+	return {x: r.left + p.x, y: r.top + p.y, hit};
+})()`
+
+// choroplethJS counts the comuni the choropleth draws.
+const choroplethJS = `new Set(window.atlanteMap.queryRenderedFeatures({layers: ['coverage-comuni-fill']}).map((f) => f.properties.istat_code)).size`
+
+type cellPoint struct {
+	X, Y float64
+	N    int
+}
+
+// cellPointJS finds a group of civic numbers (a cell of the civici tiles)
+// drawn on top of everything else, clear of the layer panel.
+const cellPointJS = `(() => {
+	const m = window.atlanteMap;
+	const r = m.getCanvas().getBoundingClientRect();
+	const panel = document.querySelector('.panel').getBoundingClientRect();
+	for (const f of m.queryRenderedFeatures({layers: ['civici-cells']})) {
+		const p = m.project(f.geometry.coordinates);
+		if (p.x < panel.right - r.left + 20 || p.x > r.width - 80 || p.y < 40 || p.y > r.height - 40) continue;
+		const [top] = m.queryRenderedFeatures(p);
+		if (top && top.layer.id === 'civici-cells' && top.properties.n === f.properties.n && f.properties.n > 1) {
+			return {x: r.left + p.x, y: r.top + p.y, n: f.properties.n};
+		}
+	}
+	return {x: 0, y: 0, n: 0};
+})()`
+
+type statsState struct {
+	Title  string `json:"title"`
+	Civici string `json:"civici"`
+	Charts int    `json:"charts"`
+	Bars   int    `json:"bars"`
+	CSV    bool   `json:"csv"`
+	Comuni int    `json:"comuni"` // rows of the per-comune table
+	Popups int    `json:"popups"`
+}
+
+// statsJS reads the statistics panel, or is false while it is hidden or busy.
+const statsJS = `(() => {
+	const p = document.getElementById('stats');
+	if (p.hidden || p.getAttribute('aria-busy')) return false;
+	const c = p.querySelector('[data-civici]');
+	return {
+		title: document.getElementById('stats-title').textContent,
+		civici: c ? c.dataset.civici : '',
+		charts: p.querySelectorAll('svg.chart').length,
+		bars: p.querySelectorAll('svg.chart rect[fill]').length,
+		csv: !!p.querySelector('.stats-actions .button'),
+		comuni: p.querySelectorAll('table.stats-comuni tbody tr').length,
+		popups: document.querySelectorAll('.maplibregl-popup').length,
+	};
+})()`
+
+// project returns where a lon/lat is on the screen.
+func project(ctx context.Context, t *testing.T, c [2]float64) screenPoint {
+	t.Helper()
+	p, err := chromedp.Run(ctx, chromedp.Evaluate[screenPoint](fmt.Sprintf(civicoPointJS, c[0], c[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// drawPolygon draws an area with the draw tool, clicking its corners, and
+// finishes it with a double click on the last corner or with Enter.
+func drawPolygon(ctx context.Context, t *testing.T, corners [][2]float64, doubleClick bool) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tool-draw"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range corners {
+		p := project(ctx, t, c)
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(p.X, p.Y)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finish := chromedp.KeyEvent(kb.Enter)
+	if doubleClick {
+		p := project(ctx, t, corners[len(corners)-1])
+		finish = chromedp.MouseClickXY(p.X, p.Y, chromedp.ClickCount(2))
+	}
+	if err := chromedp.Do(ctx, finish); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cremaBound is the bounding box of Crema's boundary.
+func cremaBound(t *testing.T, base string) orb.Bound {
+	t.Helper()
+	res, err := http.Get(base + "/collections/comuni/items/019035")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := geojson.UnmarshalFeature(body)
+	if err != nil || f.Geometry == nil {
+		t.Fatalf("GET /collections/comuni/items/019035: %s: %v", res.Status, err)
+	}
+	return f.Geometry.Bound()
+}
+
+func near(p, q [2]float64, tol float64) bool {
+	return math.Abs(p[0]-q[0]) <= tol && math.Abs(p[1]-q[1]) <= tol
+}
+
+// getJSON decodes the answer of a GET to the test server.
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", u, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
+
 // saveScreenshot saves what the page shows now in the test's artifact
 // directory: go test -artifacts -outputdir DIR keeps it.
 func saveScreenshot(ctx context.Context, t *testing.T, name string) {
@@ -311,8 +865,18 @@ type recordingProxy struct {
 	URL string
 
 	mu       sync.Mutex
-	ok       map[string]int // successful responses by path
+	ok       map[string]int    // successful responses by path
+	bodies   map[string][]byte // the last body posted to each path
+	expected []expectation     // error answers the test asks for
 	problems []string
+}
+
+// expectation is an error a test provokes on purpose: a status on a path,
+// or a browser log text about a URL containing path.
+type expectation struct {
+	status int
+	text   string
+	path   string
 }
 
 func newRecordingProxy(t *testing.T, target string) *recordingProxy {
@@ -321,13 +885,20 @@ func newRecordingProxy(t *testing.T, target string) *recordingProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &recordingProxy{ok: map[string]int{}}
+	p := &recordingProxy{ok: map[string]int{}, bodies: map[string][]byte{}}
 	// The Host header passes through, so the server's links point at the proxy.
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(res *http.Response) error {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if res.StatusCode >= 400 {
+			i := slices.IndexFunc(p.expected, func(e expectation) bool {
+				return e.status == res.StatusCode && e.path == res.Request.URL.Path
+			})
+			if i >= 0 {
+				p.expected = slices.Delete(p.expected, i, i+1)
+				return nil
+			}
 			p.problems = append(p.problems, fmt.Sprintf("HTTP %d for %s", res.StatusCode, res.Request.URL.RequestURI()))
 		} else {
 			p.ok[res.Request.URL.Path]++
@@ -343,10 +914,37 @@ func newRecordingProxy(t *testing.T, target string) *recordingProxy {
 		defer p.mu.Unlock()
 		p.problems = append(p.problems, fmt.Sprintf("%s: %v", r.URL.RequestURI(), err))
 	}
-	srv := httptest.NewServer(rp)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			p.mu.Lock()
+			p.bodies[r.URL.Path] = body
+			p.mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		rp.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
 	return p
+}
+
+// lastBody returns the body last posted to path.
+func (p *recordingProxy) lastBody(path string) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bodies[path]
+}
+
+// expect lets one answer with status on path through as not a problem.
+func (p *recordingProxy) expect(status int, path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expected = append(p.expected, expectation{status: status, path: path})
 }
 
 // served counts the successful responses to paths with the given prefix.
@@ -447,7 +1045,17 @@ type pageLog struct {
 
 	mu       sync.Mutex
 	urls     map[network.RequestID]string
+	expected []expectation
 	problems []string
+}
+
+// expect lets one browser log entry containing text, about a URL
+// containing path, through as not a problem: the browser logs the error
+// answers a test provokes.
+func (pl *pageLog) expect(text, path string) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.expected = append(pl.expected, expectation{text: text, path: path})
 }
 
 // record is called by chromedp for every event of the page; it must be quick.
@@ -474,6 +1082,13 @@ func (pl *pageLog) record(ev any) {
 		// Network entries about other hosts are the offline basemap probe,
 		// which the browser logs whatever the page does.
 		e := ev.Entry
+		i := slices.IndexFunc(pl.expected, func(x expectation) bool {
+			return strings.Contains(e.Text, x.text) && strings.Contains(e.URL, x.path)
+		})
+		if i >= 0 {
+			pl.expected = slices.Delete(pl.expected, i, i+1)
+			return
+		}
 		if e.Level == log.EntryLevelError && (e.Source != log.EntrySourceNetwork || strings.HasPrefix(e.URL, pl.server)) {
 			pl.problems = append(pl.problems, fmt.Sprintf("browser log (%s): %s %s", e.Source, e.Text, e.URL))
 		}

@@ -8,6 +8,11 @@
 // and its vector tiles' TileJSON, so a new layer needs no change here unless
 // it wants a style of its own (layerStyles in static/js/styles.js).
 //
+// The coverage tools use the endpoints under /coverage: the address search
+// (search.js), civic numbers' offers (coverage.js), the choropleth
+// (choropleth.js), and the statistics of a drawn area or a comune (draw.js,
+// tools.js, stats.js, with bar charts as inline SVG in chart.js).
+//
 // Labels need no glyph files: the style has no glyphs URL, so MapLibre draws
 // their text with the browser's fonts.
 package viewer

@@ -51,3 +51,10 @@ export function unionBounds(collections) {
   }
   return b;
 }
+
+/** Fetches the TileJSON of a collection's vector tiles. */
+export async function loadTileJSON(collection) {
+  const url = tileJSONURL(collection);
+  if (!url) throw new Error(`${collection.id}: no TileJSON link`);
+  return getJSON(url);
+}

@@ -1,16 +1,22 @@
 // Atlante's browser map. It reads the catalog (/collections), draws every
 // collection from its vector tiles by geometry type, labels the layers that
-// ask for it, and offers popups, a layer list and an optional online
-// basemap. Everything it needs is served by Atlante itself, so it works
-// offline. The map object is window.atlanteMap, for tests and for the
-// browser console.
+// ask for it, and offers popups, a layer list with legends and an optional
+// online basemap; for fibre coverage, an address search, the choropleth and
+// statistics of a drawn area or a comune. Everything it needs is served by
+// Atlante itself, so it works offline. The map object is window.atlanteMap,
+// for tests and for the browser console.
 
-import { loadCollections, tileJSONURL, unionBounds } from './catalog.js';
+import { loadCollections, loadTileJSON, unionBounds } from './catalog.js';
 import { enableBasemap, basemapSource } from './basemap.js';
+import { choroplethControls } from './choropleth.js';
+import { civiciLegend, civiciPopup, networkLegend } from './coverage.js';
 import { loadLabelPoints } from './labels.js';
 import { buildLayerList } from './panel.js';
 import { enablePopups } from './popup.js';
-import { labelLayerFor, labelSourceID, layersFor } from './styles.js';
+import { enableSearch } from './search.js';
+import { comunePopup, createStats } from './stats.js';
+import { collectionKey, drawOrder, labelLayerFor, labelSourceID, layersFor } from './styles.js';
+import { enableTools } from './tools.js';
 
 const status = document.getElementById('status');
 
@@ -34,28 +40,47 @@ function fitPadding() {
 }
 
 /**
- * Builds the style: a plain background, then each collection's layers, then
- * the labels on top. It has no glyphs URL: MapLibre then draws label text
- * with the browser's own fonts, so no font files are fetched.
+ * Builds the style: a plain background, then the collections' layers, most
+ * specific on top (areas, lines, points, labels). tileJSONs maps a
+ * collection id to its TileJSON; a collection without one is not drawn.
+ * The style has no glyphs URL: MapLibre then draws label text with the
+ * browser's own fonts, so no font files are fetched.
  */
-function buildStyle(collections) {
+function buildStyle(collections, tileJSONs) {
   const sources = {};
-  const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f2f1ec' } }];
-  const labels = [];
+  const layers = [];
   collections.forEach((c, i) => {
-    const url = tileJSONURL(c);
-    if (!url) return;
-    sources[c.id] = { type: 'vector', url };
-    // Feature ids for the selection highlight (feature-state).
-    if (c.idProperty) sources[c.id].promoteId = { [c.id]: c.idProperty };
+    const tj = tileJSONs.get(c.id);
+    if (!tj) return;
+    sources[c.id] = {
+      type: 'vector', tiles: tj.tiles, minzoom: tj.minzoom, maxzoom: tj.maxzoom,
+      bounds: tj.bounds, attribution: tj.attribution,
+    };
+    // Feature ids for the selection highlight (feature-state): the id
+    // property when the tiles carry it, else the tiles' own feature ids
+    // (the service puts integer ids there).
+    const fields = tj.vector_layers?.find((l) => l.id === c.id)?.fields ?? {};
+    if (c.idProperty && c.idProperty in fields) sources[c.id].promoteId = { [c.id]: c.idProperty };
     layers.push(...layersFor(c, i));
     const label = labelLayerFor(c, i);
     if (label) {
       sources[labelSourceID(c)] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-      labels.push(label);
+      layers.push(label);
     }
   });
-  return { version: 8, sources, layers: [...layers, ...labels] };
+  const background = { id: 'background', type: 'background', paint: { 'background-color': '#f2f1ec' } };
+  return { version: 8, sources, layers: [background, ...drawOrder(layers)] };
+}
+
+/** Fetches the collections' TileJSONs; a collection whose TileJSON fails is left out, with an error. */
+async function loadTileJSONs(collections) {
+  const answers = await Promise.allSettled(collections.map((c) => loadTileJSON(c)));
+  const tileJSONs = new Map();
+  answers.forEach((a, i) => {
+    if (a.status === 'fulfilled') tileJSONs.set(collections[i].id, a.value);
+    else console.error(`atlante map: tiles of ${collections[i].id}:`, a.reason?.message ?? a.reason);
+  });
+  return tileJSONs;
 }
 
 /** Shows the demo notice once any drawn feature says it is synthetic. */
@@ -75,11 +100,29 @@ function watchSynthetic(map, collections) {
   map.on('idle', check);
 }
 
+/**
+ * Flies to a search result: a street to its middle; a civic number closer,
+ * opening its popup with the offers.
+ */
+function showSearchResult(map, popups, r, searchBox) {
+  const center = [r.lon, r.lat];
+  if (r.kind !== 'civico') {
+    popups.close();
+    map.flyTo({ center, zoom: 16.5 });
+    return;
+  }
+  map.flyTo({ center, zoom: 18 });
+  popups.open(center, 'civici', { id: r.id, properties: { status: r.best_status, mbps: r.best_down_mbps } },
+    { focusOnClose: searchBox });
+}
+
 async function start() {
   const collections = await loadCollections();
   const byID = new Map(collections.map((c) => [c.id, c]));
-  const style = buildStyle(collections);
+  const style = buildStyle(collections, await loadTileJSONs(collections));
   const dataLayers = style.layers.filter((l) => l.type !== 'background' && l.type !== 'symbol');
+  // Popups for everything drawn from a collection, its labels included.
+  const popupLayers = style.layers.filter((l) => l.metadata?.[collectionKey]).map((l) => l.id);
 
   if (window.matchMedia('(max-width: 600px)').matches) document.getElementById('panel-details').open = false;
   const map = new maplibregl.Map({
@@ -104,8 +147,27 @@ async function start() {
     console.error('atlante map:', e.error?.message ?? e.error ?? e);
   });
 
-  buildLayerList(map, document.getElementById('layer-list'), collections);
-  enablePopups(map, byID, dataLayers.map((l) => l.id));
+  buildLayerList(map, document.getElementById('layer-list'), collections, {
+    civici: civiciLegend(),
+    network: networkLegend(),
+    'coverage-comuni': choroplethControls(map),
+  });
+  let tools = null;
+  const stats = createStats(document.getElementById('stats'), { onClose: () => tools?.clear() });
+  const popups = enablePopups(map, byID, popupLayers, {
+    renderers: { civici: civiciPopup, comuni: comunePopup(stats), 'coverage-comuni': comunePopup(stats) },
+    busy: () => tools?.busy() ?? false,
+  });
+  tools = enableTools(map, {
+    group: document.querySelector('.tools'), stats, popups, hint: document.getElementById('tool-hint'),
+  });
+  const searchBox = document.getElementById('search');
+  enableSearch({
+    input: searchBox,
+    list: document.getElementById('search-list'),
+    message: document.getElementById('search-message'),
+    onChoose: (r) => showSearchResult(map, popups, r, searchBox),
+  });
   watchSynthetic(map, collections);
 
   await map.once('load');

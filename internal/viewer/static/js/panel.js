@@ -1,17 +1,22 @@
 // The layer panel: one checkbox per collection of the catalog, which shows or
-// hides every style layer drawn from that collection.
+// hides every style layer drawn from that collection, and under it the
+// collection's legend (or other controls), shown while it is on.
 
 import { collectionKey, geometryKind, styleOf } from './styles.js';
 
-/** Fills the list with the collections and wires their checkboxes to the map. */
-export function buildLayerList(map, list, collections) {
+/**
+ * Fills the list with the collections and wires their checkboxes to the
+ * map. extras maps a collection id to an element shown under its entry
+ * while the collection is on.
+ */
+export function buildLayerList(map, list, collections, extras = {}) {
   const items = collections.map((c, i) => {
     const li = document.createElement('li');
     li.dataset.layerId = c.id;
     const input = document.createElement('input');
     input.type = 'checkbox';
     input.id = `layer-${c.id}`;
-    input.checked = true;
+    input.checked = styleOf(c, i).visible;
     const label = document.createElement('label');
     label.htmlFor = input.id;
     const swatch = document.createElement('span');
@@ -27,7 +32,16 @@ export function buildLayerList(map, list, collections) {
     hint.id = `layer-${c.id}-hint`;
     input.setAttribute('aria-describedby', hint.id);
     li.append(input, label, hint);
-    input.addEventListener('change', () => setVisible(map, c.id, input.checked));
+    const extra = extras[c.id];
+    if (extra) {
+      extra.classList.add('layer-extra');
+      extra.hidden = !input.checked;
+      li.append(extra);
+    }
+    input.addEventListener('change', () => {
+      setVisible(map, c.id, input.checked);
+      if (extra) extra.hidden = !input.checked;
+    });
     return { li, hint, minZoom: c.minZoom ?? 0 };
   });
   list.replaceChildren(...items.map((it) => it.li));

@@ -3,13 +3,23 @@
 // layerStyles refines the look of the ones that need it, keyed by collection
 // id. A collection missing here still shows, in a colour of the palette.
 
+import { choroplethStyle } from './choropleth.js';
+import { civiciStyle, networkStyle } from './coverage.js';
+
 /**
  * Per-collection styles. Keys: color; fillOpacity, lineWidth, circleRadius;
  * label: {field, minZoom} draws one label per feature from the items (meant
- * for small polygon layers such as the comuni).
+ * for small polygon layers such as the comuni); visible: false starts the
+ * collection switched off; layers(base, selected) replaces the layers drawn by
+ * geometry type with the collection's own (base holds source, source-layer,
+ * minzoom and metadata; selected is the feature-state test of the
+ * selected feature).
  */
 export const layerStyles = {
   comuni: { color: '#1d5fa8', fillOpacity: 0.1, lineWidth: 1.4, label: { field: 'name', minZoom: 8 } },
+  civici: civiciStyle,
+  network: networkStyle,
+  'coverage-comuni': choroplethStyle,
 };
 
 const palette = ['#1d5fa8', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0f766e', '#a16207'];
@@ -36,11 +46,13 @@ export function styleOf(collection, index) {
     fillOpacity: 0.15,
     lineWidth: 1.5,
     circleRadius: 4,
+    visible: true,
     ...layerStyles[collection.id],
   };
 }
 
-const selected = ['boolean', ['feature-state', 'selected'], false];
+/** Whether a feature is the selected one (feature state, set by the popups). */
+export const selected = ['boolean', ['feature-state', 'selected'], false];
 
 /**
  * Returns the MapLibre layers that draw a collection from its vector tile
@@ -56,6 +68,9 @@ export function layersFor(collection, index) {
     minzoom: collection.minZoom ?? 0,
     metadata: { [collectionKey]: id },
   };
+  const visibility = st.visible ? 'visible' : 'none';
+  const withVisibility = (l) => ({ ...l, layout: { ...l.layout, visibility } });
+  if (st.layers) return st.layers(base, selected).map(withVisibility);
   const only = (types) => (kind === 'any' ? { filter: ['in', ['geometry-type'], ['literal', types]] } : {});
   const layers = [];
   if (kind === 'polygon' || kind === 'any') {
@@ -89,7 +104,21 @@ export function layersFor(collection, index) {
       },
     });
   }
-  return layers;
+  return layers.map(withVisibility);
+}
+
+const drawRank = { fill: 0, line: 1, circle: 2, symbol: 3 };
+
+/**
+ * Orders layers so that what is drawn on top is also the most specific:
+ * areas at the bottom, then lines, then points, then labels, each group in
+ * catalog order. A click then finds a civic number before its comune.
+ */
+export function drawOrder(layers) {
+  return layers
+    .map((l, i) => [drawRank[l.type] ?? 0, i, l])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .map(([, , l]) => l);
 }
 
 /** Returns the label layer of a collection, drawn from a GeoJSON source of label points, or null. */
@@ -103,6 +132,7 @@ export function labelLayerFor(collection, index) {
     minzoom: Math.max(collection.minZoom ?? 0, st.label.minZoom ?? 0),
     metadata: { [collectionKey]: collection.id },
     layout: {
+      visibility: st.visible ? 'visible' : 'none',
       'text-field': ['to-string', ['get', st.label.field]],
       'text-font': labelFont,
       'text-size': ['interpolate', ['linear'], ['zoom'], 8, 10, 13, 15],
