@@ -76,6 +76,10 @@ type Layer struct {
 	// TileProperties lists the properties written into vector tiles; nil
 	// means all. Lean tiles are fast tiles.
 	TileProperties []string
+	// TileFields describes the attributes of tiles built by TileFunc (name →
+	// description), for TileJSON; such tiles carry what the function writes,
+	// not the layer's properties.
+	TileFields map[string]string
 
 	MinZoom, MaxZoom int
 	Access           Access

@@ -61,6 +61,14 @@ type Civico struct {
 	Offers     []Offer  `json:"offers"`
 }
 
+// Attributions of the coverage layers: the address register when real
+// ANNCSU data is imported, the programmes' published plans for coverage.
+// The demo data is synthetic and says so in each feature's source.
+const (
+	AttributionCivici  = "Numeri civici: ANNCSU (Istat – Agenzia delle Entrate); copertura: piani Aree Bianche (Infratel) e Italia 1 Giga (PNRR), operatori"
+	AttributionNetwork = "Rete: piani Aree Bianche (Infratel) e Italia 1 Giga (PNRR), operatori"
+)
+
 // Store reads and loads coverage data.
 type Store struct {
 	pool *pgxpool.Pool
@@ -84,6 +92,16 @@ func Layers() []catalog.Layer {
 			Geom:     "geom",
 			GeomType: "Point",
 			TileFunc: pgx.Identifier{"public", "civici_tile"},
+			TileFields: map[string]string{
+				"status":      "civic number: status of the best offer (feature id = civic number id)",
+				"technology":  "civic number: technology of the best offer",
+				"mbps":        "civic number: max download of the best offer, Mbit/s",
+				"n":           "cell: civic numbers in the cell",
+				"connectable": "cell: civic numbers with a connectable or active offer",
+				"gigabit":     "cell: civic numbers connectable at >= 1 Gbit/s",
+				"planned":     "cell: civic numbers with only planned or in-works offers",
+			},
+			Attribution: AttributionCivici,
 			Properties: []catalog.Property{
 				{Name: "anncsu_id", Type: catalog.Integer, Description: "ANNCSU access id (PROGRESSIVO_ACCESSO)"},
 				{Name: "istat_code", Type: catalog.String, Description: "ISTAT code of the comune"},
@@ -118,6 +136,7 @@ func Layers() []catalog.Layer {
 				{Name: "synthetic", Type: catalog.Boolean, Description: "true for made-up demo routes"},
 			},
 			TileProperties: []string{"programme", "status"},
+			Attribution:    AttributionNetwork,
 			MinZoom:        8, MaxZoom: 18,
 		},
 		{
@@ -142,7 +161,8 @@ func Layers() []catalog.Layer {
 				{Name: "network_km", Type: catalog.Number, Description: "km of network routes in the comune"},
 			},
 			MinZoom: 0, MaxZoom: 14,
-			Sources: []string{"comuni", "civici", "coverage_offers", "network_routes"},
+			Sources:     []string{"comuni", "civici", "coverage_offers", "network_routes"},
+			Attribution: AttributionCivici,
 		},
 	}
 }

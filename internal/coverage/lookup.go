@@ -179,19 +179,20 @@ func numberText(n *int) string {
 // Suggestion is one typeahead answer: a street, or a civic number when the
 // query has a house number.
 type Suggestion struct {
-	Kind      string  `json:"kind"` // "street" or "civico"
-	Label     string  `json:"label"`
-	ISTATCode string  `json:"istat_code"`
-	Comune    string  `json:"comune"`
-	Street    string  `json:"street"`
-	Civici    int     `json:"civici,omitempty"`
-	ID        int64   `json:"id,omitempty"`
-	Number    *int    `json:"number,omitempty"`
-	Suffix    string  `json:"suffix,omitempty"`
-	Lon       float64 `json:"lon"`
-	Lat       float64 `json:"lat"`
-	Status    *string `json:"best_status,omitempty"`
-	Mbps      *int    `json:"best_down_mbps,omitempty"`
+	Kind      string    `json:"kind"` // "street" or "civico"
+	Label     string    `json:"label"`
+	ISTATCode string    `json:"istat_code"`
+	Comune    string    `json:"comune"`
+	Street    string    `json:"street"`
+	Civici    int       `json:"civici,omitempty"`
+	ID        int64     `json:"id,omitempty"`
+	Number    *int      `json:"number,omitempty"`
+	Suffix    string    `json:"suffix,omitempty"`
+	Lon       float64   `json:"lon"`
+	Lat       float64   `json:"lat"`
+	BBox      []float64 `json:"bbox,omitempty"` // of a street's civic numbers
+	Status    *string   `json:"best_status,omitempty"`
+	Mbps      *int      `json:"best_down_mbps,omitempty"`
 }
 
 // housePattern is a house number at the end of a query, with an optional
@@ -227,15 +228,21 @@ func (s *Store) Search(ctx context.Context, q, comune string, limit int) ([]Sugg
 	if len([]rune(key)) < 2 {
 		return []Suggestion{}, nil
 	}
+	// The extent of each street, for the map to fit, comes from its civic
+	// numbers through the address index: a probe per suggested street.
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.istat_code, coalesce(c.name, ''), s.street, s.street_key, s.civici, ST_X(s.geom), ST_Y(s.geom)
-		FROM coverage_streets s LEFT JOIN comuni c USING (istat_code)
-		WHERE (s.street_key LIKE $1 || '%' OR s.street_key LIKE '% ' || $1 || '%' OR s.street_key % $1)
-		  AND ($2 = '' OR s.istat_code = $2)
-		  AND ($3 = '' OR lower(c.name) LIKE lower($3) || '%')
-		ORDER BY (s.street_key LIKE $1 || '%' OR s.street_key LIKE '% ' || $1 || '%') DESC,
-			similarity(s.street_key, $1) DESC, s.civici DESC, s.istat_code, s.street_key
-		LIMIT $4`, key, comune, comuneName, limit)
+		SELECT m.*, ST_XMin(b.e), ST_YMin(b.e), ST_XMax(b.e), ST_YMax(b.e) FROM (
+			SELECT s.istat_code, coalesce(c.name, '') AS comune, s.street, s.street_key, s.civici, ST_X(s.geom), ST_Y(s.geom)
+			FROM coverage_streets s LEFT JOIN comuni c USING (istat_code)
+			WHERE (s.street_key LIKE $1 || '%' OR s.street_key LIKE '% ' || $1 || '%' OR s.street_key % $1)
+			  AND ($2 = '' OR s.istat_code = $2)
+			  AND ($3 = '' OR lower(c.name) LIKE lower($3) || '%')
+			ORDER BY (s.street_key LIKE $1 || '%' OR s.street_key LIKE '% ' || $1 || '%') DESC,
+				similarity(s.street_key, $1) DESC, s.civici DESC, s.istat_code, s.street_key
+			LIMIT $4
+		) m CROSS JOIN LATERAL (
+			SELECT ST_Extent(v.geom) AS e FROM civici v WHERE v.istat_code = m.istat_code AND v.street_key = m.street_key
+		) b`, key, comune, comuneName, limit)
 	if err != nil {
 		return nil, store.Translate(op, err)
 	}
@@ -246,7 +253,9 @@ func (s *Store) Search(ctx context.Context, q, comune string, limit int) ([]Sugg
 	streets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (streetMatch, error) {
 		var st streetMatch
 		st.Kind = "street"
-		err := r.Scan(&st.ISTATCode, &st.Comune, &st.Street, &st.key, &st.Civici, &st.Lon, &st.Lat)
+		st.BBox = make([]float64, 4)
+		err := r.Scan(&st.ISTATCode, &st.Comune, &st.Street, &st.key, &st.Civici, &st.Lon, &st.Lat,
+			&st.BBox[0], &st.BBox[1], &st.BBox[2], &st.BBox[3])
 		st.Label = st.Street + ", " + st.Comune
 		return st, err
 	})

@@ -87,6 +87,9 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := fields[l.IDColumn]; !ok && l.IDType == catalog.String {
 		fields[l.IDColumn] = "feature id"
 	}
+	if l.TileFields != nil {
+		fields = l.TileFields
+	}
 	base := s.baseURL(r)
 	tj := map[string]any{
 		"tilejson":    "3.0.0",
