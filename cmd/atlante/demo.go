@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v3"
 
@@ -45,7 +46,15 @@ func demoCommand() *cli.Command {
 			if cmd.Bool("if-empty") {
 				return demo.LoadIfEmpty(ctx, d.Write, logger)
 			}
-			return demo.Load(ctx, d.Write, logger)
+			if err := demo.Load(ctx, d.Write, logger); err != nil {
+				return err
+			}
+			// Tokens are printed, never logged.
+			toks, err := demo.CreateTokens(ctx, d.Write)
+			if err != nil {
+				return err
+			}
+			return demo.WriteTokens(os.Stdout, toks)
 		},
 	}
 }

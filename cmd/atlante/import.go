@@ -22,12 +22,12 @@ func importCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "import",
 		Usage: "load official files into the database",
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			importComuniCommand(),
 			importCiviciCommand(),
 			importCoverageCommand(),
 			importRoutesCommand(),
-		},
+		}, append(civilProtectionImportCommands(), energyImportCommands()...)...),
 	}
 }
 

@@ -11,8 +11,10 @@ import (
 
 	"github.com/cremasco/atlante/internal/auth"
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/civilprotection"
 	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/coverage"
+	"github.com/cremasco/atlante/internal/energy"
 	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/httpapi"
 	"github.com/cremasco/atlante/internal/store"
@@ -25,6 +27,8 @@ func Catalog() (*catalog.Catalog, error) {
 	var ls []catalog.Layer
 	ls = append(ls, comuni.Layers()...)
 	ls = append(ls, coverage.Layers()...)
+	ls = append(ls, civilprotection.Layers()...)
+	ls = append(ls, energy.Layers()...)
 	return catalog.New(ls...)
 }
 
@@ -66,6 +70,9 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		Writer:   features.NewWriter(db.Write),
 		Pool:     db.Read,
 		Viewer:   viewer.Handler(),
+
+		CivilProtection: civilprotection.NewStore(db.Write, db.Read),
+		Energy:          energy.NewStore(db.Write, db.Read),
 	})
 	return &Service{Handler: h, Catalog: cat, Versions: versions}, nil
 }

@@ -31,6 +31,8 @@ func Steps() []Step {
 	return []Step{
 		{Name: "comuni", Load: loadComuni},
 		{Name: "coverage", Load: loadCoverage},
+		{Name: "civilprotection", Load: loadCivilProtection},
+		{Name: "energy", Load: loadEnergy},
 	}
 }
 

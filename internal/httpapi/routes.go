@@ -51,6 +51,12 @@ func (s *Server) routes() http.Handler {
 	if s.coverage != nil {
 		s.coverageRoutes(r)
 	}
+	if s.civilProtection != nil {
+		s.civilProtectionRoutes(r)
+	}
+	if s.energy != nil {
+		s.energyRoutes(r)
+	}
 
 	// The browser map's own files (the page itself is served at "/").
 	if s.viewer != nil {

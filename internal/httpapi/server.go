@@ -14,7 +14,9 @@ import (
 
 	"github.com/cremasco/atlante/internal/auth"
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/civilprotection"
 	"github.com/cremasco/atlante/internal/coverage"
+	"github.com/cremasco/atlante/internal/energy"
 	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/tiles"
 )
@@ -45,6 +47,9 @@ type Server struct {
 	pool     *pgxpool.Pool // readiness
 	viewer   http.Handler
 	metrics  *metrics
+
+	civilProtection *civilprotection.Store
+	energy          *energy.Store
 }
 
 // Deps are the services the HTTP layer calls.
@@ -58,6 +63,9 @@ type Deps struct {
 	Writer   *features.Writer // writes to editable layers; nil makes every layer read-only
 	Pool     *pgxpool.Pool
 	Viewer   http.Handler // serves the browser map's files; nil disables it
+
+	CivilProtection *civilprotection.Store // plans, crisis units, exposure; nil disables their endpoints
+	Energy          *energy.Store          // energy communities, eligibility, figures; nil disables their endpoints
 }
 
 // New returns the service's HTTP handler.
@@ -70,7 +78,7 @@ func New(cfg Config, d Deps) http.Handler {
 	}
 	s := &Server{
 		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, coverage: d.Coverage,
-		auth: d.Auth, writer: d.Writer,
+		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
 		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(),
 	}
 	return s.routes()

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/user"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/cremasco/atlante/geo"
+	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/civilprotection"
+	"github.com/cremasco/atlante/internal/comuni"
+	"github.com/cremasco/atlante/internal/importer"
+)
+
+// civilProtectionImportCommands are the bulk loads of civil-protection
+// plans: `atlante import scenarios|areas|buildings FILE --comune CODE`.
+func civilProtectionImportCommands() []*cli.Command {
+	kinds := []struct {
+		kind  civilprotection.ImportKind
+		usage string
+		props string
+	}{
+		{civilprotection.ImportScenarios, "import risk scenarios of one comune's civil-protection plan (GeoJSON Polygon/MultiPolygon)",
+			"hazard (" + strings.Join(civilprotection.Hazards, ", ") + "), title, severity (1-4), and optional description and source"},
+		{civilprotection.ImportAreas, "import emergency areas of one comune's civil-protection plan (GeoJSON Point/Polygon/MultiPolygon)",
+			"kind (" + strings.Join(civilprotection.AreaKinds, ", ") + "), name and capacity (persons)"},
+		{civilprotection.ImportBuildings, "import strategic buildings of one comune's civil-protection plan (GeoJSON Point)",
+			"kind (" + strings.Join(civilprotection.BuildingKinds, ", ") + ") and name"},
+	}
+	var cmds []*cli.Command
+	for _, k := range kinds {
+		flags := []cli.Flag{
+			&cli.StringFlag{Name: "comune", Required: true, Usage: "ISTAT code of the comune whose plan the features belong to, e.g. 019035"},
+			&cli.BoolFlag{Name: "replace", Usage: "delete the comune's " + string(k.kind) + " first (in the same transaction)"},
+			&cli.StringFlag{Name: "crs", Usage: "CRS of FILE, e.g. EPSG:32632; overrides the GeoJSON crs member or .prj (default: the file's, else CRS84)"},
+		}
+		if k.kind == civilprotection.ImportScenarios {
+			flags = append(flags, &cli.StringFlag{Name: "source", Usage: "stored with scenarios that have no source property (default: from the file name)"})
+		}
+		cmds = append(cmds, &cli.Command{
+			Name:      string(k.kind),
+			Usage:     k.usage,
+			ArgsUsage: "FILE",
+			Description: "Reads FILE (GeoJSON, or a zipped Shapefile or .shp) whose features have properties " + k.props + ".\n" +
+				"Every feature is checked (properties, and the geometry with geo/repair) and the whole file is loaded in ONE\n" +
+				"transaction: one bad feature fails the import, naming the feature and the field, and nothing changes. The\n" +
+				"comune's plan must be open (a draft or returned): a submitted or validated plan refuses the import.\n" +
+				"Every row deleted or inserted is written to the audit log (action import).",
+			Flags:  flags,
+			Action: importCivilProtection(k.kind),
+		})
+	}
+	return cmds
+}
+
+func importCivilProtection(kind civilprotection.ImportKind) cli.ActionFunc {
+	return func(ctx context.Context, cmd *cli.Command) error {
+		what := "import " + string(kind)
+		if cmd.NArg() != 1 {
+			return fmt.Errorf("%s: want one FILE, got %d arguments (atlante %s --comune 019035 [--replace] FILE.geojson)", what, cmd.NArg(), what)
+		}
+		path := cmd.Args().First()
+		code, err := comuni.ParseISTATCode(cmd.String("comune"))
+		if err != nil {
+			return fmt.Errorf("--comune: %w", err)
+		}
+		var crs geo.SRID
+		if s := cmd.String("crs"); s != "" {
+			if crs, err = geo.ParseCRS(s); err != nil {
+				var ge *geo.Error
+				if errors.As(err, &ge) {
+					return fmt.Errorf("--crs: %s", ge.Msg)
+				}
+				return fmt.Errorf("--crs: %w", err)
+			}
+		}
+		logger, err := newLogger(cmd)
+		if err != nil {
+			return err
+		}
+		if err := checkFile(what, path); err != nil {
+			return err
+		}
+		features, srid, err := readCivilProtectionFile(path, crs)
+		if err != nil {
+			return civilProtectionImportError(what, err)
+		}
+		d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
+		if err != nil {
+			return err
+		}
+		defer d.close(logger)
+		actor := "command line"
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			actor += " (" + u.Username + ")"
+		}
+		sum, err := civilprotection.NewStore(d.Write, d.Write).Import(ctx, kind, features, civilprotection.ImportOptions{
+			Comune: string(code), Replace: cmd.Bool("replace"), SRID: int(srid), File: path, Source: cmd.String("source"), Actor: actor,
+		})
+		if err != nil {
+			return civilProtectionImportError(what, err)
+		}
+		logger.Info("civil-protection data imported", "kind", string(kind), "file", path, "comune", string(code),
+			"inserted", sum.Inserted, "deleted", sum.Deleted, "duration", sum.Duration)
+		fmt.Printf("%s: %d %s imported for comune %s", path, sum.Inserted, kind, code)
+		if cmd.Bool("replace") {
+			fmt.Printf(", %d replaced", sum.Deleted)
+		}
+		fmt.Println()
+		return nil
+	}
+}
+
+// readCivilProtectionFile reads every feature of path and the CRS of their
+// geometries.
+func readCivilProtectionFile(path string, crs geo.SRID) ([]civilprotection.ImportFeature, geo.SRID, error) {
+	r, err := importer.Open(path, importer.OpenOptions{CRS: crs})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Close()
+	var fs []civilprotection.ImportFeature
+	for {
+		f, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		ref := f.Ref()
+		if f.Line > 0 {
+			ref = fmt.Sprintf("line %d: %s", f.Line, ref)
+		}
+		fs = append(fs, civilprotection.ImportFeature{Ref: ref, Properties: f.Properties, Geometry: f.Geometry})
+	}
+	return fs, r.SRID(), nil
+}
+
+// civilProtectionImportError shows an error about the input or the plan's
+// state as its message alone (it names the file, the feature and the
+// field); other errors pass unchanged.
+func civilProtectionImportError(what string, err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Msg == "" {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	switch ae.Kind {
+	case apperr.Invalid, apperr.Unprocessable, apperr.Conflict:
+		return errors.New(what + ": " + ae.Msg)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
