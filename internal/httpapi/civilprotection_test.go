@@ -1204,9 +1204,13 @@ func testCPPrivateAbsent(t *testing.T, e *cpEnv, pii []string) {
 			t.Errorf("search %q found %d results: %s", q, len(r.Results), b)
 		}
 	}
-	// The API description names no private collection either.
+	// The API description documents the token-only crisis-unit endpoints,
+	// but no collection of them and none of their data.
 	_, b = e.expect(t, 200, "GET", "/api", "", nil)
-	if bytes.Contains(b, []byte("crisis")) {
-		t.Errorf("the OpenAPI document mentions the crisis unit")
+	if bytes.Contains(b, []byte("/collections/crisis")) || bytes.Contains(b, []byte("Referente Demo")) || bytes.Contains(b, []byte("example.invalid")) {
+		t.Errorf("the OpenAPI document exposes the crisis unit as a collection or its data")
+	}
+	if !bytes.Contains(b, []byte("/civil-protection/plans/{istat}/crisis-unit")) {
+		t.Errorf("the OpenAPI document does not document the crisis-unit endpoint")
 	}
 }

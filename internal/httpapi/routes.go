@@ -9,7 +9,7 @@ import (
 )
 
 // routes lists every endpoint of the service.
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	// GetHead: HEAD is answered by the GET handler (RFC 9110 §9.3.2); GDAL's
 	// /vsicurl/ and HTTP caches ask HEAD first.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cremasco/atlante/internal/auth"
@@ -47,6 +48,7 @@ type Server struct {
 	pool     *pgxpool.Pool // readiness
 	viewer   http.Handler
 	metrics  *metrics
+	router   chi.Router // for the OpenAPI document, which lists what is routed
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
@@ -81,7 +83,8 @@ func New(cfg Config, d Deps) http.Handler {
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
 		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(),
 	}
-	return s.routes()
+	s.router = s.routes()
+	return s.router
 }
 
 // handlerFunc is a handler that returns its error; handle renders it.
