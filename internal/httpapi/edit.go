@@ -66,7 +66,7 @@ func readFeature(w http.ResponseWriter, r *http.Request, patch bool) (features.I
 		Properties map[string]any  `json:"properties"`
 	}
 	if err := json.Unmarshal(body, &f); err != nil {
-		return features.Input{}, apperr.Wrap(op, apperr.Invalid, err, "the body is not a JSON object: %s", err)
+		return features.Input{}, apperr.Wrap(op, apperr.Invalid, err, "%s", bodyProblem(body, err))
 	}
 	if f.Type != "Feature" && !(patch && f.Type == "") {
 		return features.Input{}, apperr.New(op, apperr.Invalid, "the body must be a GeoJSON Feature (type %q)", f.Type)
@@ -78,7 +78,7 @@ func readFeature(w http.ResponseWriter, r *http.Request, patch bool) (features.I
 	if len(f.Geometry) > 0 && string(f.Geometry) != "null" {
 		g, err := geojson.UnmarshalGeometry(f.Geometry)
 		if err != nil {
-			return features.Input{}, &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: "geometry: malformed GeoJSON geometry: " + err.Error(), Err: err,
+			return features.Input{}, &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: "geometry: " + geojsonProblem("geometry", err), Err: err,
 				Fields: []apperr.FieldError{{Field: "geometry", Reason: "malformed"}}}
 		}
 		in.Geometry, in.HasGeometry = g.Geometry(), true

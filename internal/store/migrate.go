@@ -67,7 +67,10 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) e
 
 func provider(pool *pgxpool.Pool) (*goose.Provider, func(), error) {
 	db := stdlib.OpenDBFromPool(pool)
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Out-of-order migrations are applied rather than refused: parallel
+	// branches number theirs independently, and each migration is written to
+	// stand on its own.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("store: migrations: %w", err)
