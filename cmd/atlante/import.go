@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -52,54 +53,30 @@ func importComuniCommand() *cli.Command {
 }
 
 func importComuni(ctx context.Context, cmd *cli.Command) error {
-	if cmd.NArg() != 1 {
-		return fmt.Errorf("import comuni: want one FILE, got %d arguments (atlante import comuni [--province 019] FILE)", cmd.NArg())
+	imp := fileImport{what: "import comuni", usage: "atlante import comuni [--province 019] FILE", input: importerInput, cause: true}
+	env, err := imp.start(cmd)
+	if err != nil {
+		return err
 	}
-	path := cmd.Args().First()
 	opts := importer.ComuniOptions{
+		CRS:      env.crs,
 		Province: cmd.String("province"),
 		Strict:   cmd.Bool("strict"),
 		Layer:    cmd.String("layer"),
 		Source:   cmd.String("source"),
 	}
-	if s := cmd.String("crs"); s != "" {
-		srid, err := geo.ParseCRS(s)
-		if err != nil {
-			var ge *geo.Error
-			if errors.As(err, &ge) {
-				return fmt.Errorf("--crs: %s", ge.Msg)
-			}
-			return fmt.Errorf("--crs: %w", err)
+	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
+		opts.Progress = progress
+		rep, err := importer.New(d.Write, env.logger).Comuni(ctx, env.path, opts)
+		if rep == nil {
+			return "", err
 		}
-		opts.CRS = srid
-	}
-	logger, err := newLogger(cmd)
-	if err != nil {
-		return err
-	}
-	if err := checkFile("import comuni", path); err != nil {
-		return err
-	}
-	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
-	if err != nil {
-		return err
-	}
-	defer d.close(logger)
-
-	var finish func()
-	opts.Progress, finish = progress(logger, path)
-	rep, err := importer.New(d.Write, logger).Comuni(ctx, path, opts)
-	finish()
-	if rep != nil {
-		fmt.Print(rep.Summary())
-	}
-	if err != nil {
-		return importError("import comuni", err)
-	}
-	if rep.ISTAT {
-		fmt.Println(comuni.Attribution)
-	}
-	return nil
+		summary := rep.Summary()
+		if err == nil && rep.ISTAT {
+			summary += comuni.Attribution + "\n"
+		}
+		return summary, err
+	})
 }
 
 // newProgressBar draws reading progress on the terminal, in bytes for
@@ -124,31 +101,91 @@ func newProgressBar(p importer.Progress) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(total, opts...)
 }
 
-// importError shows an error about the input as its message alone (it
-// names the file and the place in it), with the cause if there is one;
-// other errors pass unchanged. what names the command ("import comuni").
-func importError(what string, err error) error {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || (ae.Kind != apperr.Invalid && ae.Kind != apperr.Unprocessable) || ae.Msg == "" {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	msg := ae.Msg
-	if ae.Err != nil {
-		msg += " (" + ae.Err.Error() + ")"
-	}
-	return errors.New(what + ": " + msg)
+// fileImport is an import command of one FILE: start and load do the
+// set-up every import shares, the command adds its flags and its call.
+type fileImport struct {
+	what  string        // the command, e.g. "import comuni"; starts every error
+	usage string        // its command line, shown when FILE is missing
+	input []apperr.Kind // kinds of the errors about the input, shown as their message alone
+	cause bool          // with their cause, in parentheses
 }
 
-// checkFile fails early, before a database is started for nothing, when
-// path cannot be read.
-func checkFile(what, path string) error {
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: %s: no such file", what, path)
+// importerInput are the kinds of the importer's errors about the input
+// (they name the file, the place in it and the field).
+var importerInput = []apperr.Kind{apperr.Invalid, apperr.Unprocessable}
+
+// importEnv is what start checked and built.
+type importEnv struct {
+	path   string
+	crs    geo.SRID // --crs when the command has it and it is given, else 0
+	logger *slog.Logger
+}
+
+// start checks the one FILE argument and --crs, builds the logger, and
+// fails early, before a database is started for nothing, when FILE
+// cannot be read.
+func (fi fileImport) start(cmd *cli.Command) (importEnv, error) {
+	if cmd.NArg() != 1 {
+		return importEnv{}, fmt.Errorf("%s: want one FILE, got %d arguments (%s)", fi.what, cmd.NArg(), fi.usage)
+	}
+	env := importEnv{path: cmd.Args().First()}
+	if s := cmd.String("crs"); s != "" {
+		srid, err := geo.ParseCRS(s)
+		if err != nil {
+			var ge *geo.Error
+			if errors.As(err, &ge) {
+				return importEnv{}, fmt.Errorf("--crs: %s", ge.Msg)
+			}
+			return importEnv{}, fmt.Errorf("--crs: %w", err)
 		}
-		return fmt.Errorf("%s: %w", what, err)
+		env.crs = srid
+	}
+	var err error
+	if env.logger, err = newLogger(cmd); err != nil {
+		return importEnv{}, err
+	}
+	if _, err := os.Stat(env.path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return importEnv{}, fmt.Errorf("%s: %s: no such file", fi.what, env.path)
+		}
+		return importEnv{}, fmt.Errorf("%s: %w", fi.what, err)
+	}
+	return env, nil
+}
+
+// load opens (and migrates) the database, runs fn with a reporter of
+// reading progress, prints the summary fn returns (also on failure, when
+// it lists what was wrong) and shows fn's error as inputError does.
+func (fi fileImport) load(ctx context.Context, cmd *cli.Command, env importEnv,
+	fn func(ctx context.Context, d *database, progress func(importer.Progress)) (summary string, err error)) error {
+	d, err := openDatabase(ctx, cmd, env.logger, true, adminTimeout)
+	if err != nil {
+		return err
+	}
+	defer d.close(env.logger)
+	report, finish := progress(env.logger, env.path)
+	summary, err := fn(ctx, d, report)
+	finish()
+	fmt.Print(summary)
+	if err != nil {
+		return fi.inputError(err)
 	}
 	return nil
+}
+
+// inputError shows an error about the input as its message alone (it
+// names the file and the place in it), with the cause if fi says so;
+// other errors pass wrapped with the command.
+func (fi fileImport) inputError(err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Msg == "" || !slices.Contains(fi.input, ae.Kind) {
+		return fmt.Errorf("%s: %w", fi.what, err)
+	}
+	msg := ae.Msg
+	if fi.cause && ae.Err != nil {
+		msg += " (" + ae.Err.Error() + ")"
+	}
+	return errors.New(fi.what + ": " + msg)
 }
 
 // progress shows how far reading has got: a progress bar on a terminal,
@@ -203,28 +240,20 @@ func importCiviciCommand() *cli.Command {
 }
 
 func importCivici(ctx context.Context, cmd *cli.Command) error {
-	const what = "import civici"
-	path, logger, err := importArgs(cmd, what, "atlante import civici [--strict] ANNCSU.csv")
+	imp := fileImport{what: "import civici", usage: "atlante import civici [--strict] ANNCSU.csv", input: importerInput, cause: true}
+	env, err := imp.start(cmd)
 	if err != nil {
 		return err
 	}
-	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
-	if err != nil {
-		return err
-	}
-	defer d.close(logger)
 	opts := importer.CiviciOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
-	var finish func()
-	opts.Progress, finish = progress(logger, path)
-	rep, err := importer.New(d.Write, logger).Civici(ctx, path, opts)
-	finish()
-	if rep != nil {
-		fmt.Print(rep.Summary(int(cmd.Int("list"))))
-	}
-	if err != nil {
-		return importError(what, err)
-	}
-	return nil
+	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
+		opts.Progress = progress
+		rep, err := importer.New(d.Write, env.logger).Civici(ctx, env.path, opts)
+		if rep == nil {
+			return "", err
+		}
+		return rep.Summary(int(cmd.Int("list"))), err
+	})
 }
 
 func importCoverageCommand() *cli.Command {
@@ -248,28 +277,20 @@ func importCoverageCommand() *cli.Command {
 }
 
 func importCoverage(ctx context.Context, cmd *cli.Command) error {
-	const what = "import coverage"
-	path, logger, err := importArgs(cmd, what, "atlante import coverage [--strict] coverage.csv")
+	imp := fileImport{what: "import coverage", usage: "atlante import coverage [--strict] coverage.csv", input: importerInput, cause: true}
+	env, err := imp.start(cmd)
 	if err != nil {
 		return err
 	}
-	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
-	if err != nil {
-		return err
-	}
-	defer d.close(logger)
 	opts := importer.CoverageOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
-	var finish func()
-	opts.Progress, finish = progress(logger, path)
-	rep, err := importer.New(d.Write, logger).Coverage(ctx, path, opts)
-	finish()
-	if rep != nil {
-		fmt.Print(rep.Summary(int(cmd.Int("list"))))
-	}
-	if err != nil {
-		return importError(what, err)
-	}
-	return nil
+	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
+		opts.Progress = progress
+		rep, err := importer.New(d.Write, env.logger).Coverage(ctx, env.path, opts)
+		if rep == nil {
+			return "", err
+		}
+		return rep.Summary(int(cmd.Int("list"))), err
+	})
 }
 
 func importRoutesCommand() *cli.Command {
@@ -294,53 +315,18 @@ func importRoutesCommand() *cli.Command {
 }
 
 func importRoutes(ctx context.Context, cmd *cli.Command) error {
-	const what = "import routes"
-	path, logger, err := importArgs(cmd, what, "atlante import routes [--replace] [--crs EPSG:nnnn] routes.geojson")
+	imp := fileImport{what: "import routes", usage: "atlante import routes [--replace] [--crs EPSG:nnnn] routes.geojson", input: importerInput, cause: true}
+	env, err := imp.start(cmd)
 	if err != nil {
 		return err
 	}
-	opts := importer.RoutesOptions{Replace: cmd.Bool("replace"), Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
-	if s := cmd.String("crs"); s != "" {
-		srid, err := geo.ParseCRS(s)
-		if err != nil {
-			var ge *geo.Error
-			if errors.As(err, &ge) {
-				return fmt.Errorf("--crs: %s", ge.Msg)
-			}
-			return fmt.Errorf("--crs: %w", err)
+	opts := importer.RoutesOptions{CRS: env.crs, Replace: cmd.Bool("replace"), Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
+	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
+		opts.Progress = progress
+		rep, err := importer.New(d.Write, env.logger).Routes(ctx, env.path, opts)
+		if rep == nil {
+			return "", err
 		}
-		opts.CRS = srid
-	}
-	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
-	if err != nil {
-		return err
-	}
-	defer d.close(logger)
-	var finish func()
-	opts.Progress, finish = progress(logger, path)
-	rep, err := importer.New(d.Write, logger).Routes(ctx, path, opts)
-	finish()
-	if rep != nil {
-		fmt.Print(rep.Summary())
-	}
-	if err != nil {
-		return importError(what, err)
-	}
-	return nil
-}
-
-// importArgs checks an import's one FILE argument and builds the logger.
-func importArgs(cmd *cli.Command, what, usage string) (string, *slog.Logger, error) {
-	if cmd.NArg() != 1 {
-		return "", nil, fmt.Errorf("%s: want one FILE, got %d arguments (%s)", what, cmd.NArg(), usage)
-	}
-	path := cmd.Args().First()
-	logger, err := newLogger(cmd)
-	if err != nil {
-		return "", nil, err
-	}
-	if err := checkFile(what, path); err != nil {
-		return "", nil, err
-	}
-	return path, logger, nil
+		return rep.Summary(), err
+	})
 }

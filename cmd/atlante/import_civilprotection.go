@@ -61,58 +61,41 @@ func civilProtectionImportCommands() []*cli.Command {
 func importCivilProtection(kind civilprotection.ImportKind) cli.ActionFunc {
 	return func(ctx context.Context, cmd *cli.Command) error {
 		what := "import " + string(kind)
-		if cmd.NArg() != 1 {
-			return fmt.Errorf("%s: want one FILE, got %d arguments (atlante %s --comune 019035 [--replace] FILE.geojson)", what, cmd.NArg(), what)
+		// The plan's state (Conflict) is about the input too.
+		imp := fileImport{what: what, usage: "atlante " + what + " --comune 019035 [--replace] FILE.geojson",
+			input: []apperr.Kind{apperr.Invalid, apperr.Unprocessable, apperr.Conflict}}
+		env, err := imp.start(cmd)
+		if err != nil {
+			return err
 		}
-		path := cmd.Args().First()
 		code, err := comuni.ParseISTATCode(cmd.String("comune"))
 		if err != nil {
 			return fmt.Errorf("--comune: %w", err)
 		}
-		var crs geo.SRID
-		if s := cmd.String("crs"); s != "" {
-			if crs, err = geo.ParseCRS(s); err != nil {
-				var ge *geo.Error
-				if errors.As(err, &ge) {
-					return fmt.Errorf("--crs: %s", ge.Msg)
-				}
-				return fmt.Errorf("--crs: %w", err)
-			}
-		}
-		logger, err := newLogger(cmd)
+		// Read before a database is started: a malformed file needs none.
+		features, srid, err := readCivilProtectionFile(env.path, env.crs)
 		if err != nil {
-			return err
+			return imp.inputError(err)
 		}
-		if err := checkFile(what, path); err != nil {
-			return err
-		}
-		features, srid, err := readCivilProtectionFile(path, crs)
-		if err != nil {
-			return civilProtectionImportError(what, err)
-		}
-		d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
-		if err != nil {
-			return err
-		}
-		defer d.close(logger)
 		actor := "command line"
 		if u, err := user.Current(); err == nil && u.Username != "" {
 			actor += " (" + u.Username + ")"
 		}
-		sum, err := civilprotection.NewStore(d.Write, d.Write).Import(ctx, kind, features, civilprotection.ImportOptions{
-			Comune: string(code), Replace: cmd.Bool("replace"), SRID: int(srid), File: path, Source: cmd.String("source"), Actor: actor,
+		return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, _ func(importer.Progress)) (string, error) {
+			sum, err := civilprotection.NewStore(d.Write, d.Write).Import(ctx, kind, features, civilprotection.ImportOptions{
+				Comune: string(code), Replace: cmd.Bool("replace"), SRID: int(srid), File: env.path, Source: cmd.String("source"), Actor: actor,
+			})
+			if err != nil {
+				return "", err
+			}
+			env.logger.Info("civil-protection data imported", "kind", string(kind), "file", env.path, "comune", string(code),
+				"inserted", sum.Inserted, "deleted", sum.Deleted, "duration", sum.Duration)
+			summary := fmt.Sprintf("%s: %d %s imported for comune %s", env.path, sum.Inserted, kind, code)
+			if cmd.Bool("replace") {
+				summary += fmt.Sprintf(", %d replaced", sum.Deleted)
+			}
+			return summary + "\n", nil
 		})
-		if err != nil {
-			return civilProtectionImportError(what, err)
-		}
-		logger.Info("civil-protection data imported", "kind", string(kind), "file", path, "comune", string(code),
-			"inserted", sum.Inserted, "deleted", sum.Deleted, "duration", sum.Duration)
-		fmt.Printf("%s: %d %s imported for comune %s", path, sum.Inserted, kind, code)
-		if cmd.Bool("replace") {
-			fmt.Printf(", %d replaced", sum.Deleted)
-		}
-		fmt.Println()
-		return nil
 	}
 }
 
@@ -140,19 +123,4 @@ func readCivilProtectionFile(path string, crs geo.SRID) ([]civilprotection.Impor
 		fs = append(fs, civilprotection.ImportFeature{Ref: ref, Properties: f.Properties, Geometry: f.Geometry})
 	}
 	return fs, r.SRID(), nil
-}
-
-// civilProtectionImportError shows an error about the input or the plan's
-// state as its message alone (it names the file, the feature and the
-// field); other errors pass unchanged.
-func civilProtectionImportError(what string, err error) error {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Msg == "" {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	switch ae.Kind {
-	case apperr.Invalid, apperr.Unprocessable, apperr.Conflict:
-		return errors.New(what + ": " + ae.Msg)
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }

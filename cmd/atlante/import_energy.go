@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/energy"
 	"github.com/cremasco/atlante/internal/energy/energyimport"
+	"github.com/cremasco/atlante/internal/importer"
 )
 
 // energyImportCommands are the energy-community imports: `atlante import
@@ -64,98 +61,52 @@ func energySitesCommand() *cli.Command {
 	}
 }
 
-// energyImportArgs checks the one FILE argument and the --crs flag, and
-// builds the logger.
-func energyImportArgs(cmd *cli.Command, what, usage string) (string, geo.SRID, *slog.Logger, error) {
-	if cmd.NArg() != 1 {
-		return "", 0, nil, fmt.Errorf("%s: want one FILE, got %d arguments (%s)", what, cmd.NArg(), usage)
-	}
-	path := cmd.Args().First()
-	var srid geo.SRID
-	if s := cmd.String("crs"); s != "" {
-		var err error
-		if srid, err = geo.ParseCRS(s); err != nil {
-			var ge *geo.Error
-			if errors.As(err, &ge) {
-				return "", 0, nil, fmt.Errorf("--crs: %s", ge.Msg)
-			}
-			return "", 0, nil, fmt.Errorf("--crs: %w", err)
-		}
-	}
-	logger, err := newLogger(cmd)
-	if err != nil {
-		return "", 0, nil, err
-	}
-	// Before starting a database for nothing.
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", 0, nil, fmt.Errorf("%s: %s: no such file", what, path)
-		}
-		return "", 0, nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return path, srid, logger, nil
-}
-
-// energyImportError shows an error about the input as its message alone
-// (it names the file, the row and the field); other errors pass with what
-// the command was.
-func energyImportError(what string, err error) error {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Msg == "" || (ae.Kind != apperr.Invalid && ae.Kind != apperr.Unprocessable && ae.Kind != apperr.NotFound) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return errors.New(what + ": " + ae.Msg)
-}
+// energyInput are the kinds of the energy imports' errors about the input
+// (they name the file, the row and the field; NotFound: an unknown
+// community).
+var energyInput = []apperr.Kind{apperr.Invalid, apperr.Unprocessable, apperr.NotFound}
 
 func energyImportZones(ctx context.Context, cmd *cli.Command) error {
-	const what = "import zones"
-	path, srid, logger, err := energyImportArgs(cmd, what, "atlante import zones [--replace] [--crs EPSG:nnnn] zones.geojson")
+	imp := fileImport{what: "import zones", usage: "atlante import zones [--replace] [--crs EPSG:nnnn] zones.geojson", input: energyInput}
+	env, err := imp.start(cmd)
 	if err != nil {
 		return err
 	}
-	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
-	if err != nil {
-		return err
-	}
-	defer d.close(logger)
-	start := time.Now()
-	sum, err := energyimport.Zones(ctx, energy.NewStore(d.Write, d.Write), path, energyimport.ZoneOptions{
-		CRS: srid, Layer: cmd.String("layer"), CodeProperty: cmd.String("code-property"),
-		Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, _ func(importer.Progress)) (string, error) {
+		start := time.Now()
+		sum, err := energyimport.Zones(ctx, energy.NewStore(d.Write, d.Write), env.path, energyimport.ZoneOptions{
+			CRS: env.crs, Layer: cmd.String("layer"), CodeProperty: cmd.String("code-property"),
+			Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+		})
+		if err != nil {
+			return "", err
+		}
+		env.logger.Info("primary-substation zones imported", "file", env.path, "inserted", sum.Inserted, "updated", sum.Updated,
+			"deleted", sum.Deleted, "duration", time.Since(start).Round(time.Millisecond))
+		return fmt.Sprintf("%s: %d zones inserted, %d updated, %d deleted\n", env.path, sum.Inserted, sum.Updated, sum.Deleted), nil
 	})
-	if err != nil {
-		return energyImportError(what, err)
-	}
-	logger.Info("primary-substation zones imported", "file", path, "inserted", sum.Inserted, "updated", sum.Updated,
-		"deleted", sum.Deleted, "duration", time.Since(start).Round(time.Millisecond))
-	fmt.Printf("%s: %d zones inserted, %d updated, %d deleted\n", path, sum.Inserted, sum.Updated, sum.Deleted)
-	return nil
 }
 
 func energyImportSites(ctx context.Context, cmd *cli.Command) error {
-	const what = "import sites"
-	path, srid, logger, err := energyImportArgs(cmd, what, "atlante import sites --community ID [--replace] sites.csv")
+	imp := fileImport{what: "import sites", usage: "atlante import sites --community ID [--replace] sites.csv", input: energyInput}
+	env, err := imp.start(cmd)
 	if err != nil {
 		return err
 	}
 	community := cmd.Int("community")
 	if community <= 0 {
-		return fmt.Errorf("%s: --community: %d is not a community id", what, community)
+		return fmt.Errorf("%s: --community: %d is not a community id", imp.what, community)
 	}
-	d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
-	if err != nil {
-		return err
-	}
-	defer d.close(logger)
-	start := time.Now()
-	sum, err := energyimport.Sites(ctx, energy.NewStore(d.Write, d.Write), path, int64(community), energyimport.SiteOptions{
-		CRS: srid, Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, _ func(importer.Progress)) (string, error) {
+		start := time.Now()
+		sum, err := energyimport.Sites(ctx, energy.NewStore(d.Write, d.Write), env.path, int64(community), energyimport.SiteOptions{
+			CRS: env.crs, Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+		})
+		if err != nil {
+			return "", err
+		}
+		env.logger.Info("energy community sites imported", "file", env.path, "community", community, "inserted", sum.Inserted,
+			"deleted", sum.Deleted, "duration", time.Since(start).Round(time.Millisecond))
+		return fmt.Sprintf("%s: %d sites added to community %d, %d deleted\n", env.path, sum.Inserted, community, sum.Deleted), nil
 	})
-	if err != nil {
-		return energyImportError(what, err)
-	}
-	logger.Info("energy community sites imported", "file", path, "community", community, "inserted", sum.Inserted,
-		"deleted", sum.Deleted, "duration", time.Since(start).Round(time.Millisecond))
-	fmt.Printf("%s: %d sites added to community %d, %d deleted\n", path, sum.Inserted, community, sum.Deleted)
-	return nil
 }

@@ -202,13 +202,8 @@ func validate(l *Layer) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("catalog: layer %q: %s", l.ID, fmt.Sprintf(format, args...))
 	}
-	if len(l.Table) == 0 || len(l.Table) > 2 {
-		return bad("table must be [schema.]name")
-	}
-	for _, part := range l.Table {
-		if !identPattern.MatchString(part) {
-			return bad("table name %q is not a plain identifier", part)
-		}
+	if err := plainName(l.Table, "table"); err != "" {
+		return bad("%s", err)
 	}
 	for _, col := range []string{l.IDColumn, l.Geom} {
 		if !identPattern.MatchString(col) {
@@ -218,9 +213,9 @@ func validate(l *Layer) error {
 	if l.TileGeom != "" && !identPattern.MatchString(l.TileGeom) {
 		return bad("tile geometry column %q is not a plain identifier", l.TileGeom)
 	}
-	for _, part := range l.TileFunc {
-		if !identPattern.MatchString(part) {
-			return bad("tile function %q is not a plain identifier", part)
+	if len(l.TileFunc) > 0 {
+		if err := plainName(l.TileFunc, "tile function"); err != "" {
+			return bad("%s", err)
 		}
 	}
 	if l.IDType != String && l.IDType != Integer {
@@ -259,6 +254,9 @@ func validate(l *Layer) error {
 		if len(e.Table) == 0 || len(e.GeomTypes) == 0 || !seen[e.ScopeColumn] {
 			return bad("edit needs a table, geometry types and a scope column among the properties")
 		}
+		if err := plainName(e.Table, "edit table"); err != "" {
+			return bad("%s", err)
+		}
 		for _, n := range append(append([]string{}, e.Writable...), e.Required...) {
 			if !seen[n] {
 				return bad("writable property %q is not a property", n)
@@ -271,6 +269,29 @@ func validate(l *Layer) error {
 		}
 	}
 	return nil
+}
+
+// plainName checks a [schema.]name of what; it returns the problem, or "".
+func plainName(id pgx.Identifier, what string) string {
+	if len(id) == 0 || len(id) > 2 {
+		return what + " must be [schema.]name"
+	}
+	for _, part := range id {
+		if !identPattern.MatchString(part) {
+			return fmt.Sprintf("%s name %q is not a plain identifier", what, part)
+		}
+	}
+	return ""
+}
+
+// columns returns the columns of the relation rel (sanitised), none when
+// it does not exist.
+func columns(ctx context.Context, pool *pgxpool.Pool, rel string) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, rel)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // Layers returns all layers in declaration order.
@@ -289,11 +310,7 @@ func (c *Catalog) Check(ctx context.Context, pool *pgxpool.Pool) error {
 	var problems []string
 	for _, l := range c.layers {
 		rel := l.Table.Sanitize()
-		rows, err := pool.Query(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, rel)
-		if err != nil {
-			return fmt.Errorf("catalog: check %s: %w", l.ID, err)
-		}
-		cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		cols, err := columns(ctx, pool, rel)
 		if err != nil {
 			return fmt.Errorf("catalog: check %s: %w", l.ID, err)
 		}
@@ -317,6 +334,23 @@ func (c *Catalog) Check(ctx context.Context, pool *pgxpool.Pool) error {
 			}
 			if !ok {
 				problems = append(problems, fmt.Sprintf("layer %s: tile function %s does not exist", l.ID, l.TileFunc.Sanitize()))
+			}
+		}
+		if e := l.Edit; e != nil {
+			// The columns the writer sets and reads (see Edit.Table).
+			rel := e.Table.Sanitize()
+			cols, err := columns(ctx, pool, rel)
+			if err != nil {
+				return fmt.Errorf("catalog: check %s: %w", l.ID, err)
+			}
+			if len(cols) == 0 {
+				problems = append(problems, fmt.Sprintf("layer %s: edit table %s does not exist", l.ID, rel))
+				continue
+			}
+			for _, w := range append([]string{l.IDColumn, l.Geom, e.ScopeColumn, "version"}, e.Writable...) {
+				if !slices.Contains(cols, w) {
+					problems = append(problems, fmt.Sprintf("layer %s: edit table %s has no column %s", l.ID, rel, w))
+				}
 			}
 		}
 	}

@@ -31,9 +31,10 @@ type ISTATCode string
 var istatPattern = regexp.MustCompile(`^[0-9]{6}$`)
 
 // ParseISTATCode accepts a 6-digit code, or a shorter number that it pads
-// (the numeric PRO_COM 19035 is "019035").
+// (the numeric PRO_COM 19035 is "019035"). No comune has code 0, in
+// either spelling.
 func ParseISTATCode(s string) (ISTATCode, error) {
-	if istatPattern.MatchString(s) {
+	if istatPattern.MatchString(s) && s != "000000" {
 		return ISTATCode(s), nil
 	}
 	n, err := strconv.Atoi(s)

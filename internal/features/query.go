@@ -91,8 +91,10 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 				return q, apperr.Invalidf(op, "f", "%q is not a supported format; use json", val)
 			}
 		case slices.Contains(crsParams, k):
+			// EPSG:4326 is WGS84 too, but latitude first (OGC 18-058):
+			// only the CRS84 identifiers mean the order we read.
 			srid, err := geo.ParseCRS(val)
-			if err != nil || srid != geo.WGS84 {
+			if err != nil || srid != geo.WGS84 || !strings.HasSuffix(strings.ToLower(val), "crs84") {
 				return q, apperr.Invalidf(op, k, "only %s is supported", geo.WGS84.URI())
 			}
 		default:

@@ -1,0 +1,350 @@
+package features_test
+
+import (
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+
+	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/comuni"
+	"github.com/cremasco/atlante/internal/features"
+)
+
+// typedLayer has a property of every type a filter parses.
+func typedLayer(tb testing.TB) *catalog.Layer {
+	tb.Helper()
+	c, err := catalog.New(catalog.Layer{
+		ID: "typed", Table: pgx.Identifier{"typed"}, IDColumn: "id", IDType: catalog.Integer,
+		Geom: "geom", GeomType: "Point", MaxZoom: 18,
+		Properties: []catalog.Property{
+			{Name: "name", Type: catalog.String},
+			{Name: "status", Type: catalog.String, Enum: []string{"planned", "in_works", "connectable"}},
+			{Name: "n", Type: catalog.Integer},
+			{Name: "share", Type: catalog.Number},
+			{Name: "ok", Type: catalog.Boolean},
+			{Name: "day", Type: catalog.Date},
+			{Name: "at", Type: catalog.DateTime},
+		},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l, _ := c.Layer("typed")
+	return l
+}
+
+func comuniLayer(tb testing.TB) *catalog.Layer {
+	tb.Helper()
+	c, err := catalog.New(comuni.Layers()...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l, _ := c.Layer("comuni")
+	return l
+}
+
+func date(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func TestParseQueryFilters(t *testing.T) {
+	l := typedLayer(t)
+	tests := []struct {
+		name    string
+		param   string
+		value   string
+		want    any    // the typed value, when accepted
+		wantErr string // in the message, when refused
+	}{
+		{"string", "name", "Via Roma", "Via Roma", ""},
+		{"empty string", "name", "", "", ""},
+		{"string with quotes", "name", `O'Brien "x"`, `O'Brien "x"`, ""},
+		{"string of 1000 bytes", "name", strings.Repeat("a", 1000), strings.Repeat("a", 1000), ""},
+		{"string too long", "name", strings.Repeat("a", 1001), nil, "longer than 1000 characters"},
+		{"string with NUL", "name", "a\x00b", nil, "not valid UTF-8 text"},
+		{"string not UTF-8", "name", "caf\xe9", nil, "not valid UTF-8 text"},
+
+		{"enum", "status", "connectable", "connectable", ""},
+		{"enum is case-sensitive", "status", "Connectable", nil, `"Connectable" is not one of planned, in_works, connectable`},
+		{"enum empty", "status", "", nil, "is not one of"},
+
+		{"integer", "n", "42", int64(42), ""},
+		{"negative integer", "n", "-7", int64(-7), ""},
+		{"integer with plus", "n", "+7", int64(7), ""},
+		{"integer 64-bit", "n", "9223372036854775807", int64(9223372036854775807), ""},
+		{"integer overflow", "n", "9223372036854775808", nil, "is not an integer"},
+		{"integer with fraction", "n", "4.0", nil, `"4.0" is not an integer`},
+		{"integer with exponent", "n", "1e3", nil, "is not an integer"},
+		{"integer with space", "n", " 42", nil, "is not an integer"},
+		{"integer empty", "n", "", nil, `"" is not an integer`},
+
+		{"number", "share", "12.5", 12.5, ""},
+		{"number integer", "share", "12", 12.0, ""},
+		{"number exponent", "share", "-1.5e3", -1500.0, ""},
+		{"number at the bound", "share", "1e300", 1e300, ""},
+		{"number too large", "share", "1e301", nil, `"1e301" is not a number`},
+		{"number NaN", "share", "NaN", nil, "is not a number"},
+		{"number Inf", "share", "Inf", nil, "is not a number"},
+		{"number -Infinity", "share", "-Infinity", nil, "is not a number"},
+		{"number with comma", "share", "12,5", nil, "is not a number"},
+		{"number empty", "share", "", nil, "is not a number"},
+
+		{"boolean true", "ok", "true", true, ""},
+		{"boolean false", "ok", "false", false, ""},
+		{"boolean 1 (GDAL)", "ok", "1", true, ""},
+		{"boolean 0 (GDAL)", "ok", "0", false, ""},
+		{"boolean upper case", "ok", "TRUE", nil, `"TRUE" is not true or false`},
+		{"boolean yes", "ok", "yes", nil, "is not true or false"},
+		{"boolean 2", "ok", "2", nil, "is not true or false"},
+		{"boolean empty", "ok", "", nil, "is not true or false"},
+
+		{"date", "day", "2024-02-29", date("2024-02-29"), ""},
+		{"date not in the calendar", "day", "2023-02-29", nil, `"2023-02-29" is not a date (YYYY-MM-DD)`},
+		{"date without zero padding", "day", "2024-2-9", nil, "is not a date"},
+		{"date with a time", "day", "2024-02-29T00:00:00Z", nil, "is not a date"},
+		{"date with non-ASCII digits", "day", "２０２４-02-29", nil, "is not a date"},
+		{"date empty", "day", "", nil, "is not a date"},
+
+		{"date-time UTC", "at", "2024-05-01T10:00:00Z", time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), ""},
+		{"date-time with offset", "at", "2024-05-01T12:00:00+02:00", time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), ""},
+		{"date-time without zone", "at", "2024-05-01T10:00:00", nil, "is not an RFC 3339 date-time"},
+		{"date-time a date", "at", "2024-05-01", nil, "is not an RFC 3339 date-time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := url.Values{tt.param: {tt.value}}
+			q, err := features.ParseQuery(l, v)
+			if tt.wantErr != "" {
+				wantInvalid(t, v, err, tt.param, tt.wantErr)
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseQuery(%s) = %v, want a filter", v.Encode(), err)
+			}
+			if len(q.Filters) != 1 {
+				t.Fatalf("ParseQuery(%s) = %d filters, want 1", v.Encode(), len(q.Filters))
+			}
+			f := q.Filters[0]
+			if f.Property.Name != tt.param || f.Raw != tt.value {
+				t.Errorf("ParseQuery(%s) filter = %s=%q, want %s=%q", v.Encode(), f.Property.Name, f.Raw, tt.param, tt.value)
+			}
+			if !sameValue(f.Value, tt.want) {
+				t.Errorf("ParseQuery(%s) value = %#v (%T), want %#v (%T)", v.Encode(), f.Value, f.Value, tt.want, tt.want)
+			}
+		})
+	}
+}
+
+// wantInvalid fails unless err is an Invalid error about field whose
+// message contains want.
+func wantInvalid(tb testing.TB, v url.Values, err error, field, want string) {
+	tb.Helper()
+	if err == nil {
+		tb.Fatalf("ParseQuery(%s) = nil error, want one containing %q", v.Encode(), want)
+	}
+	if k := apperr.KindOf(err); k != apperr.Invalid {
+		tb.Fatalf("ParseQuery(%s) = %v (%v), want an Invalid error", v.Encode(), err, k)
+	}
+	msg := apperr.Message(err)
+	if !strings.HasPrefix(msg, field+": ") || !strings.Contains(msg, want) {
+		tb.Fatalf("ParseQuery(%s) message = %q, want %q and %q", v.Encode(), msg, field+": ", want)
+	}
+	if fs := apperr.Fields(err); len(fs) != 1 || fs[0].Field != field {
+		tb.Fatalf("ParseQuery(%s) fields = %v, want one for %q", v.Encode(), fs, field)
+	}
+}
+
+func sameValue(a, b any) bool {
+	if ta, ok := a.(time.Time); ok {
+		tb, ok := b.(time.Time)
+		return ok && ta.Equal(tb)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func TestParseQueryParameters(t *testing.T) {
+	l := comuniLayer(t)
+	tests := []struct {
+		name       string
+		query      string
+		wantLimit  int
+		wantOffset int
+		wantBBox   *orb.Bound
+		wantErr    string // field: message prefix
+	}{
+		{name: "nothing", query: "", wantLimit: features.DefaultLimit},
+		{name: "limit 1", query: "limit=1", wantLimit: 1},
+		{name: "limit max", query: "limit=10000", wantLimit: features.MaxLimit},
+		{name: "limit 0", query: "limit=0", wantErr: `limit: "0" is not an integer in 1..10000`},
+		{name: "limit over max", query: "limit=10001", wantErr: `limit: "10001" is not an integer in 1..10000`},
+		{name: "limit negative", query: "limit=-1", wantErr: "limit: "},
+		{name: "limit not a number", query: "limit=ten", wantErr: "limit: "},
+		{name: "limit empty", query: "limit=", wantErr: `limit: "" is not an integer`},
+		{name: "limit huge", query: "limit=99999999999999999999", wantErr: "limit: "},
+		{name: "offset", query: "offset=20", wantLimit: features.DefaultLimit, wantOffset: 20},
+		{name: "offset max", query: "offset=10000000", wantLimit: features.DefaultLimit, wantOffset: features.MaxOffset},
+		{name: "offset over max", query: "offset=10000001", wantErr: `offset: "10000001" is not an integer in 0..10000000`},
+		{name: "offset negative", query: "offset=-1", wantErr: "offset: "},
+		{name: "bbox", query: "bbox=9.6,45.3,9.8,45.4", wantLimit: features.DefaultLimit,
+			wantBBox: &orb.Bound{Min: orb.Point{9.6, 45.3}, Max: orb.Point{9.8, 45.4}}},
+		{name: "bbox with heights", query: "bbox=9.6,45.3,0,9.8,45.4,100", wantLimit: features.DefaultLimit,
+			wantBBox: &orb.Bound{Min: orb.Point{9.6, 45.3}, Max: orb.Point{9.8, 45.4}}},
+		{name: "bbox latitude first", query: "bbox=45.3,9.6,45.4,9.8", wantLimit: features.DefaultLimit,
+			wantBBox: &orb.Bound{Min: orb.Point{45.3, 9.6}, Max: orb.Point{45.4, 9.8}}},
+		{name: "bbox of three numbers", query: "bbox=9.6,45.3,9.8", wantErr: "bbox: want 4 or 6 comma-separated numbers, got 3"},
+		{name: "bbox crossing", query: "bbox=9.8,45.3,9.6,45.4", wantErr: "bbox: minx 9.8 is greater than maxx 9.6"},
+		{name: "f json", query: "f=json", wantLimit: features.DefaultLimit},
+		{name: "f geojson", query: "f=geojson", wantLimit: features.DefaultLimit},
+		{name: "f html", query: "f=html", wantErr: `f: "html" is not a supported format; use json`},
+		{name: "crs CRS84", query: "crs=" + url.QueryEscape("http://www.opengis.net/def/crs/OGC/1.3/CRS84"), wantLimit: features.DefaultLimit},
+		{name: "bbox-crs CRS84 URN", query: "bbox-crs=urn:ogc:def:crs:OGC:1.3:CRS84&bbox=9.6,45.3,9.8,45.4", wantLimit: features.DefaultLimit,
+			wantBBox: &orb.Bound{Min: orb.Point{9.6, 45.3}, Max: orb.Point{9.8, 45.4}}},
+		{name: "crs EPSG:32632", query: "crs=EPSG:32632", wantErr: "crs: only http://www.opengis.net/def/crs/OGC/1.3/CRS84 is supported"},
+		// EPSG:4326 is latitude first: served as CRS84, a bbox in it would
+		// select the wrong place without a word.
+		{name: "bbox-crs EPSG:4326", query: "bbox-crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/4326") + "&bbox=45.3,9.6,45.4,9.8",
+			wantErr: "bbox-crs: only http://www.opengis.net/def/crs/OGC/1.3/CRS84 is supported"},
+		{name: "crs EPSG:4326", query: "crs=EPSG:4326", wantErr: "crs: only "},
+		{name: "crs nonsense", query: "crs=WGS84", wantErr: "crs: only "},
+		{name: "unknown parameter", query: "population=1000", wantErr: "population: unknown query parameter; filterable properties are istat_code, name,"},
+		{name: "reserved but not implemented", query: "sortby=name", wantErr: "sortby: unknown query parameter"},
+		{name: "parameter names are case-sensitive", query: "Limit=5", wantErr: "Limit: unknown query parameter"},
+		{name: "duplicate filter", query: "name=Crema&name=Cremona", wantErr: "name: given 2 times; give it once"},
+		{name: "duplicate limit", query: "limit=5&limit=5", wantErr: "limit: given 2 times; give it once"},
+		{name: "duplicate bbox", query: "bbox=9,45,10,46&bbox=9,45,10,46&bbox=9,45,10,46", wantErr: "bbox: given 3 times"},
+		{name: "first problem in key order", query: "zzz=1&limit=0", wantErr: "limit: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := url.ParseQuery(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := features.ParseQuery(l, v)
+			if tt.wantErr != "" {
+				field, _, _ := strings.Cut(tt.wantErr, ": ")
+				wantInvalid(t, v, err, field, tt.wantErr)
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseQuery(%s) = %v", tt.query, err)
+			}
+			if q.Limit != tt.wantLimit || q.Offset != tt.wantOffset || !reflect.DeepEqual(q.BBox, tt.wantBBox) {
+				t.Fatalf("ParseQuery(%s) = limit %d, offset %d, bbox %v; want %d, %d, %v", tt.query, q.Limit, q.Offset, q.BBox, tt.wantLimit, tt.wantOffset, tt.wantBBox)
+			}
+		})
+	}
+}
+
+func TestQueryValues(t *testing.T) {
+	l := comuniLayer(t)
+	v, _ := url.ParseQuery("consortium=1&name=Crema&bbox=9.60,45.30,9.80,45.40&limit=25&offset=50&f=json")
+	q, err := features.ParseQuery(l, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		offset int
+		want   string
+	}{
+		{75, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&limit=25&name=Crema&offset=75"},
+		{25, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&limit=25&name=Crema&offset=25"},
+		{0, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&limit=25&name=Crema"},
+	}
+	for _, tt := range tests {
+		if got := q.Values(tt.offset).Encode(); got != tt.want {
+			t.Errorf("Values(%d) = %s, want %s", tt.offset, got, tt.want)
+		}
+	}
+}
+
+// FuzzParseQuery feeds arbitrary query strings, plus one fuzzed parameter,
+// to ParseQuery over the comuni layer and a layer with every filter type:
+// no panic; either an Invalid error naming a parameter that was sent, or a
+// Query within the limits whose Values(offset) parse back to the same Query.
+func FuzzParseQuery(f *testing.F) {
+	seeds := []struct {
+		raw, key, value string
+		typed           bool
+	}{
+		{"", "", "", false},
+		{"limit=5&offset=10", "name", "Crema", false},
+		{"bbox=9.6,45.3,9.8,45.4", "consortium", "1", false},
+		{"bbox=9.6,45.3,0,9.8,45.4,10&bbox-crs=CRS84", "area_km2", "34.645", false},
+		{"crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84&f=json", "synthetic", "false", false},
+		{"istat_code=019035&name=Crema", "name", "Cremona", false},
+		{"limit=10000&offset=10000000", "province_code", "019", false},
+		{"limit=0", "offset", "-1", false},
+		{"bbox=1e2,-1e1,1.5e2,0", "f", "html", false},
+		{"n=42&share=-1.5e3&ok=0", "day", "2024-02-29", true},
+		{"status=connectable", "at", "2024-05-01T12:00:00+02:00", true},
+		{"share=0x1p-2", "n", "+7", true},
+		{"day=2023-02-29", "name", "caf\xe9", true},
+		{"at=2024-05-01T10:00:00.123456789Z", "share", "1e300", true},
+		{"%zz=1&limit=%", "", "x", true},
+	}
+	for _, s := range seeds {
+		f.Add(s.raw, s.key, s.value, s.typed)
+	}
+	layers := map[bool]*catalog.Layer{false: comuniLayer(f), true: typedLayer(f)}
+	f.Fuzz(func(t *testing.T, raw, key, value string, typed bool) {
+		l := layers[typed]
+		v, _ := url.ParseQuery(raw) // what parsed, as net/http keeps it
+		if v == nil {
+			v = url.Values{}
+		}
+		v.Add(key, value)
+		q, err := features.ParseQuery(l, v)
+		if err != nil {
+			if k := apperr.KindOf(err); k != apperr.Invalid {
+				t.Fatalf("ParseQuery(%q) = %v (%v), want Invalid", v, err, k)
+			}
+			fs := apperr.Fields(err)
+			if len(fs) != 1 || v[fs[0].Field] == nil {
+				t.Fatalf("ParseQuery(%q) fields = %v, want one naming a parameter sent", v, fs)
+			}
+			if !strings.HasPrefix(apperr.Message(err), fs[0].Field+": ") {
+				t.Fatalf("ParseQuery(%q) message = %q, want it to start with the field", v, apperr.Message(err))
+			}
+			return
+		}
+		if q.Limit < 1 || q.Limit > features.MaxLimit || q.Offset < 0 || q.Offset > features.MaxOffset {
+			t.Fatalf("ParseQuery(%q) = limit %d, offset %d, out of range", v, q.Limit, q.Offset)
+		}
+		for _, fl := range q.Filters {
+			if _, ok := l.Property(fl.Property.Name); !ok || v.Get(fl.Property.Name) != fl.Raw {
+				t.Fatalf("ParseQuery(%q) has filter %s=%q", v, fl.Property.Name, fl.Raw)
+			}
+		}
+		again, err := features.ParseQuery(l, q.Values(q.Offset))
+		if err != nil {
+			t.Fatalf("ParseQuery(%q) = %+v, whose Values %q do not parse: %v", v, q, q.Values(q.Offset), err)
+		}
+		if !sameQuery(q, again) {
+			t.Fatalf("ParseQuery(%q) = %+v, but its Values %q parse to %+v", v, q, q.Values(q.Offset), again)
+		}
+	})
+}
+
+func sameQuery(a, b features.Query) bool {
+	if a.Limit != b.Limit || a.Offset != b.Offset || !reflect.DeepEqual(a.BBox, b.BBox) || len(a.Filters) != len(b.Filters) {
+		return false
+	}
+	for i := range a.Filters {
+		fa, fb := a.Filters[i], b.Filters[i]
+		if fa.Property.Name != fb.Property.Name || fa.Raw != fb.Raw || !sameValue(fa.Value, fb.Value) {
+			return false
+		}
+	}
+	return true
+}
