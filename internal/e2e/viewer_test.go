@@ -34,7 +34,7 @@ import (
 )
 
 // browserBudget bounds everything TestViewer does in the browser.
-const browserBudget = 75 * time.Second
+const browserBudget = 110 * time.Second
 
 // TestViewer opens the map in headless Chromium over the real server and
 // database with the demo loaded, and checks what a person would see: the
@@ -43,8 +43,12 @@ const browserBudget = 75 * time.Second
 // offline; then fibre coverage: the address search and a civic number's
 // offers, the groups of civic numbers, the choropleth, the statistics of a
 // drawn area (the same count as the server's for the same polygon), the
-// service's reason for a self-intersecting one, and those of a comune; and
-// no errors on the way but the one 422 the bow-tie asks for.
+// service's reason for a self-intersecting one, and those of a comune; then
+// civil protection: scenarios drawn once switched on, a scenario's exposure
+// (the server's count), a validated plan's date; energy communities: the
+// demo community that breaks both rules, from its footprint and from its
+// 1.5 MW plant, and "Which zone?" on Crema; and no errors on the way but
+// the one 422 the bow-tie asks for.
 func TestViewer(t *testing.T) {
 	chromium := findChromium(t)
 	srv := testserver.Start(t, testserver.Options{})
@@ -87,14 +91,32 @@ func TestViewer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Every public layer, on; the coverage choropleth is off until
-		// asked for, since it hides the comuni under it.
+		// Every public layer, in the catalog's order within its theme; only
+		// the comuni, the civic numbers and the network are on, so that the
+		// map stays readable with a dozen layers.
+		themes := map[string]string{
+			"comuni": "Boundaries",
+			"civici": "Fibre coverage", "network": "Fibre coverage", "coverage-comuni": "Fibre coverage",
+			"scenarios": "Civil protection", "emergency-areas": "Civil protection",
+			"strategic-buildings": "Civil protection", "plan-status": "Civil protection",
+			"energy-zones": "Energy communities", "energy-communities": "Energy communities", "energy-sites": "Energy communities",
+		}
+		order := []string{"Boundaries", "Fibre coverage", "Civil protection", "Energy communities", "Other layers"}
 		var want []listedLayer
 		for _, l := range srv.Catalog.Layers() {
-			if l.Access == catalog.Public {
-				want = append(want, listedLayer{ID: l.ID, Title: l.Title, Checked: l.ID != "coverage-comuni"})
+			if l.Access != catalog.Public {
+				continue
 			}
+			theme, ok := themes[l.ID]
+			if !ok {
+				theme = "Other layers"
+			}
+			on := l.ID == "comuni" || l.ID == "civici" || l.ID == "network"
+			want = append(want, listedLayer{ID: l.ID, Title: l.Title, Checked: on, Theme: theme, Legend: l.ID != "comuni"})
 		}
+		slices.SortStableFunc(want, func(a, b listedLayer) int {
+			return slices.Index(order, a.Theme) - slices.Index(order, b.Theme)
+		})
 		if !slices.Equal(got, want) {
 			t.Errorf("layer list = %+v, want %+v", got, want)
 		}
@@ -216,6 +238,40 @@ func TestViewer(t *testing.T) {
 		}
 		if !slices.Equal(got.Options, labels) || got.Expanded != "true" || got.Role != "combobox" {
 			t.Errorf("suggestions %q (aria-expanded %s, role %s), want the server's %q, expanded, in a combobox", got.Options, got.Expanded, got.Role, labels)
+		}
+	})
+
+	t.Run("choosing a street fits its extent", func(t *testing.T) {
+		var found struct {
+			Results []struct {
+				Kind  string     `json:"kind"`
+				Label string     `json:"label"`
+				BBox  [4]float64 `json:"bbox"`
+			} `json:"results"`
+		}
+		getJSON(t, srv.URL+"/coverage/search?"+url.Values{"q": {"via roma"}, "limit": {"8"}}.Encode(), &found)
+		if len(found.Results) == 0 || found.Results[0].Kind != "street" || found.Results[0].BBox == [4]float64{} {
+			t.Fatalf(`the server's first suggestion for "via roma" is not a street with a bbox: %+v`, found.Results)
+		}
+		// The list of the previous test is open: the first suggestion, with the keyboard.
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		b := found.Results[0].BBox
+		got, err := chromedp.Run(ctx, chromedp.Poll[[]float64](fmt.Sprintf(`(() => {
+			const m = window.atlanteMap;
+			if (m.isMoving() || m.getZoom() < 14) return false;
+			const b = m.getBounds();
+			return b.getWest() <= %[1]g && b.getSouth() <= %[2]g && b.getEast() >= %[3]g && b.getNorth() >= %[4]g
+				&& [b.getWest(), b.getSouth(), b.getEast(), b.getNorth(), m.getZoom()];
+		})()`, b[0], b[1], b[2], b[3]), chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(8*time.Second)))
+		if err != nil {
+			t.Fatalf("after choosing %q the map does not show its extent %v: %v", found.Results[0].Label, b, err)
+		}
+		// Fitted, not just centred: the extent fills most of the view's
+		// width or height (the view has padding for the layer panel).
+		if fill := max((b[2]-b[0])/(got[2]-got[0]), (b[3]-b[1])/(got[3]-got[1])); fill < 0.7 {
+			t.Errorf("the street's extent %v fills %.0f %% of the view %v, want it fitted", b, 100*fill, got[:4])
 		}
 	})
 
@@ -504,6 +560,324 @@ func TestViewer(t *testing.T) {
 
 	saveScreenshot(ctx, t, "viewer-stats-comune.png")
 
+	// Civil protection and energy communities: their layers start off.
+	closeAll := chromedp.Evaluate[chromedp.Void](`(() => {
+		document.querySelector('.maplibregl-popup-close-button')?.click();
+		if (!document.getElementById('stats').hidden) document.querySelector('#stats .close').click();
+	})()`)
+	toggle := func(t *testing.T, ids ...string) {
+		t.Helper()
+		for _, id := range ids {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("layer-"+id))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := chromedp.Do(ctx, closeAll); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("scenarios drawn once switched on", func(t *testing.T) {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](scenariosJS))
+		if err != nil || n != 0 {
+			t.Fatalf("before the toggle, %d scenarios are drawn (err %v), want none: they are off by default", n, err)
+		}
+		toggle(t, "scenarios")
+		n, err = chromedp.Run(ctx, chromedp.Poll[int](`(`+scenariosJS+`) > 0 && `+scenariosJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Fatalf("no scenario is drawn after the toggle: %v", err)
+		}
+		legend, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('li[data-layer-id=scenarios] .legend:not([hidden]) li').length`))
+		if err != nil || legend < 10 {
+			t.Errorf("the scenarios' legend shows %d lines (err %v), want the 10 hazards and more", legend, err)
+		}
+	})
+
+	t.Run("exposure of a scenario is the server's", func(t *testing.T) {
+		waitIdle(ctx, t)
+		p := findTop(ctx, t, `(f) => f.layer.id === 'scenarios-fill' && f.properties.severity >= 3`)
+		if p.ID == "" {
+			t.Fatal("no flood scenario drawn on top anywhere around Crema")
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(p.X, p.Y)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('.maplibregl-popup .scenario-popup .exposure-button')`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Fatalf("no scenario popup with an Exposure button after a click on scenario %s: %v", p.ID, err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".maplibregl-popup .exposure-button"))); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[exposureState](exposureJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			t.Fatalf("no exposure in the panel for scenario %s: %v\n%s", p.ID, err, pl.report())
+		}
+		var want struct {
+			Civici struct {
+				Count    int               `json:"count"`
+				ByStreet []json.RawMessage `json:"by_street"`
+			} `json:"civici"`
+			Buildings []json.RawMessage `json:"strategic_buildings"`
+			Inside    []json.RawMessage `json:"emergency_areas_inside"`
+			Nearest   []json.RawMessage `json:"nearest_usable_areas"`
+		}
+		getJSON(t, srv.URL+"/civil-protection/scenarios/"+p.ID+"/exposure", &want)
+		if want.Civici.Count == 0 {
+			t.Errorf("the server counts no civic number in scenario %s: pick one with some", p.ID)
+		}
+		if got.Scenario != p.ID || got.Civici != fmt.Sprint(want.Civici.Count) {
+			t.Errorf("the panel shows scenario %s with %s civic numbers; clicked scenario %s, which the server says has %d",
+				got.Scenario, got.Civici, p.ID, want.Civici.Count)
+		}
+		if got.Nearest != len(want.Nearest) || got.Inside != len(want.Inside) || got.Buildings != len(want.Buildings) {
+			t.Errorf("the panel lists %d nearest usable areas, %d areas inside, %d buildings; the server %d, %d, %d",
+				got.Nearest, got.Inside, got.Buildings, len(want.Nearest), len(want.Inside), len(want.Buildings))
+		}
+		if got.Bars == 0 || !strings.Contains(got.Compare, "addresses") || !strings.Contains(got.Compare, "persons") {
+			t.Errorf("the panel has %d street bars and compares %q; want a chart and addresses beside persons", got.Bars, got.Compare)
+		}
+		if got.Focus != "stats-title" || got.Popups != 0 {
+			t.Errorf("after Exposure: focus on %q, %d popups; want the focus on the panel and the popup closed", got.Focus, got.Popups)
+		}
+		// The map shows the scenario and the areas the panel lists.
+		hl, err := chromedp.Run(ctx, chromedp.Poll[int](`(() => { const m = window.atlanteMap;
+			return !m.isMoving() && m.getLayer('atlante-exposure-marker') && m.queryRenderedFeatures({layers: ['atlante-exposure-scenario', 'atlante-exposure-marker']}).length; })()`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil || hl == 0 {
+			t.Errorf("the exposure is not highlighted on the map (%d features drawn, err %v)", hl, err)
+		}
+		waitIdle(ctx, t)
+		saveScreenshot(ctx, t, "viewer-exposure.png")
+		if err := chromedp.Do(ctx, closeAll); err != nil {
+			t.Fatal(err)
+		}
+		if left, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!window.atlanteMap.getLayer('atlante-exposure-civici')`)); err != nil || left {
+			t.Errorf("the exposed civic numbers are still highlighted after closing the panel (err %v)", err)
+		}
+		toggle(t, "scenarios")
+	})
+
+	t.Run("plan status says since when a plan is validated", func(t *testing.T) {
+		var plans struct {
+			Plans []struct {
+				ISTAT       string    `json:"istat_code"`
+				Name        string    `json:"name"`
+				ValidatedAt time.Time `json:"validated_at"`
+			} `json:"plans"`
+		}
+		getJSON(t, srv.URL+"/civil-protection/plans?status=validated", &plans)
+		if len(plans.Plans) == 0 {
+			t.Fatal("the demo has no validated plan")
+		}
+		plan := plans.Plans[0]
+		toggle(t, "plan-status")
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`void window.atlanteMap.jumpTo({center: [%g, %g], zoom: %g})`, home.Lon, home.Lat, home.Zoom))); err != nil {
+			t.Fatal(err)
+		}
+		waitIdle(ctx, t)
+		p := findTop(ctx, t, fmt.Sprintf(`(f) => f.layer.id === 'plan-status-fill' && f.properties.istat_code === %s`, jsString(plan.ISTAT)))
+		if p.ID == "" {
+			t.Fatalf("the plan status of %s (%s) is not drawn on top anywhere", plan.Name, plan.ISTAT)
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(p.X, p.Y)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[planState](`(() => {
+			const p = document.querySelector('.maplibregl-popup .plan-popup');
+			const time = p && p.querySelector('.plan-validated time');
+			return time ? {title: p.querySelector('h2').textContent, text: p.querySelector('.plan-validated').textContent, datetime: time.dateTime} : false;
+		})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil {
+			t.Fatalf("no plan popup with a validation date after a click on %s: %v", plan.Name, err)
+		}
+		at, err := time.Parse(time.RFC3339, got.Datetime)
+		rome, lerr := time.LoadLocation("Europe/Rome")
+		if lerr != nil {
+			rome = time.UTC
+		}
+		day := plan.ValidatedAt.In(rome).Format("2 January 2006")
+		if got.Title != plan.Name || err != nil || !at.Equal(plan.ValidatedAt) ||
+			!strings.HasPrefix(got.Text, "Validated since "+day) {
+			t.Errorf("popup %q says %q (datetime %s); want %s validated since %s (%s)", got.Title, got.Text, got.Datetime, plan.Name, day, plan.ValidatedAt)
+		}
+		saveScreenshot(ctx, t, "viewer-plan-status.png")
+		if err := chromedp.Do(ctx, closeAll); err != nil {
+			t.Fatal(err)
+		}
+		toggle(t, "plan-status")
+	})
+
+	t.Run("a community breaking both rules says why", func(t *testing.T) {
+		const name = "CER Serio Nord (demo)"
+		var list struct {
+			Communities []communityRef `json:"communities"`
+		}
+		getJSON(t, srv.URL+"/energy/communities", &list)
+		i := slices.IndexFunc(list.Communities, func(c communityRef) bool { return c.Name == name })
+		if i < 0 {
+			t.Fatalf("no %q in the demo", name)
+		}
+		id := list.Communities[i].ID
+		var elig struct {
+			Eligible bool `json:"eligible"`
+			Reasons  []struct {
+				Code string `json:"code"`
+			} `json:"reasons"`
+		}
+		getJSON(t, fmt.Sprintf("%s/energy/communities/%d/eligibility", srv.URL, id), &elig)
+		var codes []string
+		for _, r := range elig.Reasons {
+			codes = append(codes, r.Code)
+		}
+		slices.Sort(codes)
+		if elig.Eligible || !slices.Equal(codes, []string{"plant_over_1mw", "several_zones"}) {
+			t.Fatalf("the server says %s is eligible %v for %v: the demo should break both rules", name, elig.Eligible, codes)
+		}
+		res, err := http.Get(fmt.Sprintf("%s/collections/energy-communities/items/%d", srv.URL, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		f, ferr := geojson.UnmarshalFeature(body)
+		if err != nil || ferr != nil || f.Geometry == nil {
+			t.Fatalf("GET the footprint of %s: %s: %v %v", name, res.Status, err, ferr)
+		}
+		b := f.Geometry.Bound()
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`void window.atlanteMap.fitBounds([[%g, %g], [%g, %g]], {padding: {top: 90, bottom: 60, left: 320, right: 420}, animate: false})`,
+			b.Min[0], b.Min[1], b.Max[0], b.Max[1]))); err != nil {
+			t.Fatal(err)
+		}
+		toggle(t, "energy-communities", "energy-sites")
+		waitIdle(ctx, t)
+
+		check := func(t *testing.T, what, pred, popup string) {
+			t.Helper()
+			p := findTop(ctx, t, pred)
+			if p.ID == "" {
+				t.Fatalf("%s of %s is not drawn on top anywhere", what, name)
+			}
+			if err := chromedp.Do(ctx, closeAll, chromedp.MouseClickXY(p.X, p.Y)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := chromedp.Run(ctx, chromedp.Poll[eligibilityState](fmt.Sprintf(eligibilityJS, popup),
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+			if err != nil {
+				t.Fatalf("no eligibility in the popup of %s: %v", what, err)
+			}
+			slices.Sort(got.Reasons)
+			if got.Title == "" || got.Eligible != "false" || !strings.Contains(got.Verdict, "Not eligible") || !slices.Equal(got.Reasons, codes) {
+				t.Errorf("popup of %s %q: eligible %s, %q, reasons %v; want not eligible for the server's %v", what, got.Title, got.Eligible, got.Verdict, got.Reasons, codes)
+			}
+			if !strings.Contains(got.Text, "1 MW") || !strings.Contains(got.Text, "primary substations") {
+				t.Errorf("the reasons %q do not name the plant over 1 MW and the substations", got.Text)
+			}
+		}
+		check(t, "the footprint", fmt.Sprintf(`(f) => f.layer.id === 'energy-communities-fill' && f.id === %d`, id), "community-popup")
+		saveScreenshot(ctx, t, "viewer-community.png")
+		check(t, "the plant over 1 MW", fmt.Sprintf(`(f) => f.layer.id === 'energy-sites-circle' && f.properties.community_id === %d && f.properties.over_1mw === true`, id), "site-popup")
+		if err := chromedp.Do(ctx, closeAll); err != nil {
+			t.Fatal(err)
+		}
+		toggle(t, "energy-communities", "energy-sites")
+	})
+
+	t.Run("which zone is Crema in", func(t *testing.T) {
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`void window.atlanteMap.fitBounds([[%g, %g], [%g, %g]], {padding: {top: 90, bottom: 60, left: 320, right: 420}, animate: false})`,
+			w, s, e, n))); err != nil {
+			t.Fatal(err)
+		}
+		waitIdle(ctx, t)
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[screenPoint](cremaPointJS))
+		if err != nil || !slices.Contains(p.Hit, "019035") {
+			t.Fatalf("Crema's label point hits %v (err %v)", p.Hit, err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tool-zone"))); err != nil {
+			t.Fatal(err)
+		}
+		on, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('tool-zone').getAttribute('aria-pressed') + ' ' + document.getElementById('layer-energy-zones').checked`))
+		if err != nil || on != "true true" {
+			t.Errorf("after the tool's button: pressed, zones shown = %q (err %v), want %q", on, err, "true true")
+		}
+		waitIdle(ctx, t)
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(p.X, p.Y)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[zoneState](`(() => {
+			const p = document.querySelector('.maplibregl-popup .zone-popup[data-zone-code]');
+			return p ? {code: p.dataset.zoneCode, heading: p.querySelector('h2').textContent,
+				communities: Array.from(p.querySelectorAll('tr[data-community]')).map((r) => r.dataset.community),
+				pressed: document.getElementById('tool-zone').getAttribute('aria-pressed')} : false;
+		})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil {
+			t.Fatalf("no zone popup after a click on Crema with Which zone?: %v\n%s", err, pl.report())
+		}
+		q := proxy.lastQuery("/energy/zones/at")
+		var want struct {
+			Lon, Lat float64
+			Zone     struct {
+				Code string `json:"code"`
+			} `json:"zone"`
+			Comune struct {
+				ISTAT string `json:"istat_code"`
+			} `json:"comune"`
+			Communities []struct {
+				ID int64 `json:"id"`
+			} `json:"communities"`
+		}
+		getJSON(t, srv.URL+"/energy/zones/at?"+q, &want)
+		var ids []string
+		for _, c := range want.Communities {
+			ids = append(ids, fmt.Sprint(c.ID))
+		}
+		if want.Comune.ISTAT != "019035" || want.Zone.Code == "" {
+			t.Errorf("the page asked for %s, which the server places in comune %q, zone %q; want a point of Crema", q, want.Comune.ISTAT, want.Zone.Code)
+		}
+		if got.Code != want.Zone.Code || !strings.Contains(got.Heading, want.Zone.Code) || !slices.Equal(got.Communities, ids) {
+			t.Errorf("popup: zone %s (%q) with communities %v; the server: %s with %v", got.Code, got.Heading, got.Communities, want.Zone.Code, ids)
+		}
+		if got.Pressed != "false" {
+			t.Errorf("the tool is still on after the lookup (aria-pressed %s)", got.Pressed)
+		}
+		waitIdle(ctx, t)
+		saveScreenshot(ctx, t, "viewer-zone.png")
+
+		// With the keyboard: the tool, then Enter on the map for its centre;
+		// Enter again on the popup's close button gives the focus back.
+		if err := chromedp.Do(ctx, closeAll, chromedp.Click(chromedp.ID("tool-zone")),
+			chromedp.Focus(chromedp.CSS("canvas.maplibregl-canvas")), chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		kbd, err := chromedp.Run(ctx, chromedp.Poll[keyboardState](`document.querySelector('.zone-popup[data-zone-code]') && `+keyboardJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil || kbd.Focus != "maplibregl-popup-close-button" || !strings.HasPrefix(kbd.Title, "Zone ") {
+			t.Errorf("after Which zone? and Enter: popup %q, focus on %q (err %v); want a zone, the focus on its close button", kbd.Title, kbd.Focus, err)
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		if kbd, err = chromedp.Run(ctx, chromedp.Evaluate[keyboardState](keyboardJS)); err != nil || kbd.Popups != 0 || kbd.Focus != "maplibregl-canvas" {
+			t.Errorf("after Enter on the close button: %d popups, focus on %q (err %v); want none, the focus back on the map", kbd.Popups, kbd.Focus, err)
+		}
+	})
+
+	// The small screen shows the statistics of Crema again, as a bottom sheet.
+	if p, err := chromedp.Run(ctx, chromedp.Evaluate[screenPoint](cremaPointJS)); err == nil {
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.ID("tool-pick")), chromedp.MouseClickXY(p.X, p.Y))
+		if err == nil {
+			_, err = chromedp.Run(ctx, chromedp.Poll[statsState](statsJS,
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		}
+		if err != nil {
+			t.Errorf("the statistics of Crema did not open again: %v", err)
+		}
+	}
+
 	t.Run("small screen", func(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 760)); err != nil {
 			t.Fatal(err)
@@ -511,7 +885,7 @@ func TestViewer(t *testing.T) {
 		waitIdle(ctx, t)
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
 			const out = [];
-			for (const sel of ['#search', '#tool-draw', '#tool-pick', '#stats']) {
+			for (const sel of ['#search', '#tool-draw', '#tool-pick', '#tool-zone', '#stats']) {
 				const r = document.querySelector(sel).getBoundingClientRect();
 				if (r.width === 0 || r.left < 0 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight + 0.5) out.push(sel + ' ' + JSON.stringify(r));
 			}
@@ -561,12 +935,16 @@ type listedLayer struct {
 	ID      string `json:"id"`
 	Title   string `json:"title"`
 	Checked bool   `json:"checked"`
+	Theme   string `json:"theme"`  // the legend of its group
+	Legend  bool   `json:"legend"` // it has a legend (shown while it is on)
 }
 
-const layerListJS = `Array.from(document.querySelectorAll('#layer-list > li')).map((li) => ({
+const layerListJS = `Array.from(document.querySelectorAll('#layer-list li[data-layer-id]')).map((li) => ({
 	id: li.dataset.layerId,
 	title: li.querySelector('.layer-title').textContent,
 	checked: li.querySelector('input[type=checkbox]').checked,
+	theme: li.closest('fieldset').querySelector('legend').textContent,
+	legend: !!li.querySelector('.legend'),
 }))`
 
 type noticeState struct {
@@ -715,6 +1093,105 @@ const civicoPointJS = `(() => {
 	const hit = m.queryRenderedFeatures(p, {layers: ['civici-points']}).map((f) => String(f.id));
 	return {x: r.left + p.x, y: r.top + p.y, hit};
 })()`
+
+// scenariosJS counts the scenarios drawn.
+const scenariosJS = `new Set(window.atlanteMap.queryRenderedFeatures({layers: ['scenarios-fill']}).map((f) => f.id)).size`
+
+type topPoint struct {
+	X, Y float64
+	ID   string // the feature's id
+}
+
+// findTop finds a point of the map, clear of the panels, where the topmost
+// feature of a collection (what a click opens) passes pred, a JS function.
+func findTop(ctx context.Context, t *testing.T, pred string) topPoint {
+	t.Helper()
+	p, err := chromedp.Run(ctx, chromedp.Evaluate[topPoint](`((pred) => {
+		const m = window.atlanteMap;
+		const r = m.getCanvas().getBoundingClientRect();
+		const panel = document.querySelector('.panel').getBoundingClientRect();
+		for (let y = 60; y < r.height - 60; y += 10) {
+			for (let x = panel.right - r.left + 20; x < r.width - 80; x += 10) {
+				const [f] = m.queryRenderedFeatures([x, y]).filter((f) => f.layer.metadata && f.layer.metadata['atlante:collection']);
+				if (f && pred(f)) return {x: r.left + x, y: r.top + y, id: String(f.id)};
+			}
+		}
+		return {x: 0, y: 0, id: ''};
+	})(`+pred+`)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type exposureState struct {
+	Scenario  string `json:"scenario"`
+	Civici    string `json:"civici"`
+	Bars      int    `json:"bars"`
+	Buildings int    `json:"buildings"`
+	Inside    int    `json:"inside"`
+	Nearest   int    `json:"nearest"`
+	Compare   string `json:"compare"`
+	Focus     string `json:"focus"`
+	Popups    int    `json:"popups"`
+}
+
+// exposureJS reads the exposure in the panel once it is loaded.
+const exposureJS = `(() => {
+	const p = document.getElementById('stats');
+	const x = p.querySelector('.exposure');
+	if (p.hidden || p.getAttribute('aria-busy') || !x) return false;
+	return {
+		scenario: x.dataset.scenarioId,
+		civici: x.querySelector('[data-civici]').dataset.civici,
+		bars: x.querySelectorAll('svg.chart rect[fill]').length,
+		buildings: x.querySelectorAll('.exposure-buildings li').length,
+		inside: x.querySelectorAll('.exposure-inside li').length,
+		nearest: x.querySelectorAll('table.exposure-areas tbody tr').length,
+		compare: x.querySelector('.exposure-compare').textContent,
+		focus: document.activeElement.id,
+		popups: document.querySelectorAll('.maplibregl-popup').length,
+	};
+})()`
+
+type planState struct {
+	Title    string `json:"title"`
+	Text     string `json:"text"`
+	Datetime string `json:"datetime"`
+}
+
+type communityRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+type eligibilityState struct {
+	Title    string   `json:"title"`
+	Eligible string   `json:"eligible"`
+	Verdict  string   `json:"verdict"`
+	Reasons  []string `json:"reasons"`
+	Text     string   `json:"text"`
+}
+
+// eligibilityJS reads the eligibility in a popup of the given class (format argument).
+const eligibilityJS = `(() => {
+	const p = document.querySelector('.maplibregl-popup .%s');
+	const e = p && p.querySelector('.eligibility');
+	return e ? {
+		title: p.querySelector('h2').textContent,
+		eligible: e.dataset.eligible,
+		verdict: e.querySelector('.verdict').textContent,
+		reasons: Array.from(e.querySelectorAll('[data-reason]')).map((r) => r.dataset.reason),
+		text: e.textContent,
+	} : false;
+})()`
+
+type zoneState struct {
+	Code        string   `json:"code"`
+	Heading     string   `json:"heading"`
+	Communities []string `json:"communities"`
+	Pressed     string   `json:"pressed"`
+}
 
 // choroplethJS counts the comuni the choropleth draws.
 const choroplethJS = `new Set(window.atlanteMap.queryRenderedFeatures({layers: ['coverage-comuni-fill']}).map((f) => f.properties.istat_code)).size`
@@ -867,6 +1344,7 @@ type recordingProxy struct {
 	mu       sync.Mutex
 	ok       map[string]int    // successful responses by path
 	bodies   map[string][]byte // the last body posted to each path
+	queries  map[string]string // the query of the last request to each path
 	expected []expectation     // error answers the test asks for
 	problems []string
 }
@@ -885,7 +1363,7 @@ func newRecordingProxy(t *testing.T, target string) *recordingProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &recordingProxy{ok: map[string]int{}, bodies: map[string][]byte{}}
+	p := &recordingProxy{ok: map[string]int{}, bodies: map[string][]byte{}, queries: map[string]string{}}
 	// The Host header passes through, so the server's links point at the proxy.
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(res *http.Response) error {
@@ -915,6 +1393,9 @@ func newRecordingProxy(t *testing.T, target string) *recordingProxy {
 		p.problems = append(p.problems, fmt.Sprintf("%s: %v", r.URL.RequestURI(), err))
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.queries[r.URL.Path] = r.URL.RawQuery
+		p.mu.Unlock()
 		if r.Method == http.MethodPost {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
@@ -938,6 +1419,13 @@ func (p *recordingProxy) lastBody(path string) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.bodies[path]
+}
+
+// lastQuery returns the query string of the last request to path.
+func (p *recordingProxy) lastQuery(path string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.queries[path]
 }
 
 // expect lets one answer with status on path through as not a problem.

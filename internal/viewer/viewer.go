@@ -9,9 +9,19 @@
 // it wants a style of its own (layerStyles in static/js/styles.js).
 //
 // The coverage tools use the endpoints under /coverage: the address search
-// (search.js), civic numbers' offers (coverage.js), the choropleth
-// (choropleth.js), and the statistics of a drawn area or a comune (draw.js,
-// tools.js, stats.js, with bar charts as inline SVG in chart.js).
+// (search.js, fitting a street's bbox), civic numbers' offers (coverage.js),
+// the choropleth (choropleth.js), and the statistics of a drawn area or a
+// comune (draw.js, tools.js, stats.js, with bar charts as inline SVG in
+// chart.js). Civil protection (civilprotection.js) styles the scenarios by
+// hazard and severity, the emergency areas, strategic buildings and plan
+// status, and shows a scenario's exposure in the statistics panel
+// (exposure.js, /civil-protection/scenarios/{id}/exposure); energy
+// communities (energy.js) show their eligibility in their popups
+// (eligibility.js) and "Which zone?" the zone of a point (zones.js,
+// /energy/zones/at). The layer panel (panel.js) groups the layers by theme
+// (themes in styles.js); only the comuni, civic numbers and network start
+// on. Markers and hatches are drawn in the browser (images.js), so no
+// sprite is fetched.
 //
 // Labels need no glyph files: the style has no glyphs URL, so MapLibre draws
 // their text with the browser's fonts.

@@ -2,6 +2,9 @@
 // OGC API – Features collections, each with its geometry type, zoom range,
 // attribution and links to its items and its TileJSON.
 
+/** Metadata key naming the collection a style layer belongs to (see styles.js). */
+export const collectionKey = 'atlante:collection';
+
 /** Fetches JSON, failing with the problem detail the service sent, if any. */
 export async function getJSON(url, init = {}) {
   const res = await fetch(url, { ...init, headers: { Accept: 'application/json', ...init.headers } });

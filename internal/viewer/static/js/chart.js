@@ -5,9 +5,11 @@ const svgNS = 'http://www.w3.org/2000/svg';
 let serial = 0;
 
 /**
- * Returns an <svg> bar chart. bars: [{label, value, color}]. The chart is
- * an image for assistive technology, described by its title and a text
- * listing every bar.
+ * Returns an <svg> bar chart. bars: [{label, value, color, fullLabel}]: a
+ * label too long for the chart can be shortened, with fullLabel the whole
+ * of it (in the description and as a tooltip). The chart is an image for
+ * assistive technology, described by its title and a text listing every
+ * bar.
  */
 export function barChart(title, bars) {
   const total = bars.reduce((s, b) => s + b.value, 0);
@@ -28,7 +30,7 @@ export function barChart(title, bars) {
   const t = node('title', { id: `${id}-title` });
   t.textContent = title;
   const d = node('desc', { id: `${id}-desc` });
-  d.textContent = bars.map((b) => `${b.label}: ${b.value.toLocaleString()} (${pct(b.value)} %)`).join('; ');
+  d.textContent = bars.map((b) => `${b.fullLabel ?? b.label}: ${b.value.toLocaleString()} (${pct(b.value)} %)`).join('; ');
   const heading = node('text', { x: 0, y: 12, class: 'chart-title' });
   heading.textContent = title;
   svg.append(t, d, heading);
@@ -38,6 +40,11 @@ export function barChart(title, bars) {
     const g = node('g', { transform: `translate(0 ${y})` });
     const label = node('text', { x: labelW - 6, y: row / 2 + 4, 'text-anchor': 'end', class: 'chart-label' });
     label.textContent = b.label;
+    if (b.fullLabel && b.fullLabel !== b.label) {
+      const tip = node('title', {});
+      tip.textContent = b.fullLabel;
+      label.append(tip);
+    }
     const track = node('rect', { x: labelW, y: 3, width: barW, height: row - 6, class: 'chart-track' });
     const w = total > 0 ? (barW * b.value) / total : 0;
     const bar = node('rect', { x: labelW, y: 3, width: w.toFixed(1), height: row - 6, fill: b.color });

@@ -9,6 +9,8 @@
 // the tile's feature id.
 
 import { getJSON } from './catalog.js';
+import { el } from './dom.js';
+import { legend, legendItem } from './legend.js';
 
 /** Colours of the status of a civic number's best offer ("none": no offer). */
 export const statusColors = {
@@ -121,26 +123,6 @@ export function networkLegend() {
   return root;
 }
 
-function legend(title) {
-  const root = document.createElement('div');
-  root.className = 'legend';
-  const h = document.createElement('p');
-  h.className = 'legend-title';
-  h.textContent = title;
-  root.append(h, document.createElement('ul'));
-  return root;
-}
-
-function legendItem(kind, color, text) {
-  const li = document.createElement('li');
-  const sw = document.createElement('span');
-  sw.className = `swatch ${kind}`;
-  sw.style.setProperty('--swatch', color);
-  sw.setAttribute('aria-hidden', 'true');
-  li.append(sw, text);
-  return li;
-}
-
 /**
  * Popup renderer of the civici collection (see popup.js): a cell shows its
  * counts and a button to zoom in; a civic number shows what its tile says,
@@ -238,11 +220,4 @@ export function statusBadge(status) {
   const s = el('span', 'badge', statusLabels[status] ?? status);
   s.style.setProperty('--badge', statusColors[status] ?? statusColors.none);
   return s;
-}
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }

@@ -1,15 +1,24 @@
 // Atlante's browser map. It reads the catalog (/collections), draws every
 // collection from its vector tiles by geometry type, labels the layers that
-// ask for it, and offers popups, a layer list with legends and an optional
-// online basemap; for fibre coverage, an address search, the choropleth and
-// statistics of a drawn area or a comune. Everything it needs is served by
-// Atlante itself, so it works offline. The map object is window.atlanteMap,
-// for tests and for the browser console.
+// ask for it, and offers popups, a layer list grouped by theme with legends
+// and an optional online basemap; for fibre coverage, an address search,
+// the choropleth and statistics of a drawn area or a comune; for civil
+// protection, the exposure of a scenario and the status of the plans; for
+// energy communities, their eligibility and the zone of any point.
+// Everything it needs is served by Atlante itself, so it works offline. The
+// map object is window.atlanteMap, for tests and for the browser console.
 
 import { loadCollections, loadTileJSON, unionBounds } from './catalog.js';
 import { enableBasemap, basemapSource } from './basemap.js';
 import { choroplethControls } from './choropleth.js';
+import {
+  areaPopup, areasLegend, buildingPopup, buildingsLegend, planPopup, planStatusLegend, scenarioPopup, scenariosLegend,
+} from './civilprotection.js';
 import { civiciLegend, civiciPopup, networkLegend } from './coverage.js';
+import { communityPopup, sitePopup } from './eligibility.js';
+import { communitiesLegend, sitesLegend, zonesLegend } from './energy.js';
+import { createExposure } from './exposure.js';
+import { enableImages } from './images.js';
 import { loadLabelPoints } from './labels.js';
 import { buildLayerList } from './panel.js';
 import { enablePopups } from './popup.js';
@@ -17,6 +26,7 @@ import { enableSearch } from './search.js';
 import { comunePopup, createStats } from './stats.js';
 import { collectionKey, drawOrder, labelLayerFor, labelSourceID, layersFor } from './styles.js';
 import { enableTools } from './tools.js';
+import { zoneLookup } from './zones.js';
 
 const status = document.getElementById('status');
 
@@ -36,6 +46,32 @@ function fitPadding() {
   if (window.matchMedia('(min-width: 900px)').matches && document.getElementById('panel-details').open) {
     pad.left = panel.getBoundingClientRect().right - map.getBoundingClientRect().left + 12;
   }
+  return pad;
+}
+
+/**
+ * Padding for fitting a view while the statistics panel is open: clear of
+ * it too (on its right, or above it when it is a bottom sheet), never
+ * more than leaves a quarter of the map.
+ */
+function viewPadding() {
+  const pad = fitPadding();
+  const stats = document.getElementById('stats');
+  const map = document.getElementById('map').getBoundingClientRect();
+  if (!stats.hidden) {
+    const r = stats.getBoundingClientRect();
+    if (r.width > map.width * 0.8) pad.bottom = Math.max(pad.bottom, map.bottom - r.top + 12);
+    else pad.right = Math.max(pad.right, map.right - r.left + 12);
+  }
+  const shrink = (a, b, room) => {
+    const over = pad[a] + pad[b] - room * 0.75;
+    if (over > 0) {
+      pad[a] = Math.max(0, pad[a] - over / 2);
+      pad[b] = Math.max(0, pad[b] - over / 2);
+    }
+  };
+  shrink('left', 'right', map.width);
+  shrink('top', 'bottom', map.height);
   return pad;
 }
 
@@ -101,14 +137,20 @@ function watchSynthetic(map, collections) {
 }
 
 /**
- * Flies to a search result: a street to its middle; a civic number closer,
- * opening its popup with the offers.
+ * Flies to a search result: a street to its extent (its middle, for a
+ * service that sends no bbox); a civic number closer, opening its popup
+ * with the offers.
  */
 function showSearchResult(map, popups, r, searchBox) {
   const center = [r.lon, r.lat];
   if (r.kind !== 'civico') {
     popups.close();
-    map.flyTo({ center, zoom: 16.5 });
+    if (Array.isArray(r.bbox) && r.bbox.length === 4) {
+      const [w, s, e, n] = r.bbox;
+      map.fitBounds([[w, s], [e, n]], { padding: viewPadding(), maxZoom: 17.5 });
+    } else {
+      map.flyTo({ center, zoom: 16.5 });
+    }
     return;
   }
   map.flyTo({ center, zoom: 18 });
@@ -134,6 +176,7 @@ async function start() {
     maxZoom: 19,
   });
   window.atlanteMap = map;
+  enableImages(map);
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
 
@@ -147,19 +190,44 @@ async function start() {
     console.error('atlante map:', e.error?.message ?? e.error ?? e);
   });
 
-  buildLayerList(map, document.getElementById('layer-list'), collections, {
+  const layerList = buildLayerList(map, document.getElementById('layer-list'), collections, {
     civici: civiciLegend(),
     network: networkLegend(),
     'coverage-comuni': choroplethControls(map),
+    scenarios: scenariosLegend(),
+    'emergency-areas': areasLegend(),
+    'strategic-buildings': buildingsLegend(),
+    'plan-status': planStatusLegend(),
+    'energy-zones': zonesLegend(),
+    'energy-communities': communitiesLegend(),
+    'energy-sites': sitesLegend(),
   });
   let tools = null;
   const stats = createStats(document.getElementById('stats'), { onClose: () => tools?.clear() });
+  const exposure = createExposure(map, { collections: byID, stats, padding: viewPadding });
   const popups = enablePopups(map, byID, popupLayers, {
-    renderers: { civici: civiciPopup, comuni: comunePopup(stats), 'coverage-comuni': comunePopup(stats) },
+    renderers: {
+      civici: civiciPopup,
+      comuni: comunePopup(stats),
+      'coverage-comuni': comunePopup(stats),
+      scenarios: scenarioPopup({
+        onExposure: (id, title) => {
+          popups.close(); // the panel takes over, and the map shows what it lists
+          exposure.show(id, title);
+        },
+      }),
+      'emergency-areas': areaPopup,
+      'strategic-buildings': buildingPopup,
+      'plan-status': planPopup,
+      'energy-communities': communityPopup,
+      'energy-sites': sitePopup,
+    },
     busy: () => tools?.busy() ?? false,
   });
   tools = enableTools(map, {
     group: document.querySelector('.tools'), stats, popups, hint: document.getElementById('tool-hint'),
+    zone: byID.has('energy-zones') ? zoneLookup(map, popups) : null,
+    onZoneTool: () => layerList.show('energy-zones'),
   });
   const searchBox = document.getElementById('search');
   enableSearch({

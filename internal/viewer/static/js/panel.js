@@ -1,34 +1,37 @@
-// The layer panel: one checkbox per collection of the catalog, which shows or
-// hides every style layer drawn from that collection, and under it the
-// collection's legend (or other controls), shown while it is on.
+// The layer panel: the collections of the catalog grouped by theme
+// (Boundaries, Fibre coverage, Civil protection, Energy communities; see
+// themes in styles.js), one fieldset per theme and one checkbox per
+// collection, which shows or hides every style layer drawn from that
+// collection; under it the collection's legend (or other controls), shown
+// while it is on.
 
-import { collectionKey, geometryKind, styleOf } from './styles.js';
+import { el } from './dom.js';
+import { collectionKey, geometryKind, otherTheme, styleOf, themes } from './styles.js';
 
 /**
- * Fills the list with the collections and wires their checkboxes to the
- * map. extras maps a collection id to an element shown under its entry
- * while the collection is on.
+ * Fills the container with the collections and wires their checkboxes to
+ * the map. extras maps a collection id to an element shown under its entry
+ * while the collection is on. Returns {show(id)}, which switches a
+ * collection on as its checkbox would.
  */
-export function buildLayerList(map, list, collections, extras = {}) {
+export function buildLayerList(map, container, collections, extras = {}) {
+  const inputs = new Map();
   const items = collections.map((c, i) => {
-    const li = document.createElement('li');
+    const st = styleOf(c, i);
+    const li = el('li');
     li.dataset.layerId = c.id;
-    const input = document.createElement('input');
+    const input = el('input');
     input.type = 'checkbox';
     input.id = `layer-${c.id}`;
-    input.checked = styleOf(c, i).visible;
-    const label = document.createElement('label');
+    input.checked = st.visible;
+    inputs.set(c.id, input);
+    const label = el('label');
     label.htmlFor = input.id;
-    const swatch = document.createElement('span');
-    swatch.className = `swatch ${geometryKind(c)}`;
-    swatch.style.setProperty('--swatch', styleOf(c, i).color);
+    const swatch = el('span', `swatch ${st.swatch ?? geometryKind(c)}`);
+    swatch.style.setProperty('--swatch', st.color);
     swatch.setAttribute('aria-hidden', 'true');
-    const title = document.createElement('span');
-    title.className = 'layer-title';
-    title.textContent = c.title || c.id;
-    label.append(swatch, title);
-    const hint = document.createElement('span');
-    hint.className = 'zoom-hint';
+    label.append(swatch, el('span', 'layer-title', c.title || c.id));
+    const hint = el('span', 'zoom-hint');
     hint.id = `layer-${c.id}-hint`;
     input.setAttribute('aria-describedby', hint.id);
     li.append(input, label, hint);
@@ -42,9 +45,21 @@ export function buildLayerList(map, list, collections, extras = {}) {
       setVisible(map, c.id, input.checked);
       if (extra) extra.hidden = !input.checked;
     });
-    return { li, hint, minZoom: c.minZoom ?? 0 };
+    return { li, hint, minZoom: c.minZoom ?? 0, theme: themes.includes(st.theme) ? st.theme : otherTheme };
   });
-  list.replaceChildren(...items.map((it) => it.li));
+
+  const groups = [...themes, otherTheme].map((theme) => {
+    const members = items.filter((it) => it.theme === theme);
+    if (members.length === 0) return null;
+    const set = el('fieldset', 'layer-group');
+    set.dataset.theme = theme;
+    set.append(el('legend', '', theme));
+    const list = el('ul', 'layer-list');
+    list.append(...members.map((it) => it.li));
+    set.append(list);
+    return set;
+  }).filter(Boolean);
+  container.replaceChildren(...groups);
 
   // Layers that only draw from a higher zoom say so.
   const updateZoomHints = () => {
@@ -57,6 +72,15 @@ export function buildLayerList(map, list, collections, extras = {}) {
   };
   map.on('zoomend', updateZoomHints);
   updateZoomHints();
+
+  return {
+    show(id) {
+      const input = inputs.get(id);
+      if (!input || input.checked) return;
+      input.checked = true;
+      input.dispatchEvent(new Event('change'));
+    },
+  };
 }
 
 function setVisible(map, collectionID, visible) {

@@ -7,8 +7,7 @@
 // the popup then asks the items endpoint for the whole feature and fills in
 // the rest. A collection can have a renderer of its own.
 
-import { getJSON, itemsURL } from './catalog.js';
-import { collectionKey } from './styles.js';
+import { collectionKey, getJSON, itemsURL } from './catalog.js';
 
 /**
  * Enables popups on the given style layers; collections maps collection id
@@ -16,8 +15,9 @@ import { collectionKey } from './styles.js';
  * (feature, collection, {map, lngLat}) returning {content: Node, more?:
  * Promise<Node|null>}, the popup's content and what replaces it once
  * loaded; busy() is true while clicks on the map mean something else (a
- * drawing tool). Returns {open(lngLat, collectionID, feature, opts), close()}
- * to open a popup from elsewhere (the search box).
+ * drawing tool). Returns {open(lngLat, collectionID, feature, opts), close(),
+ * select(target)} to open a popup from elsewhere (the search box, "Which
+ * zone?") and highlight what it is about.
  */
 export function enablePopups(map, collections, layerIDs, { renderers = {}, busy = () => false } = {}) {
   // A click elsewhere is handled below (another feature's popup, or none):
@@ -42,10 +42,13 @@ export function enablePopups(map, collections, layerIDs, { renderers = {}, busy 
     to?.focus();
   });
 
-  /** Opens the popup of a feature (rendered, or {id, properties}) of a collection. */
-  const open = (lngLat, collectionID, feature, { focusOnClose = null } = {}) => {
+  /**
+   * Opens the popup of a feature (rendered, or {id, properties}) of a
+   * collection; render, if given, replaces the collection's renderer.
+   */
+  const open = (lngLat, collectionID, feature, { focusOnClose = null, render = null } = {}) => {
     const collection = collections.get(collectionID);
-    const renderer = renderers[collectionID] ?? defaultRenderer;
+    const renderer = render ?? renderers[collectionID] ?? defaultRenderer;
     const mine = ++request;
     const { content, more } = renderer(feature, collection, { map, lngLat });
     // addTo closes the popup that is open first: that close must not move the focus.
@@ -100,7 +103,14 @@ export function enablePopups(map, collections, layerIDs, { renderers = {}, busy 
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
   }
-  return { open, close: () => popup.remove() };
+  return {
+    open,
+    close: () => popup.remove(),
+    /** Highlights a feature ({source, sourceLayer, id}) while the popup is open. */
+    select: (target) => {
+      if (popup.isOpen()) select(target);
+    },
+  };
 }
 
 /**

@@ -3,7 +3,8 @@
 // /coverage/stats?comune=ISTAT): civic numbers by status and by speed as
 // bar charts, technology and programme, the comuni the area touches, and
 // the server's CSV. An area the service refuses (422, e.g. a polygon whose
-// edges cross) shows the service's reason.
+// edges cross) shows the service's reason. Other modules show their own
+// views in the same panel with open() (the exposure of a scenario).
 
 import { barChart } from './chart.js';
 import { programmeLabels, statusColors, statusLabels } from './coverage.js';
@@ -25,10 +26,18 @@ const speedClasses = [
 export function createStats(panel, { onClose = () => {} } = {}) {
   const body = panel.querySelector('#stats-body');
   const title = panel.querySelector('#stats-title');
+  title.tabIndex = -1; // the focus goes there when a view asks for it
   let controller = null;
+  let leave = null; // what the view shown must undo when it goes
 
+  const leaveView = () => {
+    const f = leave;
+    leave = null;
+    f?.();
+  };
   const close = () => {
     controller?.abort();
+    leaveView();
     panel.hidden = true;
     body.replaceChildren();
     onClose();
@@ -38,30 +47,47 @@ export function createStats(panel, { onClose = () => {} } = {}) {
     if (e.key === 'Escape') close();
   });
 
-  /** Asks the service and shows the answer. area: {name, url, init, csv: () => Promise<Blob> | string}. */
-  const show = async (area) => {
+  /**
+   * Shows a view in the panel. view: {title, loading, load(signal) =>
+   * Promise<Node[]>, failure, onLeave, focus}: load's nodes replace the
+   * loading text (a newer view aborts signal); failure heads the problem
+   * shown if load throws; onLeave is called when the view is replaced or
+   * the panel closed; focus moves the focus to the panel's title.
+   */
+  const open = async (view) => {
     controller?.abort();
+    leaveView();
     controller = new AbortController();
     const { signal } = controller;
+    leave = view.onLeave ?? null;
     panel.hidden = false;
-    title.textContent = `Statistics: ${area.name}`;
+    title.textContent = view.title;
     panel.setAttribute('aria-busy', 'true');
-    body.replaceChildren(el('p', 'hint', 'Counting the civic numbers…'));
+    body.replaceChildren(el('p', 'hint', view.loading ?? 'Loading…'));
+    if (view.focus) title.focus({ preventScroll: true });
     try {
-      const res = await fetch(area.url, { ...area.init, signal, headers: { Accept: 'application/json', ...area.init?.headers } });
-      if (!res.ok) {
-        body.replaceChildren(await problem(res));
-        return;
-      }
-      const st = await res.json();
-      body.replaceChildren(...render(st, area, res.headers.get('Atlante-Geometry-Repaired')));
+      const nodes = await view.load(signal);
+      if (!signal.aborted) body.replaceChildren(...nodes);
     } catch (err) {
-      if (err.name === 'AbortError') return;
-      body.replaceChildren(problemBox('The statistics could not be loaded', err.message));
+      if (err.name === 'AbortError' || signal.aborted) return;
+      body.replaceChildren(problemBox(view.failure ?? 'The answer could not be loaded', err.message));
     } finally {
       if (!signal.aborted) panel.removeAttribute('aria-busy');
     }
   };
+
+  /** Asks the service and shows the answer. area: {name, url, init, csv: () => Promise<Blob> | string}. */
+  const show = (area) => open({
+    title: `Statistics: ${area.name}`,
+    loading: 'Counting the civic numbers…',
+    failure: 'The statistics could not be loaded',
+    load: async (signal) => {
+      const res = await fetch(area.url, { ...area.init, signal, headers: { Accept: 'application/json', ...area.init?.headers } });
+      if (!res.ok) return [await problem(res)];
+      const st = await res.json();
+      return render(st, area, res.headers.get('Atlante-Geometry-Repaired'));
+    },
+  });
 
   return {
     /** Statistics of a GeoJSON polygon, split by comune. */
@@ -80,6 +106,7 @@ export function createStats(panel, { onClose = () => {} } = {}) {
       const q = `comune=${encodeURIComponent(code)}`;
       show({ name: name ? `${name} (${code})` : code, url: `/coverage/stats?${q}`, csv: `/coverage/stats?${q}&f=csv` });
     },
+    open,
     close,
   };
 }
@@ -234,7 +261,8 @@ async function problem(res) {
   return box;
 }
 
-function problemBox(heading, text) {
+/** A box stating a problem: a heading and the service's words. */
+export function problemBox(heading, text) {
   const box = el('div', 'problem');
   box.setAttribute('role', 'alert');
   box.append(el('strong', '', heading), el('p', 'problem-detail', text));

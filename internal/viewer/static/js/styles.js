@@ -3,32 +3,51 @@
 // layerStyles refines the look of the ones that need it, keyed by collection
 // id. A collection missing here still shows, in a colour of the palette.
 
+import { collectionKey } from './catalog.js';
 import { choroplethStyle } from './choropleth.js';
+import { areasStyle, buildingsStyle, planStatusStyle, scenariosStyle } from './civilprotection.js';
 import { civiciStyle, networkStyle } from './coverage.js';
+import { communitiesStyle, sitesStyle, zonesStyle } from './energy.js';
 
 /**
  * Per-collection styles. Keys: color; fillOpacity, lineWidth, circleRadius;
- * label: {field, minZoom} draws one label per feature from the items (meant
- * for small polygon layers such as the comuni); visible: false starts the
- * collection switched off; layers(base, selected) replaces the layers drawn by
- * geometry type with the collection's own (base holds source, source-layer,
- * minzoom and metadata; selected is the feature-state test of the
- * selected feature).
+ * label: {field, minZoom, color} draws one label per feature from the items
+ * (meant for small polygon layers such as the comuni); visible: false
+ * starts the collection switched off; theme names its group in the layer
+ * panel; swatch the shape of its swatch there, if not its geometry's; z
+ * raises its layers above those of the same type with a lower z (default
+ * 0), so that a click finds a scenario before the comune summaries under
+ * it; layers(base, selected) replaces the layers drawn by geometry type
+ * with the collection's own (base holds source, source-layer, minzoom and
+ * metadata; selected is the feature-state test of the selected feature).
  */
 export const layerStyles = {
-  comuni: { color: '#1d5fa8', fillOpacity: 0.1, lineWidth: 1.4, label: { field: 'name', minZoom: 8 } },
-  civici: civiciStyle,
-  network: networkStyle,
-  'coverage-comuni': choroplethStyle,
+  comuni: { theme: 'Boundaries', color: '#1d5fa8', fillOpacity: 0.1, lineWidth: 1.4, label: { field: 'name', minZoom: 8 } },
+  civici: { theme: 'Fibre coverage', ...civiciStyle },
+  network: { theme: 'Fibre coverage', ...networkStyle },
+  'coverage-comuni': { theme: 'Fibre coverage', ...choroplethStyle },
+  scenarios: scenariosStyle,
+  'emergency-areas': areasStyle,
+  'strategic-buildings': buildingsStyle,
+  'plan-status': planStatusStyle,
+  'energy-zones': zonesStyle,
+  'energy-communities': communitiesStyle,
+  'energy-sites': sitesStyle,
 };
+
+/** The groups of the layer panel, in order; a collection of no theme goes last, under "Other layers". */
+export const themes = ['Boundaries', 'Fibre coverage', 'Civil protection', 'Energy communities'];
+export const otherTheme = 'Other layers';
+
+/** Metadata key of a style layer's z (see layerStyles). */
+export const zKey = 'atlante:z';
 
 const palette = ['#1d5fa8', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0f766e', '#a16207'];
 
 /** The fonts labels are drawn with. The style has no glyphs URL, so MapLibre draws text locally with these CSS families. */
 export const labelFont = ['system-ui', 'sans-serif'];
 
-/** Metadata key naming the collection a style layer belongs to. */
-export const collectionKey = 'atlante:collection';
+export { collectionKey };
 
 /** Returns the kind of geometry a collection holds: "polygon", "line", "point" or "any". */
 export function geometryKind(collection) {
@@ -66,7 +85,7 @@ export function layersFor(collection, index) {
     source: id,
     'source-layer': id,
     minzoom: collection.minZoom ?? 0,
-    metadata: { [collectionKey]: id },
+    metadata: { [collectionKey]: id, [zKey]: st.z ?? 0 },
   };
   const visibility = st.visible ? 'visible' : 'none';
   const withVisibility = (l) => ({ ...l, layout: { ...l.layout, visibility } });
@@ -111,14 +130,15 @@ const drawRank = { fill: 0, line: 1, circle: 2, symbol: 3 };
 
 /**
  * Orders layers so that what is drawn on top is also the most specific:
- * areas at the bottom, then lines, then points, then labels, each group in
- * catalog order. A click then finds a civic number before its comune.
+ * areas at the bottom, then lines, then points, then labels, each group by
+ * z, then in catalog order. A click then finds a civic number before its
+ * comune, and a scenario before the plan status of its comune.
  */
 export function drawOrder(layers) {
   return layers
-    .map((l, i) => [drawRank[l.type] ?? 0, i, l])
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
-    .map(([, , l]) => l);
+    .map((l, i) => [drawRank[l.type] ?? 0, l.metadata?.[zKey] ?? 0, i, l])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2])
+    .map(([, , , l]) => l);
 }
 
 /** Returns the label layer of a collection, drawn from a GeoJSON source of label points, or null. */
@@ -140,7 +160,7 @@ export function labelLayerFor(collection, index) {
       'text-padding': 3,
     },
     paint: {
-      'text-color': '#1f2933',
+      'text-color': st.label.color ?? '#1f2933',
       'text-halo-color': 'rgba(255, 255, 255, 0.9)',
       'text-halo-width': 1.5,
     },

@@ -1,19 +1,27 @@
-// The statistics tools, two toggle buttons in the bar: "Draw area" (draw a
-// polygon, then see its statistics) and "Comune stats" (click a comune, or press
-// Enter on the map for the one at its centre, to see its statistics). One
-// tool at a time; while one is on, clicks on the map belong to it, not to
-// popups, and a line above the map says what to do.
+// The map tools, toggle buttons in the bar: "Draw area" (draw a polygon,
+// then see its statistics), "Comune stats" (click a comune, or press Enter
+// on the map for the one at its centre, to see its statistics) and "Which
+// zone?" (click a point, or press Enter on the map for its centre, to see
+// its primary-substation zone). One tool at a time; while one is on, clicks
+// on the map belong to it, not to popups, and a line above the map says
+// what to do.
 
+import { collectionKey } from './catalog.js';
 import { createDraw } from './draw.js';
 
+/** Collections whose features are comuni, for "Comune stats". */
+const comuniCollections = new Set(['comuni', 'coverage-comuni', 'plan-status']);
+
 /**
- * Wires the tools' buttons (elements with data-tool="draw" or "pick" in
- * group). stats is the statistics panel (stats.js), popups the popup
- * controller (popup.js), hint the element that explains the tool.
+ * Wires the tools' buttons (elements with data-tool="draw", "pick" or
+ * "zone" in group). stats is the statistics panel (stats.js), popups the
+ * popup controller (popup.js), hint the element that explains the tool;
+ * zone(lngLat, opts) looks up the zone of a point (zones.js) and onZoneTool()
+ * is called when "Which zone?" is switched on.
  * Returns {busy()}: whether a tool has the map's clicks.
  */
-export function enableTools(map, { group, stats, popups, hint }) {
-  let mode = null; // 'draw' | 'pick' | null
+export function enableTools(map, { group, stats, popups, hint, zone = null, onZoneTool = () => {} }) {
+  let mode = null; // 'draw' | 'pick' | 'zone' | null
   const say = (text) => {
     hint.textContent = text;
     hint.hidden = !text;
@@ -30,6 +38,10 @@ export function enableTools(map, { group, stats, popups, hint }) {
   const buttons = {};
   for (const b of group.querySelectorAll('[data-tool]')) {
     const name = b.dataset.tool;
+    if (name === 'zone' && !zone) {
+      b.hidden = true;
+      continue;
+    }
     buttons[name] = b;
     b.addEventListener('click', () => setMode(mode === name ? null : name));
   }
@@ -47,31 +59,52 @@ export function enableTools(map, { group, stats, popups, hint }) {
       draw.start();
     } else if (mode === 'pick') {
       say('Click a comune (or press Enter on the map for the one at its centre) to see its statistics; Esc cancels.');
+    } else if (mode === 'zone') {
+      onZoneTool();
+      say('Click a point (or press Enter on the map for its centre) to see its primary-substation zone; Esc cancels.');
     } else {
       say('');
     }
   }
 
-  // Pick mode: the comune under the click, from any drawn feature that has
-  // an ISTAT code and a name (the comuni, their labels, the choropleth).
+  // After the other click handlers (the popups') have seen the tool busy.
+  const done = () => setTimeout(() => setMode(null), 0);
+
+  // Pick mode: the comune under the click, from the collections of comuni
+  // (the comuni, their labels, the choropleth, the plan status).
   const pick = (point) => {
-    const f = map.queryRenderedFeatures(point).find((f) =>
-      typeof f.properties.istat_code === 'string' && typeof f.properties.name === 'string');
+    const f = map.queryRenderedFeatures(point).find((f) => comuniCollections.has(f.layer.metadata?.[collectionKey])
+      && typeof f.properties.istat_code === 'string' && typeof f.properties.name === 'string');
     if (!f) {
       say('No comune there. Click inside a comune, or press Esc.');
       return;
     }
     stats.showComune(f.properties.istat_code, f.properties.name);
-    // After the other click handlers (the popups') have seen the tool busy.
-    setTimeout(() => setMode(null), 0);
+    done();
+  };
+  const lookUp = (lngLat, fromKeyboard) => {
+    zone(lngLat, { focusOnClose: fromKeyboard ? map.getCanvas() : null });
+    done();
   };
   map.on('click', (e) => {
     if (mode === 'pick') pick(e.point);
+    if (mode === 'zone') lookUp(e.lngLat, false);
   });
+  // "Which zone?" answers on the keyup of an Enter pressed on the map: its
+  // popup takes the focus, and the rest of the keystroke must not reach the
+  // popup's close button (see popup.js).
+  let zoneEnter = false;
   document.addEventListener('keydown', (e) => {
-    if (mode !== 'pick') return;
+    if (mode !== 'pick' && mode !== 'zone') return;
     if (e.key === 'Escape') setMode(null);
-    if (e.key === 'Enter' && e.target === map.getCanvas()) pick(map.project(map.getCenter()));
+    if (e.key !== 'Enter' || e.target !== map.getCanvas()) return;
+    if (mode === 'pick') pick(map.project(map.getCenter()));
+    else zoneEnter = true;
+  });
+  document.addEventListener('keyup', (e) => {
+    if (e.key !== 'Enter' || !zoneEnter) return;
+    zoneEnter = false;
+    if (mode === 'zone' && e.target === map.getCanvas()) lookUp(map.getCenter(), true);
   });
 
   return {

@@ -1,0 +1,291 @@
+// The exposure of a risk scenario, in the statistics panel: GET
+// /civil-protection/scenarios/{id}/exposure counts the civic numbers inside
+// (in total and per street), names the strategic buildings and emergency
+// areas inside (those areas cannot be used), and lists the nearest usable
+// areas with their capacity. Capacity counts persons and civic numbers count
+// addresses: the panel shows both side by side and converts neither.
+//
+// On the map, while the panel shows it: the scenario's outline, the civic
+// numbers inside it (where the civici tiles draw single addresses), the
+// areas and buildings inside, and the usable areas numbered by distance.
+// The exposure answer carries ids, not geometries, so these come from the
+// items endpoints.
+
+import { barChart } from './chart.js';
+import { getJSON, itemsURL } from './catalog.js';
+import { areaColors, areaLabels, buildingLabels, hazardColors, hazardLine } from './civilprotection.js';
+import { count, distance, el } from './dom.js';
+import { labelPoint } from './labels.js';
+import { labelFont } from './styles.js';
+
+const source = 'atlante-exposure';
+const empty = { type: 'FeatureCollection', features: [] };
+const civiciLayer = `${source}-civici`;
+const topStreets = 8;
+
+const roleColors = { usable: areaColors.attesa, inside: '#b91c1c', building: '#7c2d12' };
+
+/**
+ * Returns the exposure view. collections maps collection id to collection
+ * (for the items URLs); stats is the panel (stats.js); padding() the
+ * padding that keeps a fitted view clear of the panels.
+ */
+export function createExposure(map, { collections, stats, padding }) {
+  let shown = null; // the highlight's bounds, for "Show on map"
+
+  const ensureLayers = () => {
+    if (map.getSource(source)) return;
+    map.addSource(source, { type: 'geojson', data: empty });
+    map.addLayer({ id: `${source}-fill`, type: 'fill', source, filter: ['all', ['==', ['get', 'marker'], false], ['in', ['geometry-type'], ['literal', ['Polygon', 'MultiPolygon']]], ['!=', ['get', 'role'], 'scenario']],
+      paint: { 'fill-color': ['match', ['get', 'role'], 'inside', roleColors.inside, roleColors.usable], 'fill-opacity': 0.35 } });
+    map.addLayer({ id: `${source}-scenario`, type: 'line', source, filter: ['==', ['get', 'role'], 'scenario'],
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': '#111827', 'line-width': 3, 'line-dasharray': ['literal', [2, 1]] } });
+    map.addLayer({ id: `${source}-marker`, type: 'circle', source, filter: ['==', ['get', 'marker'], true],
+      paint: {
+        'circle-radius': 9,
+        'circle-color': ['match', ['get', 'role'], 'inside', roleColors.inside, 'building', roleColors.building, roleColors.usable],
+        'circle-stroke-color': '#ffffff',
+        'circle-stroke-width': 2,
+      } });
+    map.addLayer({ id: `${source}-mark`, type: 'symbol', source, filter: ['==', ['get', 'marker'], true],
+      layout: {
+        'text-field': ['get', 'mark'], 'text-font': labelFont, 'text-size': 12,
+        'text-allow-overlap': true, 'text-ignore-placement': true,
+      },
+      paint: { 'text-color': '#ffffff' } });
+  };
+
+  const clear = () => {
+    shown = null;
+    map.getSource(source)?.setData(empty);
+    if (map.getLayer(civiciLayer)) map.removeLayer(civiciLayer);
+  };
+
+  const fit = () => {
+    if (shown) map.fitBounds(shown, { padding: padding(), maxZoom: 16 });
+  };
+
+  /** Fetches the geometries of what the exposure names, and draws them. */
+  const highlight = async (id, ex, signal) => {
+    const get = (collectionID, fid) => {
+      const c = collections.get(collectionID);
+      if (!c) return Promise.reject(new Error(`no ${collectionID}`));
+      return getJSON(`${itemsURL(c)}/${encodeURIComponent(fid)}`, { signal, headers: { Accept: 'application/geo+json' } });
+    };
+    const wanted = [
+      ['scenarios', id, { role: 'scenario' }],
+      ...ex.emergency_areas_inside.map((a) => ['emergency-areas', a.id, { role: 'inside', mark: '×' }]),
+      ...ex.strategic_buildings.map((b) => ['strategic-buildings', b.id, { role: 'building', mark: '!' }]),
+      ...ex.nearest_usable_areas.map((a, i) => ['emergency-areas', a.id, { role: 'usable', mark: String(i + 1) }]),
+    ];
+    const answers = await Promise.allSettled(wanted.map(([c, fid]) => get(c, fid)));
+    if (signal.aborted) return;
+    const features = [];
+    let bounds = null;
+    const extend = (g) => {
+      for (const [x, y] of coordinates(g)) {
+        bounds = bounds ? [Math.min(bounds[0], x), Math.min(bounds[1], y), Math.max(bounds[2], x), Math.max(bounds[3], y)] : [x, y, x, y];
+      }
+    };
+    let scenario = null;
+    answers.forEach((a, i) => {
+      if (a.status !== 'fulfilled' || !a.value.geometry) return;
+      const g = a.value.geometry;
+      const props = wanted[i][2];
+      if (props.role === 'scenario') scenario = g;
+      if (props.role !== 'building') features.push({ type: 'Feature', properties: { ...props, marker: false }, geometry: g });
+      if (props.role !== 'scenario') {
+        const p = labelPoint(g);
+        if (p) features.push({ type: 'Feature', properties: { ...props, marker: true }, geometry: { type: 'Point', coordinates: p } });
+      }
+      if (props.role === 'scenario' || props.role === 'usable') extend(g);
+    });
+    ensureLayers();
+    // Lowest marks on top: draw the nearest usable area last.
+    features.sort((a, b) => (Number(b.properties.mark) || 0) - (Number(a.properties.mark) || 0));
+    map.getSource(source).setData({ type: 'FeatureCollection', features });
+    if (scenario && map.getSource('civici') && !map.getLayer(civiciLayer)) {
+      // The civic numbers inside, where the tiles draw them one by one (not in cells).
+      map.addLayer({
+        id: civiciLayer, type: 'circle', source: 'civici', 'source-layer': 'civici',
+        filter: ['all', ['!', ['has', 'n']], ['within', { type: 'Feature', properties: {}, geometry: scenario }]],
+        paint: {
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 14, 4, 18, 9],
+          'circle-color': 'rgba(0, 0, 0, 0)',
+          'circle-stroke-color': '#b91c1c',
+          'circle-stroke-width': 2,
+        },
+      }, `${source}-marker`);
+    }
+    if (bounds) {
+      shown = [[bounds[0], bounds[1]], [bounds[2], bounds[3]]];
+      fit();
+    }
+  };
+
+  return {
+    /** Shows the exposure of scenario id (its title, if known, heads the panel). */
+    show(id, title) {
+      stats.open({
+        title: `Exposure: ${title ?? `scenario ${id}`}`,
+        loading: 'Finding the civic numbers, buildings and areas the scenario exposes…',
+        failure: 'The exposure could not be loaded',
+        focus: true,
+        onLeave: clear,
+        load: async (signal) => {
+          const ex = await getJSON(`/civil-protection/scenarios/${encodeURIComponent(id)}/exposure`, { signal });
+          highlight(id, ex, signal).catch((err) => {
+            if (!signal.aborted) console.warn('atlante map: exposure highlight:', err.message);
+          });
+          return render(ex, fit);
+        },
+      });
+    },
+  };
+}
+
+/** Every position of a GeoJSON geometry. */
+function coordinates(g) {
+  switch (g.type) {
+    case 'Point': return [g.coordinates];
+    case 'MultiPoint': case 'LineString': return g.coordinates;
+    case 'Polygon': case 'MultiLineString': return g.coordinates.flat();
+    case 'MultiPolygon': return g.coordinates.flat(2);
+    default: return [];
+  }
+}
+
+function heading(text) {
+  return el('h3', 'stats-heading', text);
+}
+
+/** Renders the exposure answer as the panel's content. */
+export function render(ex, showOnMap) {
+  const s = ex.scenario;
+  const root = el('div', 'exposure');
+  root.dataset.scenarioId = String(s.id);
+  const where = el('p', 'layer-name', `${s.comune || 'comune'} (${s.istat_code})`);
+  root.append(where, hazardLine(s.hazard, s.severity));
+
+  // Civic numbers inside.
+  const total = el('p', 'stats-total');
+  const n = el('strong', 'exposure-civici', ex.civici.count.toLocaleString());
+  n.dataset.civici = String(ex.civici.count);
+  total.append(n, ` civic ${ex.civici.count === 1 ? 'number' : 'numbers'} (addresses) inside`);
+  root.append(total);
+  const streets = ex.civici.by_street;
+  if (streets.length > 0) {
+    const top = streets.slice(0, topStreets);
+    const rest = streets.slice(topStreets).reduce((sum, st) => sum + st.civici, 0);
+    const bars = top.map((st) => ({
+      label: shorten(st.street), fullLabel: st.street, value: st.civici, color: hazardColors[s.hazard] ?? hazardColors.altro,
+    }));
+    if (rest > 0) bars.push({ label: `${streets.length - topStreets} other streets`, value: rest, color: '#a3a9b0' });
+    root.append(barChart('Civic numbers inside, by street', bars));
+    if (streets.length > topStreets) {
+      const d = el('details', 'stats-more');
+      d.append(el('summary', '', `All ${streets.length} streets`));
+      const table = el('table');
+      for (const st of streets) {
+        const tr = table.insertRow();
+        const th = el('th', '', st.street);
+        th.scope = 'row';
+        tr.append(th);
+        const td = tr.insertCell();
+        td.className = 'num';
+        td.textContent = st.civici.toLocaleString();
+      }
+      d.append(table);
+      root.append(d);
+    }
+  }
+
+  // Buildings and areas inside.
+  root.append(heading(`Strategic buildings inside: ${ex.strategic_buildings.length}`));
+  root.append(featureList(ex.strategic_buildings, (b) => `${b.name} · ${buildingLabels[b.kind] ?? b.kind}`, 'exposure-buildings'));
+  root.append(heading(`Emergency areas inside, not usable: ${ex.emergency_areas_inside.length}`));
+  root.append(featureList(ex.emergency_areas_inside,
+    (a) => `${a.name} · ${areaLabels[a.kind] ?? a.kind}${a.capacity != null ? ` · ${count(a.capacity, 'person', 'persons')}` : ''}`,
+    'exposure-inside'));
+
+  // Nearest usable areas, with the running total of their capacity.
+  const near = ex.nearest_usable_areas;
+  root.append(heading(`Nearest usable areas: ${near.length}`));
+  if (near.length === 0) {
+    root.append(el('p', 'hint', 'No usable waiting or shelter area lies in the comune or within 5 km.'));
+  } else {
+    const wrap = el('div', 'table-scroll');
+    const table = el('table', 'exposure-areas');
+    table.createCaption().textContent = 'Waiting and shelter areas outside the scenario, nearest first; capacity in persons, with the running total';
+    const head = table.createTHead().insertRow();
+    for (const [h, cls] of [['#', 'num'], ['Area', ''], ['Away', 'num'], ['Persons', 'num'], ['Total', 'num']]) {
+      const th = el('th', cls, h);
+      th.scope = 'col';
+      head.append(th);
+    }
+    const tb = table.createTBody();
+    near.forEach((a, i) => {
+      const tr = tb.insertRow();
+      tr.insertCell().textContent = String(i + 1);
+      const name = tr.insertCell();
+      name.className = 'wrap';
+      name.append(a.name, el('span', 'hint', ` ${areaLabels[a.kind] ?? a.kind}`));
+      for (const v of [distance(a.distance_m), a.capacity.toLocaleString(), a.cumulative_capacity.toLocaleString()]) {
+        const td = tr.insertCell();
+        td.className = 'num';
+        td.textContent = v;
+      }
+    });
+    wrap.append(table);
+    root.append(wrap);
+  }
+
+  // Capacity and exposure, side by side, never converted.
+  root.append(heading('Capacity and exposure'));
+  const cmp = el('dl', 'exposure-compare');
+  const pair = (value, unit, what) => {
+    const dt = el('dt');
+    dt.append(el('strong', '', value.toLocaleString()), ` ${unit}`);
+    cmp.append(dt, el('dd', '', what));
+  };
+  pair(ex.capacity.exposed_civici, ex.capacity.exposed_civici === 1 ? 'address' : 'addresses', 'civic numbers inside the scenario');
+  pair(ex.capacity.usable_capacity_persons, ex.capacity.usable_capacity_persons === 1 ? 'person' : 'persons',
+    `can be taken in by the ${near.length} usable ${near.length === 1 ? 'area' : 'areas'} listed`);
+  root.append(cmp);
+  const note = el('p', 'hint exposure-note');
+  note.textContent = `${ex.capacity.note[0].toUpperCase()}${ex.capacity.note.slice(1)}.`;
+  root.append(note);
+
+  const legend = el('p', 'hint');
+  legend.append('On the map: the scenario dashed, its civic numbers ringed in red (zoomed in), ',
+    mark(roleColors.usable, '1'), ' usable areas by distance, ', mark(roleColors.inside, '×'), ' areas inside, ',
+    mark(roleColors.building, '!'), ' buildings inside.');
+  root.append(legend);
+  const actions = el('p', 'stats-actions');
+  const b = el('button', 'button', 'Show on map');
+  b.type = 'button';
+  b.addEventListener('click', showOnMap);
+  actions.append(b);
+  root.append(actions);
+  return [root];
+}
+
+/** Shortens a street's name to what the chart's label column holds. */
+function shorten(name, max = 15) {
+  return name.length <= max ? name : `${name.slice(0, max - 1).trimEnd()}…`;
+}
+
+function featureList(items, text, className) {
+  if (items.length === 0) return el('p', 'hint', 'None.');
+  const ul = el('ul', `exposure-list ${className}`);
+  for (const it of items) ul.append(el('li', '', text(it)));
+  return ul;
+}
+
+function mark(color, text) {
+  const m = el('span', 'map-mark', text);
+  m.style.setProperty('--mark', color);
+  m.setAttribute('aria-hidden', 'true');
+  return m;
+}
