@@ -83,3 +83,7 @@ deps:
 	else \
 	  echo "missing:$$missing"; echo "install them with:  sudo apt-get install$$missing"; exit 1; \
 	fi
+
+## bench: load tests over one million synthetic civic numbers (wrk, hey; see internal/loadtest/README.md); not part of `make test`
+bench: deps-run build
+	ATLANTE="$(abspath $(BIN))" internal/loadtest/bench.sh $(STEPS)
