@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -57,9 +58,17 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Set("ETag", tile.ETag)
 	h.Set("Content-Type", mediaMVT)
-	h.Set("Content-Length", strconv.Itoa(len(tile.Data)))
-	annotate(r, slog.Int("tile_bytes", len(tile.Data)))
-	_, err = w.Write(tile.Data)
+	data := tile.Data
+	if tile.Gzip && acceptsGzip(r) {
+		// Compressed when built: the Compress middleware leaves an
+		// encoded response alone.
+		h.Set("Content-Encoding", "gzip")
+	} else if data, err = tile.Plain(); err != nil {
+		return err
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	annotate(r, slog.Int("tile_bytes", len(data)))
+	_, err = w.Write(data)
 	return err
 }
 
@@ -110,4 +119,15 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
 	return writeJSON(w, http.StatusOK, mediaJSON, tj)
+}
+
+// acceptsGzip reports whether the client takes gzip (RFC 9110 §12.5.3).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") || strings.TrimSpace(coding) == "*" {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		}
+	}
+	return false
 }

@@ -4,9 +4,12 @@
 package tiles
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -32,10 +35,37 @@ const (
 // webMercatorWidth is the width of the WebMercatorQuad world in metres.
 const webMercatorWidth = 2 * 20037508.342789244
 
-// Tile is an encoded vector tile with its entity tag.
+// Tile is an encoded vector tile with its entity tag. Data is gzipped
+// (when not empty): tiles are compressed once when built and cached so,
+// rather than on every response.
 type Tile struct {
 	Data []byte
+	Gzip bool   // Data is gzip-compressed
 	ETag string // quoted, as sent in the ETag header
+}
+
+// Plain returns the tile uncompressed, for clients that do not accept gzip.
+func (t Tile) Plain() ([]byte, error) {
+	if !t.Gzip {
+		return t.Data, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(t.Data))
+	if err != nil {
+		return nil, fmt.Errorf("tiles: gunzip: %w", err)
+	}
+	return io.ReadAll(zr)
+}
+
+func compress(data []byte) ([]byte, error) {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed) // a valid level: cannot fail
+	if _, err := zw.Write(data); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // Service builds tiles for the layers of a catalog.
@@ -82,11 +112,11 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 	etag := s.ETag(l)
 	key := fmt.Sprintf("%s/%d/%d/%d@%s", l.ID, t.Z, t.X, t.Y, etag)
 	if data, ok := s.cache.Get(key); ok {
-		return Tile{Data: data, ETag: etag}, nil
+		return Tile{Data: data, Gzip: len(data) > 0, ETag: etag}, nil
 	}
 	for {
 		v, err, _ := s.group.Do(key, func() (any, error) {
-			data, err := s.build(ctx, l, t)
+			raw, err := s.build(ctx, l, t)
 			if err != nil {
 				if errors.Is(ctx.Err(), context.Canceled) {
 					// Marked, so that the requests sharing this build
@@ -94,6 +124,12 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 					return nil, apperr.Wrap("tiles.Tile", apperr.Canceled, err, "request cancelled")
 				}
 				return nil, err
+			}
+			data := raw
+			if len(raw) > 0 {
+				if data, err = compress(raw); err != nil {
+					return nil, err
+				}
 			}
 			s.cache.Add(key, data)
 			return data, nil
@@ -104,7 +140,8 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 		if err != nil {
 			return Tile{}, err
 		}
-		return Tile{Data: v.([]byte), ETag: etag}, nil
+		data := v.([]byte)
+		return Tile{Data: data, Gzip: len(data) > 0, ETag: etag}, nil
 	}
 }
 

@@ -225,7 +225,14 @@ func TestTileEveryLayer(t *testing.T) {
 			if want := s.ETag(l); got.ETag != want {
 				t.Errorf("Tile(%s).ETag = %s, want %s", l.ID, got.ETag, want)
 			}
-			layers, err := mvt.Unmarshal(got.Data)
+			if len(got.Data) > 0 && !got.Gzip {
+				t.Errorf("Tile(%s) is not gzipped: tiles are compressed once, when built", l.ID)
+			}
+			plain, err := got.Plain()
+			if err != nil {
+				t.Fatalf("Tile(%s).Plain() = %v", l.ID, err)
+			}
+			layers, err := mvt.Unmarshal(plain)
 			if err != nil {
 				t.Fatalf("Tile(%s): %v", l.ID, err)
 			}
