@@ -26,6 +26,9 @@ type database struct {
 // statementTimeout is the server-side limit of every statement: short for
 // serving, long for imports.
 func openDatabase(ctx context.Context, cmd *cli.Command, logger *slog.Logger, migrate bool, statementTimeout time.Duration) (*database, error) {
+	// Serving (short statements) runs each query on one core; imports and
+	// migrations (long ones) may use parallel plans.
+	serving := statementTimeout < adminTimeout
 	url, readURL := cmd.String("database-url"), cmd.String("database-read-url")
 	d := &database{}
 	if url == "" {
@@ -46,6 +49,7 @@ func openDatabase(ctx context.Context, cmd *cli.Command, logger *slog.Logger, mi
 	db, err := store.Open(ctx, store.Config{
 		URL: url, ReadURL: readURL, Logger: logger,
 		StatementTimeout: statementTimeout,
+		SerialQueries:    serving,
 	})
 	if err != nil {
 		d.stopCluster(logger)
