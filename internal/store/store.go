@@ -29,7 +29,7 @@ type Config struct {
 	// concurrent load has no idle core for them, and measured on 2 cores
 	// they cost throughput (bbox pages of 10,000 civici: 83 -> 100 per s).
 	SerialQueries bool
-	Logger           *slog.Logger
+	Logger        *slog.Logger
 }
 
 // DB holds the pools. Write goes to the primary; Read goes to the replica
