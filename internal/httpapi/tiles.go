@@ -58,12 +58,17 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Set("ETag", tile.ETag)
 	h.Set("Content-Type", mediaMVT)
-	data := tile.Data
-	if tile.Gzip && acceptsGzip(r) {
-		// Compressed when built: the Compress middleware leaves an
-		// encoded response alone.
-		h.Set("Content-Encoding", "gzip")
-	} else if data, err = tile.Plain(); err != nil {
+	var data []byte
+	if acceptsGzip(r) {
+		data, err = tile.Gzip()
+		if len(data) > 0 {
+			// The Compress middleware leaves an encoded response alone.
+			h.Set("Content-Encoding", "gzip")
+		}
+	} else {
+		data, err = tile.Plain()
+	}
+	if err != nil {
 		return err
 	}
 	h.Set("Content-Length", strconv.Itoa(len(data)))

@@ -27,6 +27,9 @@ func NewCache(maxBytes int64) *Cache {
 	return c
 }
 
+// Enabled reports whether the cache keeps anything.
+func (c *Cache) Enabled() bool { return c.maxBytes > 0 }
+
 // Get returns the tile stored under key.
 func (c *Cache) Get(key string) ([]byte, bool) {
 	if c.maxBytes <= 0 {

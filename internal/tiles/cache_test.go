@@ -163,3 +163,28 @@ func TestCacheConcurrent(t *testing.T) {
 		t.Fatalf("Stats() = %d, %d; the entries hold %d bytes (bound %d)", n, size, sum, maxBytes)
 	}
 }
+
+func TestTileForms(t *testing.T) {
+	t.Parallel()
+	raw := []byte("\x1a\x05layer and more bytes of a tile, repeated, repeated, repeated")
+	built := Tile{Raw: raw}
+	gz, err := built.Gzip()
+	if err != nil || len(gz) == 0 || string(gz) == string(raw) {
+		t.Fatalf("Gzip() of a built tile = %d bytes, %v; want compressed bytes", len(gz), err)
+	}
+	hit := Tile{Gzipped: gz} // what a cache hit holds
+	plain, err := hit.Plain()
+	if err != nil || string(plain) != string(raw) {
+		t.Errorf("Plain() of a cached tile = %q, %v; want the raw tile back", plain, err)
+	}
+	if again, _ := hit.Gzip(); string(again) != string(gz) {
+		t.Error("Gzip() of a cached tile recompressed it")
+	}
+	var empty Tile
+	if p, err := empty.Plain(); err != nil || len(p) != 0 {
+		t.Errorf("Plain() of an empty tile = %q, %v", p, err)
+	}
+	if g, err := empty.Gzip(); err != nil || len(g) != 0 {
+		t.Errorf("Gzip() of an empty tile = %q, %v; want nothing, so it is sent as an empty body", g, err)
+	}
+}

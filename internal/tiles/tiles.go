@@ -35,25 +35,36 @@ const (
 // webMercatorWidth is the width of the WebMercatorQuad world in metres.
 const webMercatorWidth = 2 * 20037508.342789244
 
-// Tile is an encoded vector tile with its entity tag. Data is gzipped
-// (when not empty): tiles are compressed once when built and cached so,
-// rather than on every response.
+// Tile is an encoded vector tile with its entity tag. The cache holds
+// tiles gzipped, so a hit is sent as it is; a tile just built also has its
+// raw bytes. At least one of Raw and Gzipped is set unless the tile is
+// empty.
 type Tile struct {
-	Data []byte
-	Gzip bool   // Data is gzip-compressed
-	ETag string // quoted, as sent in the ETag header
+	Raw     []byte // the MVT bytes, when at hand
+	Gzipped []byte // the MVT bytes gzipped, when at hand
+	ETag    string // quoted, as sent in the ETag header
 }
 
-// Plain returns the tile uncompressed, for clients that do not accept gzip.
+// Plain returns the MVT bytes, unzipping them when only the gzipped form
+// is at hand (a cache hit for a client that does not accept gzip).
 func (t Tile) Plain() ([]byte, error) {
-	if !t.Gzip {
-		return t.Data, nil
+	if t.Raw != nil || len(t.Gzipped) == 0 {
+		return t.Raw, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(t.Data))
+	zr, err := gzip.NewReader(bytes.NewReader(t.Gzipped))
 	if err != nil {
 		return nil, fmt.Errorf("tiles: gunzip: %w", err)
 	}
 	return io.ReadAll(zr)
+}
+
+// Gzip returns the gzipped MVT bytes, compressing them when only the raw
+// form is at hand (the cache is off); nil for an empty tile.
+func (t Tile) Gzip() ([]byte, error) {
+	if t.Gzipped != nil || len(t.Raw) == 0 {
+		return t.Gzipped, nil
+	}
+	return compress(t.Raw)
 }
 
 func compress(data []byte) ([]byte, error) {
@@ -111,8 +122,8 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 	}
 	etag := s.ETag(l)
 	key := fmt.Sprintf("%s/%d/%d/%d@%s", l.ID, t.Z, t.X, t.Y, etag)
-	if data, ok := s.cache.Get(key); ok {
-		return Tile{Data: data, Gzip: len(data) > 0, ETag: etag}, nil
+	if gz, ok := s.cache.Get(key); ok {
+		return Tile{Gzipped: gz, ETag: etag}, nil
 	}
 	for {
 		v, err, _ := s.group.Do(key, func() (any, error) {
@@ -125,14 +136,16 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 				}
 				return nil, err
 			}
-			data := raw
-			if len(raw) > 0 {
-				if data, err = compress(raw); err != nil {
+			tile := Tile{Raw: raw, ETag: etag}
+			// Compressed once, for the cache; without a cache only the
+			// clients that take gzip pay for it.
+			if s.cache.Enabled() && len(raw) > 0 {
+				if tile.Gzipped, err = compress(raw); err != nil {
 					return nil, err
 				}
+				s.cache.Add(key, tile.Gzipped)
 			}
-			s.cache.Add(key, data)
-			return data, nil
+			return tile, nil
 		})
 		if err != nil && apperr.KindOf(err) == apperr.Canceled && ctx.Err() == nil {
 			continue // the request that built it went away; ours has not
@@ -140,8 +153,7 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 		if err != nil {
 			return Tile{}, err
 		}
-		data := v.([]byte)
-		return Tile{Data: data, Gzip: len(data) > 0, ETag: etag}, nil
+		return v.(Tile), nil
 	}
 }
 
