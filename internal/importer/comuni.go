@@ -176,16 +176,7 @@ func (im *Importer) Comuni(ctx context.Context, path string, opts ComuniOptions)
 		return nil, err
 	}
 	if opts.Strict && len(rep.Rejected) > 0 {
-		var lines []string
-		for _, i := range rep.Rejected {
-			lines = append(lines, i.String())
-		}
-		what := "1 geometry was"
-		if len(rep.Rejected) > 1 {
-			what = fmt.Sprintf("%d geometries were", len(rep.Rejected))
-		}
-		return rep, apperr.New(op, apperr.Unprocessable, "%s: %s rejected and strict mode is on, so nothing was imported: %s",
-			rep.File, what, strings.Join(lines, "; "))
+		return rep, rep.strictRejection(op, "geometry", "geometries")
 	}
 	if len(cs) == 0 {
 		what := "no comune"
@@ -388,4 +379,19 @@ func sridKnown(ctx context.Context, pool *pgxpool.Pool, srid geo.SRID) (bool, er
 	var ok bool
 	err := pool.QueryRow(ctx, sridKnownSQL, int(srid)).Scan(&ok)
 	return ok, store.Translate("importer.sridKnown", err)
+}
+
+// strictRejection is the error of a strict import that rejected features:
+// nothing is imported, and each rejection is named.
+func (r *Report) strictRejection(op, one, many string) error {
+	lines := make([]string, len(r.Rejected))
+	for i, iss := range r.Rejected {
+		lines[i] = iss.String()
+	}
+	what := "1 " + one + " was"
+	if len(r.Rejected) > 1 {
+		what = fmt.Sprintf("%d %s were", len(r.Rejected), many)
+	}
+	return apperr.New(op, apperr.Unprocessable, "%s: %s rejected and strict mode is on, so nothing was imported: %s",
+		r.File, what, strings.Join(lines, "; "))
 }

@@ -78,16 +78,7 @@ func (im *Importer) Routes(ctx context.Context, path string, opts RoutesOptions)
 		return rep, err
 	}
 	if opts.Strict && len(rep.Rejected) > 0 {
-		var lines []string
-		for _, i := range rep.Rejected {
-			lines = append(lines, i.String())
-		}
-		what := "1 feature was"
-		if len(rep.Rejected) > 1 {
-			what = fmt.Sprintf("%d features were", len(rep.Rejected))
-		}
-		return rep, apperr.New(op, apperr.Unprocessable, "%s: %s rejected and strict mode is on, so nothing was imported: %s",
-			rep.File, what, strings.Join(lines, "; "))
+		return rep, rep.strictRejection(op, "feature", "features")
 	}
 	if len(routes) == 0 {
 		return rep, apperr.New(op, apperr.Invalid, "%s: no route to import (%d features read, %d rejected)", rep.File, rep.Read, len(rep.Rejected))
