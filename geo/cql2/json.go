@@ -211,9 +211,6 @@ func (p *jsonParser) syntax(err error, off int, path string) *Error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		off = int(se.Offset)
-		if off > 0 {
-			off--
-		}
 		return p.errorAt(off, path, "the filter is not valid JSON: %s", strings.TrimPrefix(se.Error(), "json: "))
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -234,7 +231,7 @@ var jsonArithOps = map[string]ArithOp{"+": Add, "-": Sub, "*": Mul, "/": Quo, "%
 
 // expr turns a scanned value into a node; depth counts nested operators.
 func (p *jsonParser) expr(v *jv, depth int) (Expr, error) {
-	if depth > p.b.lim.MaxDepth {
+	if depth > p.b.lim.MaxDepth && (v.kind == 'a' || v.kind == 'o' && v.member("op") != nil) {
 		return nil, p.fail(v, "the filter nests deeper than %d levels (limit)", p.b.lim.MaxDepth)
 	}
 	pos := p.pos(v)

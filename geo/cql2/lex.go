@@ -8,12 +8,12 @@ import (
 type tokKind int
 
 const (
-	tEOF     tokKind = iota
-	tIdent           // an unquoted identifier or keyword
-	tQuoted          // a "double-quoted" property name
-	tString          // a 'character literal', unescaped in text
-	tNumber          // an unsigned number
-	tPunct           // ( ) , = <> < <= > >= + - * / % ^
+	tEOF    tokKind = iota
+	tIdent          // an unquoted identifier or keyword
+	tQuoted         // a "double-quoted" property name
+	tString         // a 'character literal', unescaped in text
+	tNumber         // an unsigned number
+	tPunct          // ( ) , = <> < <= > >= + - * / % ^
 )
 
 type token struct {
@@ -128,7 +128,7 @@ func (l *lexer) next() (token, error) {
 }
 
 // str reads a character literal. Per /req/cql2-text/escaping a quote is
-// written '' or \', and \a \b \t \n \v \f \r stand for control characters;
+// written ” or \', and \a \b \t \n \v \f \r stand for control characters;
 // \\ is a backslash. A backslash before any other character is kept as it
 // is, so LIKE patterns such as '100\%' reach the LIKE escape untouched.
 func (l *lexer) str(start Pos) (token, error) {
