@@ -45,10 +45,10 @@
 //   - Property and function names in cql2-json must be CQL2 identifiers,
 //     and function names must not be cql2-text keywords, so that every
 //     tree can be written in cql2-text.
-//   - In cql2-text strings, \' and '' are a quote, \\ a backslash, and \a
-//     \b \t \n \v \f \r control characters (/req/cql2-text/escaping); a
-//     backslash before anything else stays, so the LIKE escape in '100\%'
-//     reaches the pattern. Other C0 control characters are refused in
+//   - In cql2-text strings a quote is written twice or after a backslash,
+//     \\ is a backslash, and \a \b \t \n \v \f \r are control characters
+//     (/req/cql2-text/escaping); a backslash before anything else stays,
+//     so the LIKE escape in '100\%' reaches the pattern. Other C0 control characters are refused in
 //     strings of both encodings.
 //   - In a function argument or array element, a parenthesis starts an
 //     array (the BNF is ambiguous there).
