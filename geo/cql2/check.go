@@ -97,7 +97,12 @@ func (env Env) typeOf(e Expr) (Type, error) {
 			return 0, errorAt(n.Right.Pos(), "%s is %s, which %s cannot compare", describe(n.Right), rt, n.Op)
 		}
 		if lt != rt {
-			return 0, errorAt(n.Pos(), "the two sides of %s differ in type: %s is %s, %s is %s", n.Op, describe(n.Left), lt, describe(n.Right), rt)
+			named, other := n.Left, rt
+			if _, ok := n.Left.(*Property); !ok {
+				named, other = n.Right, lt
+			}
+			t, _ := env.typeOf(named)
+			return 0, errorAt(n.Pos(), "%s compares values of one type: %s is %s, but the other side is %s", n.Op, describe(named), t, other)
 		}
 		return TypeBoolean, nil
 	case *Like:

@@ -50,8 +50,10 @@
 //     (/req/cql2-text/escaping); a backslash before anything else stays,
 //     so the LIKE escape in '100\%' reaches the pattern. Other C0 control characters are refused in
 //     strings of both encodings.
-//   - In a function argument or array element, a parenthesis starts an
-//     array (the BNF is ambiguous there).
+//   - In a function argument or array element, where the BNF is
+//     ambiguous, a parenthesised group that is the whole argument is an
+//     array ("f((1))" passes an array of one number) and a group followed by
+//     more of an expression is an operand ("f((a + 1) * 2)").
 //   - In cql2-json, members other than the ones of each construct are
 //     refused (a misspelt "arg" is an error, not ignored), except the
 //     foreign members GeoJSON allows in geometries; null is refused.

@@ -57,6 +57,9 @@ type textParser struct {
 	tok   token
 	b     builder
 	depth int
+	// pending is an operand already read, which parseUnary returns next
+	// (see parseArgument).
+	pending Expr
 }
 
 func (p *textParser) advance() error {
@@ -168,7 +171,7 @@ func (p *textParser) parseLogical(op LogicalOp, kw string, operand func() (Expr,
 }
 
 func (p *textParser) parseNot() (Expr, error) {
-	if !p.isKeyword("NOT") {
+	if p.pending != nil || !p.isKeyword("NOT") {
 		return p.parsePredicate()
 	}
 	pos := p.tok.pos
@@ -380,6 +383,10 @@ func (p *textParser) parsePower() (Expr, error) {
 // parseUnary reads a sign. Before a number it is part of the literal;
 // before anything else "-x" becomes -1 * x, as cql2-json writes it.
 func (p *textParser) parseUnary() (Expr, error) {
+	if e := p.pending; e != nil {
+		p.pending = nil
+		return e, nil
+	}
 	if !p.isPunct("-") && !p.isPunct("+") {
 		return p.parsePrimary()
 	}
@@ -596,12 +603,24 @@ func (p *textParser) parseCall(name token, kw string) (Expr, error) {
 }
 
 // parseArgument reads a function argument or an array element. The grammar
-// is ambiguous about a parenthesis there (array or parenthesised
-// expression); it is read as an array.
+// is ambiguous about a parenthesis there: a group that is the whole
+// argument is an array, "f((1))" passing an array of one number; a group
+// followed by more of an expression, as in "f((a + 1) * 2)", is a
+// parenthesised operand.
 func (p *textParser) parseArgument() (Expr, error) {
-	if p.isPunct("(") {
-		return p.parseArray()
+	if !p.isPunct("(") {
+		return p.parseOr()
 	}
+	e, err := p.parseArray()
+	if err != nil || p.isPunct(",") || p.isPunct(")") {
+		return e, err
+	}
+	arr := e.(*Array)
+	if len(arr.Elems) != 1 {
+		return nil, p.unexpected("',' or ')' after an array")
+	}
+	p.b.nodes-- // the group was no array after all
+	p.pending = arr.Elems[0]
 	return p.parseOr()
 }
 
