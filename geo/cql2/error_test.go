@@ -185,7 +185,19 @@ func TestAdversarialNesting(t *testing.T) {
 		"arrays":  strings.Repeat("[", n) + strings.Repeat("]", n),
 		"objects": strings.Repeat(`{"op":"not","args":[`, n) + "true" + strings.Repeat("]}", n),
 	}
+	var members strings.Builder
+	members.WriteString(`{"type":"Point","coordinates":[0,0]`)
+	for i := 0; i < 50000; i++ {
+		members.WriteString(`,"m` + formatNumber(float64(i)) + `":0`)
+	}
+	jsons["members"] = `{"op":"s_intersects","args":[{"property":"g"},` + members.String() + `}]}`
 	for name, s := range jsons {
+		if name == "members" {
+			if _, err := lim.ParseJSON([]byte(s)); err == nil || !strings.Contains(err.Error(), "an object has more than 16 members") {
+				t.Errorf("ParseJSON(an object of 50000 members) error = %v, want the member limit", err)
+			}
+			continue
+		}
 		if _, err := lim.ParseJSON([]byte(s)); err == nil || !strings.Contains(err.Error(), "nests deeper than 64 levels") {
 			t.Errorf("ParseJSON(%s nested %d deep) error = %v, want the depth limit", name, n, err)
 		}

@@ -47,7 +47,7 @@ func (l Limits) ParseJSON(data []byte) (Expr, error) {
 	// the tree's own depth is checked.
 	p.maxNesting = 2*l.MaxDepth + 6
 	p.maxValues = 4*l.MaxNodes + 4*l.MaxVertices + 16
-	root, err := p.value("#", 0)
+	root, err := p.value(nil, "", 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -73,16 +73,35 @@ func (p *jsonParser) locate(err error) error {
 	return err
 }
 
+// maxMembers bounds the members of one JSON object, which also keeps the
+// duplicate check (a scan of the members so far) from growing quadratic.
+const maxMembers = 16
+
 // jv is one JSON value of the scanned document.
 type jv struct {
 	kind byte // 'o' object, 'a' array, 's' string, 'n' number, 'b' boolean, 'z' null
 	off  int
-	path string
-	str  string // string, number text
+	// parent, key and index locate the value; its JSON pointer is built
+	// from them only when a node or an error needs it.
+	parent *jv
+	key    string
+	index  int
+	str    string // string, number text
 	b    bool
 	arr  []*jv
 	keys []string // object members in order
 	vals []*jv
+}
+
+// pointer returns the JSON pointer of v in URI fragment form.
+func (v *jv) pointer() string {
+	if v.parent == nil {
+		return "#"
+	}
+	if v.parent.kind == 'a' {
+		return v.parent.pointer() + "/" + strconv.Itoa(v.index)
+	}
+	return v.parent.pointer() + "/" + pointerEscape(v.key)
 }
 
 func (v *jv) member(key string) *jv {
@@ -134,33 +153,34 @@ func (p *jsonParser) errorAt(off int, path string, format string, args ...any) *
 }
 
 func (p *jsonParser) fail(v *jv, format string, args ...any) *Error {
-	return p.errorAt(v.off, v.path, format, args...)
+	return p.errorAt(v.off, v.pointer(), format, args...)
 }
 
-// value scans one JSON value into a jv.
-func (p *jsonParser) value(path string, nesting int) (*jv, error) {
+// value scans one JSON value, member key or element index of parent, into
+// a jv.
+func (p *jsonParser) value(parent *jv, key string, index, nesting int) (*jv, error) {
 	off := p.next()
+	v := &jv{off: off, parent: parent, key: key, index: index}
 	p.values++
 	if p.values > p.maxValues {
-		return nil, p.errorAt(off, path, "the filter has too many JSON values (limit %d)", p.maxValues)
+		return nil, p.fail(v, "the filter has too many JSON values (limit %d)", p.maxValues)
 	}
 	tok, err := p.dec.Token()
 	if err != nil {
-		return nil, p.syntax(err, off, path)
+		return nil, p.syntax(err, off, v)
 	}
-	v := &jv{off: off, path: path}
 	switch t := tok.(type) {
 	case json.Delim:
 		if t == ']' || t == '}' {
-			return nil, p.errorAt(off, path, "unexpected %q", string(t))
+			return nil, p.fail(v, "unexpected %q", string(t))
 		}
 		if nesting+1 > p.maxNesting {
-			return nil, p.errorAt(off, path, "the filter nests deeper than %d levels (limit)", p.b.lim.MaxDepth)
+			return nil, p.fail(v, "the filter nests deeper than %d levels (limit)", p.b.lim.MaxDepth)
 		}
 		if t == '[' {
 			v.kind = 'a'
 			for i := 0; p.dec.More(); i++ {
-				e, err := p.value(path+"/"+strconv.Itoa(i), nesting+1)
+				e, err := p.value(v, "", i, nesting+1)
 				if err != nil {
 					return nil, err
 				}
@@ -172,16 +192,19 @@ func (p *jsonParser) value(path string, nesting int) (*jv, error) {
 				koff := p.next()
 				kt, err := p.dec.Token()
 				if err != nil {
-					return nil, p.syntax(err, koff, path)
+					return nil, p.syntax(err, koff, v)
 				}
 				key, _ := kt.(string)
+				if len(v.keys) == maxMembers {
+					return nil, p.errorAt(koff, v.pointer(), "an object has more than %d members; no CQL2 or GeoJSON object needs that many", maxMembers)
+				}
 				if len(key) > p.b.lim.MaxString {
-					return nil, p.errorAt(koff, path, "a member name is longer than %d bytes", p.b.lim.MaxString)
+					return nil, p.errorAt(koff, v.pointer(), "a member name is longer than %d bytes", p.b.lim.MaxString)
 				}
 				if v.member(key) != nil {
-					return nil, p.errorAt(koff, path, "member %s appears twice", strconv.Quote(key))
+					return nil, p.errorAt(koff, v.pointer(), "member %s appears twice", strconv.Quote(key))
 				}
-				e, err := p.value(path+"/"+pointerEscape(key), nesting+1)
+				e, err := p.value(v, key, 0, nesting+1)
 				if err != nil {
 					return nil, err
 				}
@@ -190,11 +213,11 @@ func (p *jsonParser) value(path string, nesting int) (*jv, error) {
 		}
 		end := p.next()
 		if _, err := p.dec.Token(); err != nil {
-			return nil, p.syntax(err, end, path)
+			return nil, p.syntax(err, end, v)
 		}
 	case string:
 		if len(t) > p.b.lim.MaxString {
-			return nil, p.errorAt(off, path, "the string is longer than %d bytes (limit)", p.b.lim.MaxString)
+			return nil, p.fail(v, "the string is longer than %d bytes (limit)", p.b.lim.MaxString)
 		}
 		v.kind, v.str = 's', t
 	case json.Number:
@@ -207,7 +230,8 @@ func (p *jsonParser) value(path string, nesting int) (*jv, error) {
 	return v, nil
 }
 
-func (p *jsonParser) syntax(err error, off int, path string) *Error {
+func (p *jsonParser) syntax(err error, off int, v *jv) *Error {
+	path := v.pointer()
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		off = int(se.Offset)
@@ -223,7 +247,7 @@ func pointerEscape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
-func (p *jsonParser) pos(v *jv) Pos { return Pos{Offset: v.off, Pointer: v.path} }
+func (p *jsonParser) pos(v *jv) Pos { return Pos{Offset: v.off, Pointer: v.pointer()} }
 
 var jsonCompareOps = map[string]CompareOp{"=": Eq, "<>": Ne, "<": Lt, "<=": Le, ">": Gt, ">=": Ge}
 
@@ -363,7 +387,7 @@ func (p *jsonParser) only(v *jv, allowed ...string) error {
 			ok = ok || k == a
 		}
 		if !ok {
-			return p.errorAt(v.vals[i].off, v.vals[i].path, "unexpected member %s next to %s", strconv.Quote(k), strconv.Quote(allowed[0]))
+			return p.errorAt(v.vals[i].off, v.vals[i].pointer(), "unexpected member %s next to %s", strconv.Quote(k), strconv.Quote(allowed[0]))
 		}
 	}
 	return nil
@@ -515,7 +539,7 @@ func (p *jsonParser) numbers(v *jv, what string) ([]float64, error) {
 		if n.kind != 'n' {
 			return nil, p.fail(n, "%s must hold numbers, not %s", what, n.kindName())
 		}
-		f, err := parseNumber(p.pos(n), n.str)
+		f, err := parseNumber(Pos{}, n.str)
 		if err != nil {
 			return nil, p.fail(n, "%s", err.(*Error).Msg)
 		}
@@ -613,7 +637,7 @@ func (p *jsonParser) each(v *jv, what string, f func(*jv) error) error {
 
 // position reads [x, y] or [x, y, z].
 func (p *jsonParser) position(v *jv) (orb.Point, error) {
-	if err := p.b.vertex(p.pos(v), 1); err != nil {
+	if err := p.b.vertex(Pos{}, 1); err != nil {
 		return orb.Point{}, p.fail(v, "%s", err.(*Error).Msg)
 	}
 	nums, err := p.numbers(v, "a position")
@@ -636,7 +660,7 @@ func (p *jsonParser) line(v *jv, minPoints int, what string) (orb.LineString, er
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLine(p.pos(v), ls, minPoints, what); err != nil {
+	if err := checkLine(Pos{}, ls, minPoints, what); err != nil {
 		return nil, p.fail(v, "%s", err.(*Error).Msg)
 	}
 	return ls, nil

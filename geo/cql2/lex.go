@@ -117,7 +117,7 @@ func (l *lexer) next() (token, error) {
 		return token{tPunct, ">", start}, nil
 	case '(', ')', ',', '=', '+', '-', '*', '/', '%', '^':
 		l.advance(r, n)
-		return token{tPunct, string(r), start}, nil
+		return token{tPunct, l.src[start.Offset:l.off], start}, nil
 	case '!':
 		return token{}, errorAt(start, "unexpected '!': CQL2 writes 'not equal' as <> and negation as NOT")
 	}

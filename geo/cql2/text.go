@@ -659,11 +659,13 @@ func (p *textParser) args(name string, want int, item func() (Expr, error)) ([]E
 		if p.isPunct(")") && want < 0 {
 			return out, p.advance()
 		}
-		what := "',' or ')' in " + name
-		if want > 0 {
-			what = "',' (" + name + " takes " + itoa(want) + " arguments)"
+		if !p.isPunct(",") {
+			if want > 0 {
+				return nil, p.unexpected("',' (" + name + " takes " + itoa(want) + " arguments)")
+			}
+			return nil, p.unexpected("',' or ')' in " + name)
 		}
-		if err := p.expectPunct(",", what); err != nil {
+		if err := p.advance(); err != nil {
 			return nil, err
 		}
 	}
@@ -820,7 +822,10 @@ func (p *textParser) parens(what string, item func() error) error {
 		if p.isPunct(")") {
 			return p.advance()
 		}
-		if err := p.expectPunct(",", "',' or ')' in "+what); err != nil {
+		if !p.isPunct(",") { // the message is built only when needed: this runs per vertex
+			return p.unexpected("',' or ')' in " + what)
+		}
+		if err := p.advance(); err != nil {
 			return err
 		}
 	}
