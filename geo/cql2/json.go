@@ -87,10 +87,10 @@ type jv struct {
 	key    string
 	index  int
 	str    string // string, number text
-	b    bool
-	arr  []*jv
-	keys []string // object members in order
-	vals []*jv
+	b      bool
+	arr    []*jv
+	keys   []string // object members in order
+	vals   []*jv
 }
 
 // pointer returns the JSON pointer of v in URI fragment form.
