@@ -118,6 +118,7 @@ func Layers() []catalog.Layer {
 				ScopeColumn: "istat_code",
 				Writable:    []string{"istat_code", "hazard", "title", "description", "severity", "source"},
 				Required:    []string{"istat_code", "hazard", "title", "severity"},
+				Multiline:   []string{"description"},
 				GeomTypes:   []string{"MultiPolygon"},
 			},
 		},

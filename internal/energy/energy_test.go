@@ -307,19 +307,25 @@ func TestEnergyLoadSitesAtomic(t *testing.T) {
 		name  string
 		bad   energy.SiteRow
 		field string
+		kind  apperr.Kind // Invalid when zero
 	}{
-		{"negative kW", energy.SiteRow{Ref: "line 3", Kind: "prosumer", Category: "company", Name: "X", PVKW: -5, Point: orb.Point{9.5385, 45.4105}}, "pv_kw"},
-		{"unknown kind", energy.SiteRow{Ref: "line 3", Kind: "seller", Category: "company", Name: "X", Point: orb.Point{9.5385, 45.4105}}, "kind"},
-		{"comune not the community's", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Crema", Point: orb.Point{9.6905, 45.3555}}, "istat_code"},
-		{"point not in the given comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "X", ISTATCode: "019067", Point: orb.Point{9.6905, 45.3555}}, "istat_code"},
-		{"outside every comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Milan", Point: orb.Point{9.19, 45.46}}, "istat_code"},
-		{"phone number in the name", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Rossi 0373 123456", Point: orb.Point{9.5385, 45.4105}}, "name"},
+		{"negative kW", energy.SiteRow{Ref: "line 3", Kind: "prosumer", Category: "company", Name: "X", PVKW: -5, Point: orb.Point{9.5385, 45.4105}}, "pv_kw", 0},
+		{"unknown kind", energy.SiteRow{Ref: "line 3", Kind: "seller", Category: "company", Name: "X", Point: orb.Point{9.5385, 45.4105}}, "kind", 0},
+		{"comune not the community's", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Crema", Point: orb.Point{9.6905, 45.3555}}, "istat_code", 0},
+		{"point not in the given comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "X", ISTATCode: "019067", Point: orb.Point{9.6905, 45.3555}}, "geometry", apperr.Unprocessable},
+		{"control character in the name", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Casa\x00Rossi", Point: orb.Point{9.5385, 45.4105}}, "name", 0},
+		{"outside every comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Milan", Point: orb.Point{9.19, 45.46}}, "istat_code", 0},
+		{"phone number in the name", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Rossi 0373 123456", Point: orb.Point{9.5385, 45.4105}}, "name", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := st.LoadSites(ctx, c.ID, []energy.SiteRow{good, tt.bad}, energy.LoadOptions{File: "sites.csv", Replace: true})
-			if apperr.KindOf(err) != apperr.Invalid {
-				t.Fatalf("LoadSites = %v, want invalid", err)
+			want := tt.kind
+			if want == 0 {
+				want = apperr.Invalid
+			}
+			if apperr.KindOf(err) != want {
+				t.Fatalf("LoadSites = %v, want %v", err, want)
 			}
 			if f := apperr.Fields(err); len(f) != 1 || f[0].Field != tt.field {
 				t.Errorf("LoadSites fields = %v, want %s", f, tt.field)
