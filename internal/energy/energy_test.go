@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -402,5 +403,37 @@ func TestEnergyCommunityScope(t *testing.T) {
 	}
 	if _, err := st.FindCommunity(ctx, c.ID); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("FindCommunity(deleted) = %v, want not found", err)
+	}
+}
+
+// TestEnergyLoadZonesText: a zone's name and distributor are plain text
+// (package plaintext): a control character fails the load naming the row
+// and the field, and changes nothing (a NUL byte was a database error).
+func TestEnergyLoadZonesText(t *testing.T) {
+	db, st := demoDB(t)
+	ctx := context.Background()
+	square := orb.Polygon{{{9.66, 45.34}, {9.69, 45.34}, {9.69, 45.38}, {9.66, 45.38}, {9.66, 45.34}}}
+	var before int
+	if err := db.Read.QueryRow(ctx, `SELECT count(*) FROM cer_zones`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		zone  energy.ZoneRow
+		field string
+	}{
+		{energy.ZoneRow{Ref: "features[0]", Code: "AC001E00001", Name: "Zona\x00Nord", Geom: square}, "name"},
+		{energy.ZoneRow{Ref: "features[0]", Code: "AC001E00001", Name: "Zona Nord", Distributor: "e-distribuzione\x1b", Geom: square}, "distributor"},
+	} {
+		_, err := st.LoadZones(ctx, []energy.ZoneRow{tt.zone}, energy.LoadOptions{File: "zones.geojson"})
+		if apperr.KindOf(err) != apperr.Invalid {
+			t.Fatalf("LoadZones(%q, %q) = %v, want invalid", tt.zone.Name, tt.zone.Distributor, err)
+		}
+		if f := apperr.Fields(err); len(f) != 1 || f[0].Field != tt.field || !strings.Contains(apperr.Message(err), "zones.geojson: features[0]: "+tt.field+": holds the control character") {
+			t.Errorf("LoadZones: %q, fields %v; want the file, the row and %s", apperr.Message(err), f, tt.field)
+		}
+	}
+	var after int
+	if err := db.Read.QueryRow(ctx, `SELECT count(*) FROM cer_zones`).Scan(&after); err != nil || after != before {
+		t.Errorf("zones after failed loads: %d (%v), want %d", after, err, before)
 	}
 }

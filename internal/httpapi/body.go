@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"unicode/utf8"
 
 	"github.com/cremasco/atlante/internal/apperr"
 )
@@ -31,8 +32,9 @@ func checkNoDuplicates(body []byte) error {
 
 // duplicateMember returns the first member name that an object of the
 // valid JSON text b has twice. One pass over the bytes, whatever the
-// nesting: only object keys are decoded (and only those with escapes by
-// encoding/json), so arrays of coordinates cost a byte scan.
+// nesting: only object keys are decoded (and only those with escapes or
+// invalid UTF-8 by encoding/json), so arrays of coordinates cost a byte
+// scan.
 func duplicateMember(b []byte) (string, bool) {
 	type object struct {
 		keys      map[string]bool
@@ -62,7 +64,9 @@ func duplicateMember(b []byte) (string, bool) {
 			if len(stack) > 0 {
 				if top := stack[len(stack)-1]; top != nil && top.expectKey {
 					key := string(b[i+1 : j])
-					if escaped {
+					if escaped || !utf8.ValidString(key) {
+						// As encoding/json reads it: escapes resolved,
+						// invalid UTF-8 replaced by U+FFFD.
 						_ = json.Unmarshal(b[i:j+1], &key) // valid JSON: cannot fail
 					}
 					if top.keys[key] {

@@ -490,10 +490,11 @@ func TestMalformedWrites(t *testing.T) {
 	ctx := context.Background()
 	editor := "Bearer " + energyToken(t, s, auth.Editor, crema)
 	admin := "Bearer " + energyToken(t, s, auth.Admin)
-	var building, other, member, community int64
+	var building, other, member, community, scenario int64
 	if err := s.DB.Read.QueryRow(ctx, `SELECT (SELECT min(id) FROM cp_buildings WHERE istat_code = $1),
 		(SELECT max(id) FROM cp_buildings WHERE istat_code = $1), (SELECT min(id) FROM cp_crisis_unit WHERE istat_code = $1),
-		(SELECT min(id) FROM cer_communities WHERE $1 = ANY (comuni))`, crema).Scan(&building, &other, &member, &community); err != nil {
+		(SELECT min(id) FROM cer_communities WHERE $1 = ANY (comuni)), (SELECT min(id) FROM cp_scenarios WHERE istat_code = $1)`,
+		crema).Scan(&building, &other, &member, &community, &scenario); err != nil {
 		t.Fatal(err)
 	}
 	if building == other {
@@ -505,6 +506,8 @@ func TestMalformedWrites(t *testing.T) {
 	if err := s.DB.Read.QueryRow(ctx, `SELECT ST_AsGeoJSON(geom) FROM cp_buildings WHERE id = $1`, building).Scan(&point); err != nil {
 		t.Fatal(err)
 	}
+	// A square of about 400 m in the middle of the demo's Crema.
+	const square = `{"type":"Polygon","coordinates":[[[9.681,45.364],[9.685,45.364],[9.685,45.368],[9.681,45.368],[9.681,45.364]]]}`
 	bld := func(props string) string {
 		return `{"type":"Feature","properties":{"istat_code":"019035","kind":"scuola",` + props + `},"geometry":` + point + `}`
 	}
@@ -530,12 +533,12 @@ func TestMalformedWrites(t *testing.T) {
 		{"NUL in a property", "POST", buildings, editor, bld(`"name":"Scuola\u0000Media"`), 400, "name: holds the control character U+0000 at character 7"},
 		{"tab in a one-line property", "POST", buildings, editor, bld(`"name":"Scuola\tMedia"`), 400, "name: holds the control character U+0009"},
 		{"escape in a multi-line property", "POST", s.URL + "/collections/scenarios/items", editor,
-			`{"type":"Feature","properties":{"istat_code":"019035","hazard":"altro","title":"t","severity":1,"description":"a\u001b[2Jb"},"geometry":null}`,
+			`{"type":"Feature","properties":{"istat_code":"019035","hazard":"altro","title":"t","severity":1,"description":"a\u001b[2Jb"},"geometry":` + square + `}`,
 			400, "description: holds the control character U+001B at character 2; only tab, line feed and carriage return are allowed"},
 		{"integer beyond its column", "POST", s.URL + "/collections/emergency-areas/items", editor,
 			`{"type":"Feature","properties":{"istat_code":"019035","kind":"attesa","name":"n","capacity":1e12},"geometry":` + point + `}`,
 			400, "capacity: want an integer from -2147483648 to 2147483647"},
-		{"smallint beyond its column", "PATCH", s.URL + "/collections/scenarios/items/1", editor,
+		{"smallint beyond its column", "PATCH", fmt.Sprintf("%s/collections/scenarios/items/%d", s.URL, scenario), editor,
 			`{"properties":{"severity":100000}}`, 400, "severity: want an integer from -32768 to 32767"},
 		{"body id contradicts the path (PUT)", "PUT", item, editor, `{"id":` + strconv.FormatInt(other, 10) + `,` + bld(`"name":"x"`)[1:], 400,
 			fmt.Sprintf("id: the body names feature %q but the path names feature %q", strconv.FormatInt(other, 10), strconv.FormatInt(building, 10))},
@@ -587,7 +590,7 @@ func TestMalformedWrites(t *testing.T) {
 	expectStatus(t, "PUT with its own id", res, body, http.StatusOK)
 	res, body = sendRaw(t, "POST", s.URL+"/collections/scenarios/items",
 		`{"type":"Feature","properties":{"istat_code":"019035","hazard":"altro","title":"t","severity":1,"description":"prima riga\r\nseconda\triga"},`+
-			`"geometry":{"type":"Polygon","coordinates":[[[9.681,45.364],[9.685,45.364],[9.685,45.368],[9.681,45.368],[9.681,45.364]]]}}`, "Authorization", editor)
+			`"geometry":`+square+`}`, "Authorization", editor)
 	expectStatus(t, "a multi-line description", res, body, http.StatusCreated)
 	res, body = sendRaw(t, "PATCH", communities, `{"referent":null}`, "Authorization", admin)
 	expectStatus(t, "null referent", res, body, http.StatusOK)
