@@ -546,6 +546,7 @@ func TestMalformedWrites(t *testing.T) {
 		{"body id contradicts the path (PATCH)", "PATCH", item, editor, fmt.Sprintf(`{"id":"%d","properties":{"name":"x"}}`, other), 400, "the path names feature"},
 		{"body id not a string or number", "PATCH", item, editor, `{"id":{"a":1},"properties":{"name":"x"}}`, 400, "id: want a string or a number"},
 		{"null for a required property", "PATCH", item, editor, `{"properties":{"name":null}}`, 400, "name: is required"},
+		{"null for all properties", "PATCH", item, editor, `{"properties":null}`, 400, "properties: null would clear every property"},
 		{"duplicate property", "PATCH", item, editor, `{"properties":{"name":"a","name":"b"}}`, 400, "name: given twice in one JSON object"},
 		{"duplicate member", "PUT", item, editor, `{"type":"Feature","type":"Feature","properties":{}}`, 400, "type: given twice"},
 		// Crisis unit.
