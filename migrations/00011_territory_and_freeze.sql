@@ -27,12 +27,18 @@
 -- otherwise what is wrong: the comune is not loaded, or g reaches further
 -- than 50 m outside it (how far: the farthest vertex of the part outside,
 -- or the centre of the largest circle inside that part, whichever is
--- farther; geodesic metres).
+-- farther). Metres are those of the comune's UTM zone (WGS 84): planar
+-- work there is ten times faster than geography for a polygon of many
+-- vertices, and within a zone it is off by less than 0.1%.
 CREATE FUNCTION territory_problem(code text, g geometry) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     tolerance constant float8 := 50;
     c         record;
+    centre    geometry;
+    srid      integer;
+    cm        geometry;
+    gm        geometry;
     outside   geometry;
     d         float8;
 BEGIN
@@ -43,11 +49,18 @@ BEGIN
     IF NOT FOUND THEN
         RETURN format('comune %s is not loaded', code);
     END IF;
-    IF ST_CoveredBy(g, c.geom) OR ST_CoveredBy(g, ST_Buffer(c.geom::geography, tolerance)::geometry) THEN
+    IF ST_CoveredBy(g, c.geom) THEN
         RETURN NULL;
     END IF;
-    outside := ST_Difference(g, c.geom);
-    SELECT max(ST_Distance(c.geom::geography, p::geography)) INTO d FROM (
+    centre := ST_PointOnSurface(c.geom);
+    srid := CASE WHEN ST_Y(centre) >= 0 THEN 32600 ELSE 32700 END + least(60, floor((ST_X(centre) + 180) / 6)::integer + 1);
+    cm := ST_Transform(c.geom, srid);
+    gm := ST_Transform(g, srid);
+    IF ST_CoveredBy(gm, ST_Buffer(cm, tolerance)) THEN
+        RETURN NULL;
+    END IF;
+    outside := ST_Difference(gm, cm);
+    SELECT max(ST_Distance(cm, p)) INTO d FROM (
         SELECT (ST_DumpPoints(outside)).geom AS p
         UNION ALL
         SELECT (ST_MaximumInscribedCircle(x.geom)).center
