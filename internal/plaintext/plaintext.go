@@ -24,7 +24,8 @@ type Form int
 
 // The forms of text.
 const (
-	// Line is one line: a name, a title, a code. No control characters.
+	// Line is one line: a name, a title, a code. No control characters,
+	// nor the Unicode line and paragraph separators (U+2028, U+2029).
 	Line Form = iota
 	// Block may span lines: a description, a reason. Tab, line feed and
 	// carriage return are allowed; other control characters are not.
@@ -43,6 +44,9 @@ func Check(s string, form Form, max int) error {
 			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
 				return fmt.Errorf("not valid UTF-8 text (byte %d): send UTF-8", i+1)
 			}
+		}
+		if form == Line && (r == '\u2028' || r == '\u2029') {
+			return fmt.Errorf("holds a line separator (U+%04X) at character %d; write it on one line", r, n)
 		}
 		if unicode.IsControl(r) {
 			if form == Block && (r == '\t' || r == '\n' || r == '\r') {

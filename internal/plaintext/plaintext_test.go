@@ -31,6 +31,8 @@ func TestCheck(t *testing.T) {
 		{"invalid UTF-8", "caf\xe9", plaintext.Line, 0, "not valid UTF-8 text (byte 4)"},
 		{"truncated UTF-8", "caff\xc3", plaintext.Block, 0, "not valid UTF-8"},
 		{"a real U+FFFD is text", "a\uFFFDb", plaintext.Line, 0, ""},
+		{"line separator in a line", "a\u2028b", plaintext.Line, 0, "line separator (U+2028) at character 2"},
+		{"paragraph separator in a block", "a\u2029b", plaintext.Block, 0, ""},
 		{"exactly max characters", "àèìòù", plaintext.Line, 5, ""},
 		{"longer than max", "àèìòùx", plaintext.Line, 5, "longer than 5 characters"},
 	}
@@ -62,6 +64,9 @@ func FuzzCheck(f *testing.F) {
 		}
 		err := plaintext.Check(s, form, 0)
 		ok := utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+			if !block && (r == '\u2028' || r == '\u2029') {
+				return true
+			}
 			return unicode.IsControl(r) && !(block && (r == '\t' || r == '\n' || r == '\r'))
 		})
 		if ok != (err == nil) {
