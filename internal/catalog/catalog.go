@@ -107,6 +107,10 @@ type Edit struct {
 	// on create and replace.
 	Writable []string
 	Required []string
+	// Multiline are the writable string properties that may span lines
+	// (tab, line feed, carriage return; see package plaintext); every other
+	// string is one line.
+	Multiline []string
 	// GeomTypes are the accepted GeoJSON geometry types; a Polygon is
 	// promoted when only MultiPolygon is listed.
 	GeomTypes []string
@@ -257,7 +261,7 @@ func validate(l *Layer) error {
 		if err := plainName(e.Table, "edit table"); err != "" {
 			return bad("%s", err)
 		}
-		for _, n := range append(append([]string{}, e.Writable...), e.Required...) {
+		for _, n := range slices.Concat(e.Writable, e.Required, e.Multiline) {
 			if !seen[n] {
 				return bad("writable property %q is not a property", n)
 			}

@@ -25,8 +25,16 @@
 // A submitted or validated plan is frozen: the trigger cp_check_plan_open
 // refuses every change to its data with SQLSTATE AT409, which reaches the
 // client as 409 with the trigger's message. Each transition runs in one
-// transaction that locks the plan row and writes a cp_plan_history entry
-// (who, role, when, why) and an audit row.
+// transaction that locks the plan row FOR UPDATE and writes a
+// cp_plan_history entry (who, role, when, why) and an audit row; the
+// trigger locks the row FOR SHARE, so a write and a transition of one plan
+// serialise and the freeze holds under concurrency (migration 00011).
+//
+// Territory. Scenarios, areas and buildings must lie in the comune of
+// their istat_code, within 50 m of its boundary: the trigger
+// check_territory (migration 00011) refuses the rest with SQLSTATE AT422
+// (422), and Import asks the same SQL function, territory_problem, first
+// so that it can name the feature.
 //
 // History visibility. Everyone sees each transition's states, plan version,
 // time and the role that made it; the actor (the token's name) and the
@@ -118,6 +126,7 @@ func Layers() []catalog.Layer {
 				ScopeColumn: "istat_code",
 				Writable:    []string{"istat_code", "hazard", "title", "description", "severity", "source"},
 				Required:    []string{"istat_code", "hazard", "title", "severity"},
+				Multiline:   []string{"description"},
 				GeomTypes:   []string{"MultiPolygon"},
 			},
 		},

@@ -163,7 +163,14 @@ func TestCivilProtectionImport(t *testing.T) {
 		{"WrongGeometryType", "buildings", crema, collection(
 			feature(`{"kind":"scuola","name":"a"}`, square(lon, lat, 0.001)),
 		), apperr.Unprocessable, []string{"features[0]", "geometry", "Polygon is not accepted"}},
-		{"OutsideComune", "scenarios", "019002", good, apperr.Invalid, []string{"features[0]", "outside comune 019002"}},
+		{"OutsideComune", "scenarios", "019002", good, apperr.Unprocessable,
+			[]string{"features[0]: geometry: lies 11.4 km outside comune 019002 (Agnadello); at most 50 m are tolerated along the border"}},
+		// Mostly in Crema, but kilometres into its neighbours: refused
+		// (it was loaded while the rule was "intersects the comune").
+		{"ReachesOutside", "scenarios", crema, collection(
+			feature(`{"hazard":"idraulico","title":"a","severity":2}`, square(lon, lat, 0.001)),
+			feature(`{"hazard":"idraulico","title":"b","severity":2}`, square(lon, lat, 0.03)),
+		), apperr.Unprocessable, []string{"features[1]: geometry: reaches", "km outside comune 019035 (Crema); at most 50 m are tolerated along the border"}},
 		{"OtherComuneCode", "areas", crema, collection(
 			feature(`{"istat_code":"019002","kind":"attesa","name":"a","capacity":10}`, `{"type":"Point","coordinates":[9.683,45.366]}`),
 		), apperr.Invalid, []string{"features[0]", "istat_code", "differs from --comune 019035"}},

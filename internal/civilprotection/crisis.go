@@ -11,13 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/auth"
+	"github.com/cremasco/atlante/internal/plaintext"
 	"github.com/cremasco/atlante/internal/store"
 )
 
@@ -84,6 +84,9 @@ func memberValues(in MemberInput, full bool) (map[string]*string, error) {
 		if !ok {
 			return nil, apperr.Invalidf(op, k, "want a string")
 		}
+		if err := plaintext.Check(s, plaintext.Line, 0); err != nil {
+			return nil, apperr.Invalidf(op, k, "%s", err)
+		}
 		s = strings.TrimSpace(s)
 		if s == "" {
 			if k == "role" || k == "name" {
@@ -98,8 +101,8 @@ func memberValues(in MemberInput, full bool) (map[string]*string, error) {
 				return nil, apperr.Invalidf(op, k, "not one of %s", strings.Join(CrisisRoles, ", "))
 			}
 		case "name":
-			if utf8.RuneCountInString(s) > 200 || strings.ContainsFunc(s, unicode.IsControl) {
-				return nil, apperr.Invalidf(op, k, "want a name of at most 200 characters, without control characters")
+			if utf8.RuneCountInString(s) > 200 {
+				return nil, apperr.Invalidf(op, k, "want a name of at most 200 characters")
 			}
 		case "phone":
 			if !phonePattern.MatchString(s) {

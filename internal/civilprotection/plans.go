@@ -13,6 +13,7 @@ import (
 
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/auth"
+	"github.com/cremasco/atlante/internal/plaintext"
 	"github.com/cremasco/atlante/internal/store"
 )
 
@@ -230,8 +231,8 @@ func (s *Store) ChangePlan(ctx context.Context, p *auth.Principal, istat string,
 	if t == Return && reason == "" {
 		return Plan{}, apperr.Invalidf(op, "reason", "say why the plan is returned, e.g. {\"reason\": \"the shelter capacity is missing\"}")
 	}
-	if utf8.RuneCountInString(reason) > MaxReason {
-		return Plan{}, apperr.Invalidf(op, "reason", "longer than %d characters", MaxReason)
+	if err := plaintext.Check(reason, plaintext.Block, MaxReason); err != nil {
+		return Plan{}, apperr.Invalidf(op, "reason", "%s", err)
 	}
 	var why *string
 	if reason != "" {

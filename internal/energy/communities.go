@@ -1,8 +1,11 @@
 package energy
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,17 +14,84 @@ import (
 
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/auth"
+	"github.com/cremasco/atlante/internal/plaintext"
 	"github.com/cremasco/atlante/internal/store"
 )
 
 // CommunityInput is a community as a client sends it. For a change (a
 // merge patch) absent members are left alone; to clear the referent send
-// "".
+// "" or null. name, status and comuni cannot be cleared: null for them is
+// refused.
 type CommunityInput struct {
 	Name     *string   `json:"name"`
 	Status   *string   `json:"status"`
 	Referent *string   `json:"referent"`
 	Comuni   *[]string `json:"comuni"`
+
+	nulls []string // members sent as null, in the order of communityMembers
+}
+
+// communityMembers are the members of a community object, with what each
+// must be.
+var communityMembers = []struct{ name, want string }{
+	{"name", "a string"},
+	{"status", "a string, one of " + strings.Join(Statuses, ", ")},
+	{"referent", "a string"},
+	{"comuni", "a list of ISTAT codes (strings), e.g. [\"019035\"]"},
+}
+
+// memberName is a JSON member name plain enough to be quoted back.
+var memberName = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
+
+// UnmarshalJSON reads a community object. Unlike encoding/json's default
+// it tells an explicit null from an absent member (see CommunityInput),
+// and refuses unknown members and wrong types naming the member.
+func (in *CommunityInput) UnmarshalJSON(b []byte) error {
+	const op = "energy.CommunityInput"
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
+		return apperr.New(op, apperr.Invalid, "the body is not a JSON object with name, status, referent and comuni")
+	}
+	*in = CommunityInput{}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.ContainsFunc(communityMembers, func(m struct{ name, want string }) bool { return m.name == k }) {
+			field := "body"
+			if memberName.MatchString(k) {
+				field = k
+			}
+			return apperr.Invalidf(op, field, "unknown member; a community has name, status, referent and comuni")
+		}
+	}
+	for _, m := range communityMembers {
+		v, ok := raw[m.name]
+		if !ok {
+			continue
+		}
+		if string(bytes.TrimSpace(v)) == "null" {
+			in.nulls = append(in.nulls, m.name)
+			continue
+		}
+		var dst any
+		switch m.name {
+		case "name":
+			dst = &in.Name
+		case "status":
+			dst = &in.Status
+		case "referent":
+			dst = &in.Referent
+		case "comuni":
+			dst = &in.Comuni
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return apperr.Invalidf(op, m.name, "want %s", m.want)
+		}
+	}
+	return nil
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
@@ -51,6 +121,28 @@ type community struct {
 // zero on create); with full every required member must be present.
 func (in CommunityInput) check(op string, base community, full bool) (community, error) {
 	c := base
+	for _, k := range in.nulls {
+		switch k {
+		case "referent":
+			c.referent = "" // null clears, as in a merge patch (RFC 7396)
+		case "comuni":
+			return c, apperr.Invalidf(op, k, "is required; send the list of ISTAT codes of the comuni the community involves")
+		case "status":
+			return c, apperr.Invalidf(op, k, "is required; one of %s", strings.Join(Statuses, ", "))
+		default:
+			return c, apperr.Invalidf(op, k, "is required")
+		}
+	}
+	for _, t := range []struct {
+		field string
+		v     *string
+	}{{"name", in.Name}, {"status", in.Status}, {"referent", in.Referent}} {
+		if t.v != nil {
+			if err := plaintext.Check(*t.v, plaintext.Line, 0); err != nil {
+				return c, apperr.Invalidf(op, t.field, "%s", err)
+			}
+		}
+	}
 	if in.Name != nil {
 		c.name = strings.TrimSpace(*in.Name)
 	}

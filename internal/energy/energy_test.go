@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -307,19 +308,25 @@ func TestEnergyLoadSitesAtomic(t *testing.T) {
 		name  string
 		bad   energy.SiteRow
 		field string
+		kind  apperr.Kind // Invalid when zero
 	}{
-		{"negative kW", energy.SiteRow{Ref: "line 3", Kind: "prosumer", Category: "company", Name: "X", PVKW: -5, Point: orb.Point{9.5385, 45.4105}}, "pv_kw"},
-		{"unknown kind", energy.SiteRow{Ref: "line 3", Kind: "seller", Category: "company", Name: "X", Point: orb.Point{9.5385, 45.4105}}, "kind"},
-		{"comune not the community's", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Crema", Point: orb.Point{9.6905, 45.3555}}, "istat_code"},
-		{"point not in the given comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "X", ISTATCode: "019067", Point: orb.Point{9.6905, 45.3555}}, "istat_code"},
-		{"outside every comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Milan", Point: orb.Point{9.19, 45.46}}, "istat_code"},
-		{"phone number in the name", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Rossi 0373 123456", Point: orb.Point{9.5385, 45.4105}}, "name"},
+		{"negative kW", energy.SiteRow{Ref: "line 3", Kind: "prosumer", Category: "company", Name: "X", PVKW: -5, Point: orb.Point{9.5385, 45.4105}}, "pv_kw", 0},
+		{"unknown kind", energy.SiteRow{Ref: "line 3", Kind: "seller", Category: "company", Name: "X", Point: orb.Point{9.5385, 45.4105}}, "kind", 0},
+		{"comune not the community's", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Crema", Point: orb.Point{9.6905, 45.3555}}, "istat_code", 0},
+		{"point not in the given comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "X", ISTATCode: "019067", Point: orb.Point{9.6905, 45.3555}}, "geometry", apperr.Unprocessable},
+		{"control character in the name", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Casa\x00Rossi", Point: orb.Point{9.5385, 45.4105}}, "name", 0},
+		{"outside every comune", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Milan", Point: orb.Point{9.19, 45.46}}, "istat_code", 0},
+		{"phone number in the name", energy.SiteRow{Ref: "line 3", Kind: "consumer", Category: "household", Name: "Rossi 0373 123456", Point: orb.Point{9.5385, 45.4105}}, "name", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := st.LoadSites(ctx, c.ID, []energy.SiteRow{good, tt.bad}, energy.LoadOptions{File: "sites.csv", Replace: true})
-			if apperr.KindOf(err) != apperr.Invalid {
-				t.Fatalf("LoadSites = %v, want invalid", err)
+			want := tt.kind
+			if want == 0 {
+				want = apperr.Invalid
+			}
+			if apperr.KindOf(err) != want {
+				t.Fatalf("LoadSites = %v, want %v", err, want)
 			}
 			if f := apperr.Fields(err); len(f) != 1 || f[0].Field != tt.field {
 				t.Errorf("LoadSites fields = %v, want %s", f, tt.field)
@@ -396,5 +403,37 @@ func TestEnergyCommunityScope(t *testing.T) {
 	}
 	if _, err := st.FindCommunity(ctx, c.ID); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("FindCommunity(deleted) = %v, want not found", err)
+	}
+}
+
+// TestEnergyLoadZonesText: a zone's name and distributor are plain text
+// (package plaintext): a control character fails the load naming the row
+// and the field, and changes nothing (a NUL byte was a database error).
+func TestEnergyLoadZonesText(t *testing.T) {
+	db, st := demoDB(t)
+	ctx := context.Background()
+	square := orb.Polygon{{{9.66, 45.34}, {9.69, 45.34}, {9.69, 45.38}, {9.66, 45.38}, {9.66, 45.34}}}
+	var before int
+	if err := db.Read.QueryRow(ctx, `SELECT count(*) FROM cer_zones`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		zone  energy.ZoneRow
+		field string
+	}{
+		{energy.ZoneRow{Ref: "features[0]", Code: "AC001E00001", Name: "Zona\x00Nord", Geom: square}, "name"},
+		{energy.ZoneRow{Ref: "features[0]", Code: "AC001E00001", Name: "Zona Nord", Distributor: "e-distribuzione\x1b", Geom: square}, "distributor"},
+	} {
+		_, err := st.LoadZones(ctx, []energy.ZoneRow{tt.zone}, energy.LoadOptions{File: "zones.geojson"})
+		if apperr.KindOf(err) != apperr.Invalid {
+			t.Fatalf("LoadZones(%q, %q) = %v, want invalid", tt.zone.Name, tt.zone.Distributor, err)
+		}
+		if f := apperr.Fields(err); len(f) != 1 || f[0].Field != tt.field || !strings.Contains(apperr.Message(err), "zones.geojson: features[0]: "+tt.field+": holds the control character") {
+			t.Errorf("LoadZones: %q, fields %v; want the file, the row and %s", apperr.Message(err), f, tt.field)
+		}
+	}
+	var after int
+	if err := db.Read.QueryRow(ctx, `SELECT count(*) FROM cer_zones`).Scan(&after); err != nil || after != before {
+		t.Errorf("zones after failed loads: %d (%v), want %d", after, err, before)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cremasco/atlante/geo/repair"
 	"github.com/cremasco/atlante/internal/apperr"
+	"github.com/cremasco/atlante/internal/plaintext"
 	"github.com/cremasco/atlante/internal/store"
 )
 
@@ -70,6 +71,12 @@ type ZoneRow struct {
 // field, reason.
 func rowError(op string, opts LoadOptions, ref, field, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
+	return &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: rowWhere(opts, ref) + ": " + field + ": " + msg,
+		Fields: []apperr.FieldError{{Field: field, Reason: msg}}}
+}
+
+// rowWhere names the input and the row, for messages.
+func rowWhere(opts LoadOptions, ref string) string {
 	where := opts.File
 	if where == "" {
 		where = "input"
@@ -77,8 +84,7 @@ func rowError(op string, opts LoadOptions, ref, field, format string, args ...an
 	if ref != "" {
 		where += ": " + ref
 	}
-	return &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: where + ": " + field + ": " + msg,
-		Fields: []apperr.FieldError{{Field: field, Reason: msg}}}
+	return where
 }
 
 // checkSRID refuses a CRS PostGIS does not know, before a transformation
@@ -133,10 +139,11 @@ func (s *Store) LoadZones(ctx context.Context, zones []ZoneRow, opts LoadOptions
 			return sum, rowError(op, opts, z.Ref, "code", "%q is not a GSE zone code (11 letters or digits, e.g. AC001E00934)", truncate(z.Code, 30))
 		case seen[code] != "":
 			return sum, rowError(op, opts, z.Ref, "code", "%s is given twice (also at %s)", code, seen[code])
-		case len([]rune(z.Name)) > 200:
-			return sum, rowError(op, opts, z.Ref, "name", "longer than 200 characters")
-		case len([]rune(z.Distributor)) > 200:
-			return sum, rowError(op, opts, z.Ref, "distributor", "longer than 200 characters")
+		}
+		for _, t := range []struct{ field, v string }{{"name", z.Name}, {"distributor", z.Distributor}} {
+			if err := plaintext.Check(t.v, plaintext.Line, 200); err != nil {
+				return sum, rowError(op, opts, z.Ref, t.field, "%s", err)
+			}
 		}
 		ref := z.Ref
 		if ref == "" {
@@ -225,6 +232,7 @@ type SiteRow struct {
 // check validates the row's values; it returns the field at fault and
 // the reason.
 func (r SiteRow) check() (string, string) {
+	nameErr := plaintext.Check(r.Name, plaintext.Line, 0)
 	switch {
 	case !slices.Contains(Kinds, r.Kind):
 		if r.Kind == "" {
@@ -233,6 +241,8 @@ func (r SiteRow) check() (string, string) {
 		return "kind", fmt.Sprintf("%q is not one of %s", truncate(r.Kind, 30), strings.Join(Kinds, ", "))
 	case strings.TrimSpace(r.Name) == "":
 		return "name", "missing"
+	case nameErr != nil:
+		return "name", nameErr.Error()
 	case len([]rune(r.Name)) > 200:
 		return "name", "longer than 200 characters"
 	case strings.Contains(r.Name, "@") || phonePattern.MatchString(r.Name):
@@ -261,7 +271,9 @@ func (r SiteRow) check() (string, string) {
 }
 
 // placeSitesSQL converts the points to EPSG:4326 and, for each, finds the
-// comune that covers it and checks the given one.
+// comune that covers it and checks the given one with the territory rule
+// (territory_problem, migration 00011): NULL when the point may be placed
+// there.
 const placeSitesSQL = `
 WITH r AS (
 	SELECT u.i, ST_Transform(ST_SetSRID(ST_MakePoint(u.x, u.y), $4::int), 4326) AS g, u.code
@@ -270,7 +282,8 @@ WITH r AS (
 SELECT r.i, ST_X(r.g), ST_Y(r.g),
        coalesce((SELECT c.istat_code FROM comuni c WHERE ST_Covers(c.geom, r.g) ORDER BY c.istat_code LIMIT 1), ''),
        r.code = '' OR EXISTS (SELECT 1 FROM comuni c WHERE c.istat_code = r.code),
-       r.code = '' OR EXISTS (SELECT 1 FROM comuni c WHERE c.istat_code = r.code AND ST_DWithin(c.geom::geography, r.g::geography, 50))
+       CASE WHEN r.code <> '' AND ST_X(r.g) BETWEEN -180 AND 180 AND ST_Y(r.g) BETWEEN -90 AND 90
+            THEN territory_problem(r.code, r.g) END
 FROM r ORDER BY r.i`
 
 const insertSitesSQL = `
@@ -342,8 +355,9 @@ func (s *Store) LoadSites(ctx context.Context, communityID int64, sites []SiteRo
 			var i int
 			var x, y float64
 			var derived string
-			var known, inside bool
-			if err := rows.Scan(&i, &x, &y, &derived, &known, &inside); err != nil {
+			var known bool
+			var problem *string
+			if err := rows.Scan(&i, &x, &y, &derived, &known, &problem); err != nil {
 				rows.Close()
 				return err
 			}
@@ -359,13 +373,15 @@ func (s *Store) LoadSites(ctx context.Context, communityID int64, sites []SiteRo
 			case !known:
 				rows.Close()
 				return rowError(op, opts, r.Ref, "istat_code", "comune %s is not loaded", code)
-			case !inside:
+			case problem != nil:
 				rows.Close()
 				in := "no comune loaded"
 				if derived != "" {
 					in = "comune " + derived
 				}
-				return rowError(op, opts, r.Ref, "istat_code", "the point (%.6f, %.6f) is not in comune %s but in %s", x, y, code, in)
+				msg := fmt.Sprintf("the point (%.6f, %.6f) %s: it is in %s", x, y, *problem, in)
+				return &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: rowWhere(opts, r.Ref) + ": geometry: " + msg,
+					Fields: []apperr.FieldError{{Field: "geometry", Reason: msg}}}
 			}
 			if code == "" {
 				code = derived

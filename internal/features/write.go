@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ import (
 	"github.com/cremasco/atlante/geo/repair"
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/plaintext"
 	"github.com/cremasco/atlante/internal/store"
 )
 
@@ -25,6 +27,9 @@ import (
 // audit row holding the feature before and after.
 type Writer struct {
 	pool *pgxpool.Pool
+
+	mu     sync.Mutex
+	ranges map[string]map[string]intRange // edit table -> column -> range of its integer type
 }
 
 // NewWriter returns a Writer over the primary pool.
@@ -43,6 +48,10 @@ type Authorize func(comune string) error
 // values) and geometry. For Update (a JSON merge patch), absent members are
 // left alone and null properties are cleared.
 type Input struct {
+	// ID is the body's own id member (a string or a float64 as decoded
+	// from JSON), nil when absent. On replace and update it must name the
+	// feature of the path, if given at all.
+	ID          any
 	Properties  map[string]any
 	Geometry    orb.Geometry
 	HasGeometry bool
@@ -69,7 +78,7 @@ func editable(l *catalog.Layer) (*catalog.Edit, error) {
 // values checks and converts the input's properties for the layer. With
 // full (create, replace) every required property must be present and
 // absent writable properties become null.
-func values(l *catalog.Layer, in Input, full bool) (map[string]any, error) {
+func values(l *catalog.Layer, in Input, full bool, ranges map[string]intRange) (map[string]any, error) {
 	const op = "features.values"
 	e := l.Edit
 	out := map[string]any{}
@@ -81,7 +90,11 @@ func values(l *catalog.Layer, in Input, full bool) (map[string]any, error) {
 			return nil, apperr.Invalidf(op, name, "unknown property; writable properties are %s", strings.Join(e.Writable, ", "))
 		}
 		p, _ := l.Property(name)
-		cv, err := coerce(p, v)
+		form := plaintext.Line
+		if slices.Contains(e.Multiline, name) {
+			form = plaintext.Block
+		}
+		cv, err := coerce(p, v, form, ranges[name])
 		if err != nil {
 			return nil, apperr.Invalidf(op, name, "%s", err)
 		}
@@ -103,8 +116,17 @@ func values(l *catalog.Layer, in Input, full bool) (map[string]any, error) {
 	return out, nil
 }
 
-// coerce converts a decoded JSON value to the column's Go type.
-func coerce(p catalog.Property, v any) (any, error) {
+// maxText bounds a string property, in characters.
+const maxText = 10000
+
+// intRange is the range of an integer column; zero means no bound beyond
+// what JSON numbers carry exactly (2^53).
+type intRange struct{ min, max int64 }
+
+// coerce converts a decoded JSON value to the column's Go type. Strings
+// must be plain text of the form (package plaintext); integers must fit
+// their column.
+func coerce(p catalog.Property, v any, form plaintext.Form, r intRange) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -114,8 +136,8 @@ func coerce(p catalog.Property, v any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("want a string")
 		}
-		if len(s) > 10000 {
-			return nil, fmt.Errorf("longer than 10000 characters")
+		if err := plaintext.Check(s, form, maxText); err != nil {
+			return nil, err
 		}
 		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
 			return nil, fmt.Errorf("%q is not one of %s", s, strings.Join(p.Enum, ", "))
@@ -125,6 +147,9 @@ func coerce(p catalog.Property, v any) (any, error) {
 		f, ok := v.(float64)
 		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 			return nil, fmt.Errorf("want an integer")
+		}
+		if r != (intRange{}) && (f < float64(r.min) || f > float64(r.max)) {
+			return nil, fmt.Errorf("want an integer from %d to %d", r.min, r.max)
 		}
 		return int64(f), nil
 	case catalog.Number:
@@ -147,6 +172,82 @@ func coerce(p catalog.Property, v any) (any, error) {
 		return parseValue(p, s)
 	}
 	return nil, fmt.Errorf("cannot be written")
+}
+
+// intRangesSQL lists the smallint and integer columns of a table ($1, a
+// sanitized identifier from the catalog).
+const intRangesSQL = `SELECT a.attname, a.atttypid::regtype::text FROM pg_attribute a
+WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid IN ('int2'::regtype, 'int4'::regtype)`
+
+// intRanges returns the ranges of the layer's smallint and integer
+// columns, read once from the database: a value out of range is refused by
+// name instead of failing in pgx or PostgreSQL.
+func (w *Writer) intRanges(ctx context.Context, l *catalog.Layer) (map[string]intRange, error) {
+	table := l.Edit.Table.Sanitize()
+	w.mu.Lock()
+	r, ok := w.ranges[table]
+	w.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	rows, err := w.pool.Query(ctx, intRangesSQL, table)
+	if err != nil {
+		return nil, store.Translate("features.intRanges", err)
+	}
+	r = map[string]intRange{}
+	var name, typ string
+	_, err = pgx.ForEachRow(rows, []any{&name, &typ}, func() error {
+		if typ == "smallint" {
+			r[name] = intRange{math.MinInt16, math.MaxInt16}
+		} else {
+			r[name] = intRange{math.MinInt32, math.MaxInt32}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, store.Translate("features.intRanges", err)
+	}
+	w.mu.Lock()
+	if w.ranges == nil {
+		w.ranges = map[string]map[string]intRange{}
+	}
+	w.ranges[table] = r
+	w.mu.Unlock()
+	return r, nil
+}
+
+// sameID refuses a body whose id (the top-level member, or the id
+// property) names another feature than the path; the same id is fine and
+// is dropped from the properties, so that a feature read with GET can be
+// sent back with PUT.
+func sameID(l *catalog.Layer, path string, key any, in Input) error {
+	const op = "features.sameID"
+	for _, v := range []any{in.ID, in.Properties[l.IDColumn]} {
+		if v == nil {
+			continue
+		}
+		var got string
+		switch v := v.(type) {
+		case string:
+			got = v
+		case float64:
+			got = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			return apperr.Invalidf(op, "id", "want a string or a number")
+		}
+		same := got == path
+		if n, err := strconv.ParseInt(got, 10, 64); err == nil && l.IDType == catalog.Integer {
+			same = n == key
+		}
+		if !same {
+			if r := []rune(got); len(r) > 40 {
+				got = string(r[:40]) + "…"
+			}
+			return apperr.Invalidf(op, "id", "the body names feature %q but the path names feature %q: leave id out, or make them equal", got, path)
+		}
+	}
+	delete(in.Properties, l.IDColumn)
+	return nil
 }
 
 // geometry checks the input geometry with GEOS for the layer: type, then
@@ -252,7 +353,11 @@ func (w *Writer) Create(ctx context.Context, l *catalog.Layer, in Input, allow A
 	if err != nil {
 		return Change{}, err
 	}
-	vals, err := values(l, in, true)
+	ranges, err := w.intRanges(ctx, l)
+	if err != nil {
+		return Change{}, err
+	}
+	vals, err := values(l, in, true, ranges)
 	if err != nil {
 		return Change{}, err
 	}
@@ -314,7 +419,14 @@ func (w *Writer) change(ctx context.Context, op, action string, l *catalog.Layer
 	if err != nil {
 		return Change{}, err
 	}
-	vals, err := values(l, in, full)
+	if err := sameID(l, id, key, in); err != nil {
+		return Change{}, err
+	}
+	ranges, err := w.intRanges(ctx, l)
+	if err != nil {
+		return Change{}, err
+	}
+	vals, err := values(l, in, full, ranges)
 	if err != nil {
 		return Change{}, err
 	}

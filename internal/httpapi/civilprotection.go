@@ -70,14 +70,26 @@ func (s *Server) handlePlanTransition(t civilprotection.Transition) handlerFunc 
 		if auth.FromContext(r.Context()) == nil {
 			return (*auth.Principal)(nil).Can(auth.Submit, "")
 		}
-		var body struct {
-			Reason string `json:"reason"`
-		}
+		// A map, so that an unknown member is refused rather than ignored.
+		var body map[string]json.RawMessage
 		if err := readSmallJSON(w, r, &body, true); err != nil {
 			return err
 		}
+		var reason string
+		for k, v := range body {
+			if k != "reason" {
+				field := "body"
+				if memberName.MatchString(k) {
+					field = k
+				}
+				return apperr.Invalidf("httpapi.transition", field, "unknown member; a transition takes only {\"reason\": \"…\"}")
+			}
+			if string(v) != "null" && json.Unmarshal(v, &reason) != nil {
+				return apperr.Invalidf("httpapi.transition", "reason", "want a string")
+			}
+		}
 		istat := chi.URLParam(r, "istat")
-		p, err := s.civilProtection.ChangePlan(r.Context(), auth.FromContext(r.Context()), istat, t, body.Reason)
+		p, err := s.civilProtection.ChangePlan(r.Context(), auth.FromContext(r.Context()), istat, t, reason)
 		if err != nil {
 			return err
 		}
@@ -111,8 +123,11 @@ func readSmallJSON(w http.ResponseWriter, r *http.Request, v any, optional bool)
 	default:
 		return apperr.New(op, apperr.Invalid, "send JSON (Content-Type: %s), not %s", mediaJSON, truncateText(ct, 60))
 	}
-	if !json.Valid(body) || strings.TrimSpace(string(body))[0] != '{' {
+	if trimmed, ok := trimmedObject(body); !ok || !json.Valid(trimmed) {
 		return apperr.New(op, apperr.Invalid, "the body is not a JSON object")
+	}
+	if err := checkNoDuplicates(body); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError

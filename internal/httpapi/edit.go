@@ -62,16 +62,28 @@ func readFeature(w http.ResponseWriter, r *http.Request, patch bool) (features.I
 	}
 	var f struct {
 		Type       string          `json:"type"`
+		ID         any             `json:"id"`
 		Geometry   json.RawMessage `json:"geometry"`
 		Properties map[string]any  `json:"properties"`
 	}
 	if err := json.Unmarshal(body, &f); err != nil {
 		return features.Input{}, apperr.Wrap(op, apperr.Invalid, err, "%s", bodyProblem(body, err))
 	}
+	if err := checkNoDuplicates(body); err != nil {
+		return features.Input{}, err
+	}
 	if f.Type != "Feature" && !(patch && f.Type == "") {
 		return features.Input{}, apperr.New(op, apperr.Invalid, "the body must be a GeoJSON Feature (type %q)", f.Type)
 	}
-	in := features.Input{Properties: f.Properties}
+	if patch && f.Properties == nil {
+		// In a merge patch (RFC 7396) "properties": null would remove
+		// every property, which no layer allows; absent is no change.
+		var members map[string]json.RawMessage
+		if json.Unmarshal(body, &members) == nil && string(members["properties"]) == "null" {
+			return features.Input{}, apperr.Invalidf(op, "properties", "null would clear every property; send only the properties to change, e.g. {\"properties\": {\"name\": \"…\"}}")
+		}
+	}
+	in := features.Input{ID: f.ID, Properties: f.Properties}
 	if in.Properties == nil {
 		in.Properties = map[string]any{}
 	}

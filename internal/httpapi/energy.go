@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -118,30 +116,22 @@ func readCommunity(w http.ResponseWriter, r *http.Request) (energy.CommunityInpu
 	if err != nil {
 		return in, apperr.Wrap(op, apperr.Invalid, err, "cannot read the request body")
 	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+	trimmed, ok := trimmedObject(body)
+	if !ok || !json.Valid(trimmed) {
 		return in, apperr.New(op, apperr.Invalid, "the body is not a JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return in, apperr.Invalidf(op, te.Field, "want a %s", jsonTypeName(te.Field))
-		}
-		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return in, apperr.Invalidf(op, strings.Trim(name, `"`), "unknown member; a community has name, status, referent and comuni")
+	if err := checkNoDuplicates(trimmed); err != nil {
+		return in, err
+	}
+	// energy.CommunityInput decodes itself: null, unknown members and
+	// wrong types are refused with the member's name.
+	if err := json.Unmarshal(trimmed, &in); err != nil {
+		if apperr.Message(err) != "" {
+			return in, err
 		}
 		return in, apperr.Wrap(op, apperr.Invalid, err, "the body is not a community object")
 	}
 	return in, nil
-}
-
-func jsonTypeName(field string) string {
-	if field == "comuni" {
-		return "list of ISTAT codes (strings)"
-	}
-	return "string"
 }
 
 func (s *Server) handleEnergyCreateCommunity(w http.ResponseWriter, r *http.Request) error {

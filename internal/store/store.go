@@ -133,6 +133,11 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 // with an object's state (a frozen plan); its message is shown to users.
 const ConflictCode = "AT409"
 
+// TerritoryCode is the SQLSTATE of the territory rule (migration 00011): a
+// feature's geometry lies outside the comune its istat_code names. Its
+// message names the comune and the distance and is shown to users.
+const TerritoryCode = "AT422"
+
 // Translate maps an error from pgx to an apperr kind where its meaning is
 // known and wraps it with op. Errors that already carry a kind pass through.
 func Translate(op string, err error) error {
@@ -157,6 +162,9 @@ func Translate(op string, err error) error {
 		case ConflictCode:
 			// Raised by our own triggers with a message written for users.
 			return &apperr.Error{Op: op, Kind: apperr.Conflict, Msg: pe.Message, Err: err}
+		case TerritoryCode:
+			return &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: "geometry: " + pe.Message, Err: err,
+				Fields: []apperr.FieldError{{Field: "geometry", Reason: pe.Message}}}
 		case "23514":
 			msg := "rejected by a database constraint"
 			if pe.ConstraintName != "" {

@@ -105,6 +105,18 @@ func TestTranslate(t *testing.T) {
 			wantMsg: "the civil-protection plan of comune 019035 is submitted: it cannot change until it is validated or returned",
 		},
 		{
+			name: "the territory rule keeps its message and names the geometry",
+			run: func(ctx context.Context, pool *pgxpool.Pool) error {
+				// 0.01° east of the test comune's edge at 9.71 E: about 783 m in UTM zone 32 (migrations/00011).
+				_, err := pool.Exec(ctx, `INSERT INTO cp_buildings (istat_code, kind, name, geom)
+					VALUES ('019035', 'municipio', 'Altrove', ST_SetSRID(ST_MakePoint(9.72, 45.36), 4326))`)
+				return err
+			},
+			wantKind: apperr.Unprocessable, wantCode: store.TerritoryCode,
+			wantMsg:    "geometry: lies 783 m outside comune 019035 (Crema); at most 50 m are tolerated along the border",
+			wantFields: []apperr.FieldError{{Field: "geometry", Reason: "lies 783 m outside comune 019035 (Crema); at most 50 m are tolerated along the border"}},
+		},
+		{
 			name: "statement timeout",
 			run: func(ctx context.Context, pool *pgxpool.Pool) error {
 				return store.InTx(ctx, pool, func(tx pgx.Tx) error {
