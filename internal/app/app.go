@@ -65,6 +65,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		Catalog:  cat,
 		Features: features.New(db.Read, versions),
 		Tiles:    tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20),
+		Versions: versions,
 		Coverage: coverage.NewStore(db.Read),
 		Auth:     auth.NewStore(db.Write),
 		Writer:   features.NewWriter(db.Write, versions),

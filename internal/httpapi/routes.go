@@ -16,7 +16,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead, s.authenticate,
 		// gzip for text and tiles: MapLibre's 1 MB script, GeoJSON pages and
 		// MVT all shrink 3-5 times.
-		middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
+		compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
 			"application/json", "application/geo+json", "application/problem+json", "application/vnd.oai.openapi+json", mediaMVT, "image/svg+xml"))
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)

@@ -45,18 +45,16 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
 	h.Set("Vary", "Accept-Encoding")
-	// The ETag depends on the layer's data version only, so a revalidation
-	// costs no query.
-	if etag := s.tiles.ETag(l); r.Header.Get("If-None-Match") == etag {
-		h.Set("ETag", etag)
-		w.WriteHeader(http.StatusNotModified)
+	// The tag depends on the layer's definition and data version only, so a
+	// revalidation costs no query; gzip and identity bodies have their own.
+	if notModified(w, r, s.tileTag(r, s.tiles.ETag(l))) {
 		return nil
 	}
 	tile, err := s.tiles.Tile(r.Context(), l, t)
 	if err != nil {
 		return err
 	}
-	h.Set("ETag", tile.ETag)
+	h.Set("ETag", s.tileTag(r, tile.ETag))
 	h.Set("Content-Type", mediaMVT)
 	var data []byte
 	if acceptsGzip(r) {
@@ -82,6 +80,13 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.tileLayer(r)
 	if err != nil {
 		return err
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
+	h.Set("Vary", "Accept-Encoding")
+	// The extent in it follows the data: the tag carries the data version.
+	if notModified(w, r, s.layerTag(l)) {
+		return nil
 	}
 	b, ok, err := s.features.Extent(r.Context(), l)
 	if err != nil {
@@ -122,17 +127,11 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	if l.Attribution != "" {
 		tj["attribution"] = l.Attribution
 	}
-	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
 	return writeJSON(w, http.StatusOK, mediaJSON, tj)
 }
 
-// acceptsGzip reports whether the client takes gzip (RFC 9110 §12.5.3).
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") || strings.TrimSpace(coding) == "*" {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
-		}
-	}
-	return false
+// tileTag is the entity tag of a tile as r gets it: the tiles service's
+// tag (layer definition and data version), the build, and the coding.
+func (s *Server) tileTag(r *http.Request, tag string) string {
+	return codingTag(r, `"`+s.build+"-"+strings.Trim(tag, `"`)+`"`)
 }
