@@ -97,6 +97,7 @@ func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) error {
 			{Href: base + "/api", Rel: "service-desc", Type: mediaOpenAPI, Title: "the API definition"},
 			{Href: base + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes"},
 			{Href: base + "/collections", Rel: "data", Type: mediaJSON, Title: "collections"},
+			{Href: base + "/tileMatrixSets", Rel: relTilingSchemes, Type: mediaJSON, Title: "tile matrix sets"},
 		},
 	})
 }
@@ -105,7 +106,7 @@ func (s *Server) handleConformance(w http.ResponseWriter, r *http.Request) error
 	if _, err := onlyFormat(r, "json"); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": conformance})
+	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": slices.Concat(conformance, tilesConformance)})
 }
 
 func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error {
@@ -153,8 +154,8 @@ func (s *Server) collection(r *http.Request, l *catalog.Layer, base string) (map
 		"links": []link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: l.Title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: l.Title + " as GeoJSON"},
-			{Href: base + "/tiles/" + l.ID + ".json", Rel: "describedby", Type: mediaJSON, Title: "TileJSON of the vector tiles"},
-			{Href: base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt", Rel: "item", Type: mediaMVT, Title: "vector tiles", Templated: true},
+			{Href: href + "/tiles", Rel: relTilesetsVector, Type: mediaJSON, Title: "vector tilesets (OGC API – Tiles)"},
+			{Href: base + "/tiles/" + l.ID + ".json", Rel: "related", Type: mediaJSON, Title: "TileJSON 3.0.0 of the vector tiles"},
 		},
 		"geometryType":  l.GeomType,
 		"minZoom":       l.MinZoom,

@@ -25,12 +25,28 @@ func (s *Server) tileLayer(r *http.Request) (*catalog.Layer, error) {
 	return s.layer(id)
 }
 
+// tileAddress returns the z, x, y of a tile request: /tiles/{layer}/{z}/{x}/{y}.mvt,
+// or the OGC API – Tiles path's {tileMatrix}/{tileRow}/{tileCol} (z/y/x).
+func tileAddress(r *http.Request) (z, x, y string, err error) {
+	if tms := chi.URLParam(r, "tileMatrixSetId"); tms != "" {
+		if err := checkTileMatrixSet(tms); err != nil {
+			return "", "", "", err
+		}
+		return chi.URLParam(r, "tileMatrix"), chi.URLParam(r, "tileCol"), chi.URLParam(r, "tileRow"), nil
+	}
+	return chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"), nil
+}
+
 func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.tileLayer(r)
 	if err != nil {
 		return err
 	}
-	t, err := geo.ParseTile(chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"))
+	z, x, y, err := tileAddress(r)
+	if err != nil {
+		return err
+	}
+	t, err := geo.ParseTile(z, x, y)
 	if err != nil {
 		var ge *geo.Error
 		if errors.As(err, &ge) {
@@ -97,17 +113,11 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 		bounds = bboxArray(b)
 	}
 	fields := map[string]string{}
-	for _, p := range l.TileProps() {
-		fields[p.Name] = string(p.Type)
-		if p.Description != "" {
-			fields[p.Name] = p.Description
+	for _, a := range tileAttributes(l) {
+		fields[a.Name] = a.Description
+		if a.Description == "" && a.Property != nil {
+			fields[a.Name] = string(a.Property.Type)
 		}
-	}
-	if _, ok := fields[l.IDColumn]; !ok && l.IDType == catalog.String {
-		fields[l.IDColumn] = "feature id"
-	}
-	if l.TileFields != nil {
-		fields = l.TileFields
 	}
 	base := s.baseURL(r)
 	tj := map[string]any{
