@@ -64,7 +64,8 @@ func TestGdalTileset(t *testing.T) {
 //
 // Debian 12's GDAL 3.6.2 stops there: in its build the driver's vector-tile
 // code is compiled out (gdalogcapidataset.cpp guards it with
-// OGR_ENABLE_DRIVER_GML, which its CMake does not define for the driver),
+// OGR_ENABLE_DRIVER_GML, which CMake defines only after it has configured
+// frmts/ogcapi; its strings, e.g. "vectorType", are not in libgdal.so.32),
 // so the open fails without a word once the tile matrix set is read. On
 // such a GDAL the test checks that GDAL read every document and reported no
 // error on any (a tile matrix set it cannot parse, a missing link or
