@@ -8,8 +8,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cremasco/atlante/internal/catalog"
-	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/civilprotection"
+	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/coverage"
 	"github.com/cremasco/atlante/internal/energy"
 )

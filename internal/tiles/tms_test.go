@@ -3,8 +3,8 @@ package tiles_test
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"math"
+	"reflect"
 	"strconv"
 	"testing"
 
