@@ -35,6 +35,9 @@ func buildTag(version string) string {
 // definition, its data version and the build. Weak, because the gzip and
 // identity bodies share it, and because a page says when it was made.
 func (s *Server) layerTag(l *catalog.Layer) string {
+	if s.versions == nil {
+		return "" // no data versions, no validator
+	}
 	return `W/"` + s.build + "-" + l.Hash() + "-" + strconv.FormatInt(s.versions.Of(l.SourceTables()...), 10) + `"`
 }
 
@@ -48,10 +51,13 @@ func codingTag(r *http.Request, tag string) string {
 }
 
 // notModified sets the ETag header to etag and answers 304 Not Modified
-// when the request's If-None-Match matches it. The headers set before the
+// when the request's If-None-Match matches it; an empty etag does neither. The headers set before the
 // call (Cache-Control, Vary) go out with the 304 as they would with the 200
 // (RFC 9110 §15.4.5).
 func notModified(w http.ResponseWriter, r *http.Request, etag string) bool {
+	if etag == "" {
+		return false
+	}
 	w.Header().Set("ETag", etag)
 	if !noneMatch(r.Header.Values("If-None-Match"), etag) {
 		return false

@@ -110,8 +110,12 @@ func (vs *Versions) Poll(ctx context.Context, interval time.Duration, logger *sl
 }
 
 // Of returns a number that changes whenever any of tables changes: the sum
-// of their versions, each of which only grows.
+// of their versions, each of which only grows. A nil Versions knows no
+// version: 0.
 func (vs *Versions) Of(tables ...string) int64 {
+	if vs == nil {
+		return 0
+	}
 	vs.mu.RLock()
 	defer vs.mu.RUnlock()
 	var sum int64
