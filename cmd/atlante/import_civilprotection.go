@@ -82,7 +82,7 @@ func importCivilProtection(kind civilprotection.ImportKind) cli.ActionFunc {
 			actor += " (" + u.Username + ")"
 		}
 		return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, _ func(importer.Progress)) (string, error) {
-			sum, err := civilprotection.NewStore(d.Write, d.Write).Import(ctx, kind, features, civilprotection.ImportOptions{
+			sum, err := civilprotection.NewStore(d.Write, d.Write, nil).Import(ctx, kind, features, civilprotection.ImportOptions{
 				Comune: string(code), Replace: cmd.Bool("replace"), SRID: int(srid), File: env.path, Source: cmd.String("source"), Actor: actor,
 			})
 			if err != nil {

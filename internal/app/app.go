@@ -65,14 +65,15 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		Catalog:  cat,
 		Features: features.New(db.Read, versions),
 		Tiles:    tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20),
+		Versions: versions,
 		Coverage: coverage.NewStore(db.Read),
 		Auth:     auth.NewStore(db.Write),
-		Writer:   features.NewWriter(db.Write),
+		Writer:   features.NewWriter(db.Write, versions),
 		Pool:     db.Read,
 		Viewer:   viewer.Handler(),
 
-		CivilProtection: civilprotection.NewStore(db.Write, db.Read),
-		Energy:          energy.NewStore(db.Write, db.Read),
+		CivilProtection: civilprotection.NewStore(db.Write, db.Read, versions),
+		Energy:          energy.NewStore(db.Write, db.Read, versions),
 	})
 	return &Service{Handler: h, Catalog: cat, Versions: versions}, nil
 }

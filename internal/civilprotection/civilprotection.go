@@ -48,6 +48,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/store"
 )
 
 // The closed lists the database enforces.
@@ -81,15 +82,19 @@ const (
 type Store struct {
 	primary *pgxpool.Pool // writes, and reads of private data (fresh after a write)
 	read    *pgxpool.Pool // public reads; may be a replica
+	// versions is re-read after each committed write that changes a
+	// layer, so this instance serves it at once; nil in one-off commands.
+	versions *store.Versions
 }
 
 // NewStore returns a Store writing to primary and reading public data from
-// read (the same pool when there is no replica).
-func NewStore(primary, read *pgxpool.Pool) *Store {
+// read (the same pool when there is no replica). After a write that changes
+// a layer it re-reads versions (nil: nothing to refresh).
+func NewStore(primary, read *pgxpool.Pool, versions *store.Versions) *Store {
 	if read == nil {
 		read = primary
 	}
-	return &Store{primary: primary, read: read}
+	return &Store{primary: primary, read: read, versions: versions}
 }
 
 // Layers returns the catalog entries of this domain. The crisis unit is

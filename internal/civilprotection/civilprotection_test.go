@@ -99,7 +99,7 @@ func count(t *testing.T, db *store.DB, sql string, args ...any) int {
 // bad feature changes nothing and names the feature and the field.
 func TestCivilProtectionImport(t *testing.T) {
 	db := newDemoDB(t)
-	s := civilprotection.NewStore(db.Write, db.Read)
+	s := civilprotection.NewStore(db.Write, db.Read, nil)
 	// Inside the demo's Crema, near its centre.
 	lon, lat := 9.683, 45.366
 	good := collection(

@@ -153,7 +153,7 @@ func (s *Store) Import(ctx context.Context, kind ImportKind, features []ImportFe
 		}
 	}
 	var sum ImportSummary
-	err := store.InTx(ctx, s.primary, func(tx pgx.Tx) error {
+	err := s.versions.InTx(ctx, s.primary, func(tx pgx.Tx) error {
 		if err := comuneExists(ctx, tx, op, opts.Comune); err != nil {
 			if apperr.KindOf(err) == apperr.NotFound {
 				return apperr.New(op, apperr.Invalid, "%s: no comune %s: import its boundary first (atlante import comuni)", opts.File, opts.Comune)

@@ -240,7 +240,7 @@ func (s *Store) ChangePlan(ctx context.Context, p *auth.Principal, istat string,
 	}
 	a := actorOf(p)
 	var out Plan
-	err := store.InTx(ctx, s.primary, func(tx pgx.Tx) error {
+	err := s.versions.InTx(ctx, s.primary, func(tx pgx.Tx) error {
 		var status string
 		var before []byte
 		err := tx.QueryRow(ctx, `SELECT status, to_jsonb(p) FROM cp_plans p WHERE istat_code = $1 FOR UPDATE`, istat).Scan(&status, &before)

@@ -149,7 +149,7 @@ func loadEnergy(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 	if len(zones) == 0 {
 		return "", fmt.Errorf("no comuni of the consortium are loaded: load the comuni step first")
 	}
-	st := energy.NewStore(pool, pool)
+	st := energy.NewStore(pool, pool, nil)
 	opts := energy.LoadOptions{Source: Source, Synthetic: true, Actor: "demo", File: "demo", SRID: 32632}
 	if _, err := st.LoadZones(ctx, zones, opts); err != nil {
 		return "", err

@@ -284,7 +284,7 @@ func (s *Store) ImportCommunity(ctx context.Context, in CommunityInput, opts Loa
 
 func (s *Store) insertCommunity(ctx context.Context, op string, p *auth.Principal, actor string, c community, source string, synthetic bool) (CommunityDetail, error) {
 	var id int64
-	err := store.InTx(ctx, s.primary, func(tx pgx.Tx) error {
+	err := s.versions.InTx(ctx, s.primary, func(tx pgx.Tx) error {
 		if err := checkComuni(ctx, tx, op, c.comuni); err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func (s *Store) UpdateCommunity(ctx context.Context, p *auth.Principal, id int64
 	if p == nil {
 		return CommunityDetail{}, p.Can(auth.Write, "")
 	}
-	err := store.InTx(ctx, s.primary, func(tx pgx.Tx) error {
+	err := s.versions.InTx(ctx, s.primary, func(tx pgx.Tx) error {
 		old, version, err := lockCommunity(ctx, tx, op, id)
 		if err != nil {
 			return err
@@ -391,7 +391,7 @@ func (s *Store) DeleteCommunity(ctx context.Context, p *auth.Principal, id int64
 	if p == nil {
 		return p.Can(auth.Write, "")
 	}
-	err := store.InTx(ctx, s.primary, func(tx pgx.Tx) error {
+	err := s.versions.InTx(ctx, s.primary, func(tx pgx.Tx) error {
 		old, version, err := lockCommunity(ctx, tx, op, id)
 		if err != nil {
 			return err

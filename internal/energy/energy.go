@@ -55,6 +55,7 @@ import (
 
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/store"
 )
 
 // MaxPlantKW is the largest plant, in kW, whose energy reaches the CER
@@ -115,15 +116,19 @@ var zonePattern = regexp.MustCompile(`^[A-Z0-9]{11}$`)
 type Store struct {
 	primary *pgxpool.Pool // writes, and reads that must see them
 	read    *pgxpool.Pool // public reads; may be a replica
+	// versions is re-read after each committed write that changes a
+	// layer, so this instance serves it at once; nil in one-off commands.
+	versions *store.Versions
 }
 
 // NewStore returns a Store writing to primary and reading public data from
-// read (the same pool when there is no replica).
-func NewStore(primary, read *pgxpool.Pool) *Store {
+// read (the same pool when there is no replica). After a write that changes
+// a layer it re-reads versions (nil: nothing to refresh).
+func NewStore(primary, read *pgxpool.Pool, versions *store.Versions) *Store {
 	if read == nil {
 		read = primary
 	}
-	return &Store{primary: primary, read: read}
+	return &Store{primary: primary, read: read, versions: versions}
 }
 
 // Layers returns the catalog entries of this domain.

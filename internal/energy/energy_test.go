@@ -29,7 +29,7 @@ func demoDB(tb testing.TB) (*store.DB, *energy.Store) {
 	if err := demo.Load(context.Background(), db.Write, logger, "comuni", "energy"); err != nil {
 		tb.Fatalf("demo: %v", err)
 	}
-	return db, energy.NewStore(db.Write, db.Read)
+	return db, energy.NewStore(db.Write, db.Read, nil)
 }
 
 // communityByName finds a demo community.

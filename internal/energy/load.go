@@ -168,7 +168,7 @@ func (s *Store) LoadZones(ctx context.Context, zones []ZoneRow, opts LoadOptions
 		}
 		codes[i], names[i], dists[i], geoms[i] = code, strings.TrimSpace(z.Name), strings.TrimSpace(z.Distributor), b
 	}
-	err := store.InTx(ctx, s.primary, func(tx pgx.Tx) error {
+	err := s.versions.InTx(ctx, s.primary, func(tx pgx.Tx) error {
 		if err := checkSRID(ctx, tx, op, opts); err != nil {
 			return err
 		}
@@ -335,7 +335,7 @@ func (s *Store) LoadSites(ctx context.Context, communityID int64, sites []SiteRo
 		kinds[i], names[i], cats[i], codes[i] = r.Kind, r.Name, r.Category, r.ISTATCode
 		pvs[i], sts[i], cos[i] = r.PVKW, r.StorageKWh, r.ConsumptionKWh
 	}
-	err := store.InTx(ctx, s.primary, func(tx pgx.Tx) error {
+	err := s.versions.InTx(ctx, s.primary, func(tx pgx.Tx) error {
 		var comuni []string
 		err := tx.QueryRow(ctx, `SELECT comuni FROM cer_communities WHERE id = $1 FOR UPDATE`, communityID).Scan(&comuni)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -26,14 +26,19 @@ import (
 // 4). Every change runs in one transaction with its scope check and an
 // audit row holding the feature before and after.
 type Writer struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	versions *store.Versions
 
 	mu     sync.Mutex
 	ranges map[string]map[string]intRange // edit table -> column -> range of its integer type
 }
 
-// NewWriter returns a Writer over the primary pool.
-func NewWriter(pool *pgxpool.Pool) *Writer { return &Writer{pool: pool} }
+// NewWriter returns a Writer over the primary pool. After each committed
+// change it re-reads versions (nil: nothing to refresh), so this instance's
+// counts and tiles show the change at once.
+func NewWriter(pool *pgxpool.Pool, versions *store.Versions) *Writer {
+	return &Writer{pool: pool, versions: versions}
+}
 
 // Actor is who makes a change, for the audit log.
 type Actor struct {
@@ -378,7 +383,7 @@ func (w *Writer) Create(ctx context.Context, l *catalog.Layer, in Input, allow A
 		ph = append(ph, "$"+strconv.Itoa(len(args)))
 	}
 	ch := Change{Repair: note}
-	err = store.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+	err = w.versions.InTx(ctx, w.pool, func(tx pgx.Tx) error {
 		var id any
 		if err := tx.QueryRow(ctx, "INSERT INTO "+e.Table.Sanitize()+" ("+strings.Join(cols, ", ")+") VALUES ("+
 			strings.Join(ph, ", ")+") RETURNING "+pgx.Identifier{l.IDColumn}.Sanitize(), args...).Scan(&id); err != nil {
@@ -437,7 +442,7 @@ func (w *Writer) change(ctx context.Context, op, action string, l *catalog.Layer
 			return Change{}, err
 		}
 	}
-	err = store.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+	err = w.versions.InTx(ctx, w.pool, func(tx pgx.Tx) error {
 		scope, version, err := currentScope(ctx, tx, l, key)
 		if err != nil {
 			return err
@@ -511,7 +516,7 @@ func (w *Writer) Delete(ctx context.Context, l *catalog.Layer, id string, ifMatc
 	if err != nil {
 		return err
 	}
-	err = store.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+	err = w.versions.InTx(ctx, w.pool, func(tx pgx.Tx) error {
 		scope, version, err := currentScope(ctx, tx, l, key)
 		if err != nil {
 			return err

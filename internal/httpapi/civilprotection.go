@@ -175,6 +175,10 @@ func (s *Server) handleMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	privateResponse(w)
+	if notModified(w, r, m.ETag()) {
+		return nil
+	}
 	return writeMember(w, r, m, http.StatusOK)
 }
 

@@ -89,6 +89,10 @@ func (s *Server) handleEnergyCommunity(w http.ResponseWriter, r *http.Request) e
 	return s.writeCommunity(w, r, c, http.StatusOK)
 }
 
+// writeCommunity sends a community. Its entity tag is the community row's
+// version, which If-Match must quote to change it; the body also shows its
+// members and figures, which change without it, so If-None-Match is never
+// answered 304 on it.
 func (s *Server) writeCommunity(w http.ResponseWriter, r *http.Request, c energy.CommunityDetail, status int) error {
 	w.Header().Set("ETag", c.ETag())
 	if status == http.StatusCreated {

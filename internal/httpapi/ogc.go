@@ -97,6 +97,7 @@ func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) error {
 			{Href: base + "/api", Rel: "service-desc", Type: mediaOpenAPI, Title: "the API definition"},
 			{Href: base + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes"},
 			{Href: base + "/collections", Rel: "data", Type: mediaJSON, Title: "collections"},
+			{Href: base + "/tileMatrixSets", Rel: relTilingSchemes, Type: mediaJSON, Title: "tile matrix sets"},
 		},
 	})
 }
@@ -105,7 +106,7 @@ func (s *Server) handleConformance(w http.ResponseWriter, r *http.Request) error
 	if _, err := onlyFormat(r, "json"); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": conformance})
+	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": slices.Concat(conformance, tilesConformance)})
 }
 
 func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error {
@@ -153,8 +154,8 @@ func (s *Server) collection(r *http.Request, l *catalog.Layer, base string) (map
 		"links": []link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: l.Title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: l.Title + " as GeoJSON"},
-			{Href: base + "/tiles/" + l.ID + ".json", Rel: "describedby", Type: mediaJSON, Title: "TileJSON of the vector tiles"},
-			{Href: base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt", Rel: "item", Type: mediaMVT, Title: "vector tiles", Templated: true},
+			{Href: href + "/tiles", Rel: relTilesetsVector, Type: mediaJSON, Title: "vector tilesets (OGC API – Tiles)"},
+			{Href: base + "/tiles/" + l.ID + ".json", Rel: "related", Type: mediaJSON, Title: "TileJSON 3.0.0 of the vector tiles"},
 		},
 		"geometryType":  l.GeomType,
 		"minZoom":       l.MinZoom,
@@ -194,6 +195,10 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 	q, err := features.ParseQuery(l, r.URL.Query())
 	if err != nil {
 		return err
+	}
+	w.Header().Set("Vary", "Accept-Encoding")
+	if notModified(w, r, s.layerTag(l)) {
+		return nil
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	started := false
@@ -259,13 +264,8 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if l.Edit != nil && s.writer != nil {
-		// The version If-Match must quote to change this feature.
-		etag, err := s.writer.ItemVersion(r.Context(), l, id)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("ETag", etag)
+	if done, err := s.itemNotModified(w, r, l, id); done || err != nil {
+		return err
 	}
 	base := s.baseURL(r) + "/collections/" + l.ID
 	links, _ := json.Marshal([]link{
@@ -281,6 +281,35 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", mediaGeoJSON)
 	_, err = w.Write(out)
 	return err
+}
+
+// itemNotModified sets the entity tag of a feature that exists and answers
+// 304 when If-None-Match matches it. An editable layer's tag is the row
+// version that If-Match must quote to change the feature; it tags the body
+// only when the layer shows the row and nothing else, so a layer that adds
+// data of other tables (energy-sites: the community's eligibility) is
+// never answered 304 on it. Other layers have the layer's data tag.
+func (s *Server) itemNotModified(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string) (bool, error) {
+	if l.Edit == nil || s.writer == nil {
+		w.Header().Set("Vary", "Accept-Encoding")
+		return notModified(w, r, s.layerTag(l)), nil
+	}
+	etag, err := s.writer.ItemVersion(r.Context(), l, id)
+	if err != nil {
+		return false, err
+	}
+	if !rowOnly(l) {
+		w.Header().Set("ETag", etag)
+		return false, nil
+	}
+	return notModified(w, r, etag), nil
+}
+
+// rowOnly reports whether an editable layer's features are the rows of its
+// table and nothing else, so that the row version identifies them.
+func rowOnly(l *catalog.Layer) bool {
+	src := l.SourceTables()
+	return slices.Equal(l.Table, l.Edit.Table) && len(src) == 1 && src[0] == l.Edit.Table[len(l.Edit.Table)-1]
 }
 
 func errNoCollection(id string, known []string) error {

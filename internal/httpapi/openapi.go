@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/features"
+	"github.com/cremasco/atlante/internal/tiles"
 )
 
 // handleOpenAPI serves the OpenAPI 3.0 definition, generated from the
@@ -74,8 +76,12 @@ func (s *Server) openAPI(base string) obj {
 		"/conformance": obj{"get": op("Conformance classes", "getConformance", nil, jsonResponse("conformance classes", mediaJSON))},
 		"/api":         obj{"get": op("This document", "getAPI", nil, jsonResponse("the OpenAPI document", mediaOpenAPI))},
 		"/collections": obj{"get": op("Collections", "getCollections", nil, jsonResponse("the collections", mediaJSON))},
-		"/healthz":     obj{"get": op("Liveness", "getHealth", nil, obj{"description": "the process is up"})},
-		"/readyz":      obj{"get": op("Readiness: the database answers", "getReady", nil, obj{"description": "ready"})},
+		"/tileMatrixSets": obj{"get": op("Tile matrix sets of the tiles (OGC API – Tiles)", "getTileMatrixSetsList", nil,
+			jsonResponse("the tile matrix sets", mediaJSON))},
+		"/tileMatrixSets/{tileMatrixSetId}": obj{"get": op("A tile matrix set, as the OGC registers it", "getTileMatrixSet",
+			[]obj{tileMatrixSetParam}, jsonResponse("the OGC 2D Tile Matrix Set 2.0 definition", mediaJSON))},
+		"/healthz": obj{"get": op("Liveness", "getHealth", nil, obj{"description": "the process is up"})},
+		"/readyz":  obj{"get": op("Readiness: the database answers", "getReady", nil, obj{"description": "ready"})},
 	}
 	for _, l := range s.publicLayers() {
 		id := l.ID
@@ -107,6 +113,9 @@ func (s *Server) openAPI(base string) obj {
 		}, obj{"description": "a Mapbox Vector Tile", "content": obj{mediaMVT: obj{"schema": obj{"type": "string", "format": "binary"}}}})}
 	}
 	s.domainOperations(paths)
+	for _, l := range s.publicLayers() {
+		ogcTileOperations(paths, l)
+	}
 	return obj{
 		"openapi": "3.0.3",
 		"components": obj{"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer",
@@ -119,6 +128,35 @@ func (s *Server) openAPI(base string) obj {
 		"servers": []obj{{"url": base}},
 		"paths":   paths,
 	}
+}
+
+// tileMatrixSetParam is {tileMatrixSetId}: WebMercatorQuad is served.
+var tileMatrixSetParam = pathParam("tileMatrixSetId", "Identifier of the tile matrix set",
+	obj{"type": "string", "enum": []string{tiles.TileMatrixSetID}})
+
+// ogcTileOperations documents a layer's OGC API – Tiles paths, with the
+// parameters OGC 20-057 defines and its operationId suffixes
+// (/req/oas30/operation-id).
+func ogcTileOperations(paths obj, l *catalog.Layer) {
+	base := "/collections/" + l.ID + "/tiles"
+	var zooms []string
+	for z := l.MinZoom; z <= l.MaxZoom; z++ {
+		zooms = append(zooms, strconv.Itoa(z))
+	}
+	paths[base] = obj{"get": op("Vector tilesets of "+l.Title, l.ID+".collection.vector.getTileSetsList", nil,
+		jsonResponse("the tilesets", mediaJSON))}
+	paths[base+"/{tileMatrixSetId}"] = obj{"get": op("Vector tileset of "+l.Title+": zooms, tile template, layer and attributes",
+		l.ID+".collection.vector.getTileSet", []obj{tileMatrixSetParam}, jsonResponse("tileset metadata (OGC 2D TMS 2.0)", mediaJSON))}
+	paths[base+"/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"] = obj{"get": op("Vector tile of "+l.Title,
+		l.ID+".collection.vector.getTile", []obj{
+			tileMatrixSetParam,
+			pathParam("tileMatrix", "Identifier selecting one of the scales defined in the TileMatrixSet and representing the scaleDenominator the tile (the zoom).",
+				obj{"type": "string", "enum": zooms}),
+			pathParam("tileRow", "Row index of the tile on the selected TileMatrix, from the top: at most its matrixHeight-1 (2^tileMatrix-1).",
+				obj{"type": "integer", "minimum": 0}),
+			pathParam("tileCol", "Column index of the tile on the selected TileMatrix, from the left: at most its matrixWidth-1 (2^tileMatrix-1).",
+				obj{"type": "integer", "minimum": 0}),
+		}, obj{"description": "a Mapbox Vector Tile", "content": obj{mediaMVT: obj{"schema": obj{"type": "string", "format": "binary"}}}})}
 }
 
 var bearer = []obj{{"bearer": []string{}}}
@@ -228,7 +266,7 @@ func (s *Server) undocumented() []string {
 	var out []string
 	chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		generic := route == "/" || route == "/metrics" || strings.HasPrefix(route, "/collections") ||
-			strings.HasPrefix(route, "/tiles") || strings.HasPrefix(route, "/viewer") ||
+			strings.HasPrefix(route, "/tiles") || strings.HasPrefix(route, "/tileMatrixSets") || strings.HasPrefix(route, "/viewer") ||
 			route == "/api" || route == "/conformance" || route == "/healthz" || route == "/readyz"
 		if _, ok := domainDocs[method+" "+route]; !ok && !generic && method != http.MethodHead {
 			out = append(out, method+" "+route)

@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/civilprotection"
+	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/coverage"
 	"github.com/cremasco/atlante/internal/energy"
 )
@@ -30,5 +34,50 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		if !ok || p[strings.ToLower(method)] == nil {
 			t.Errorf("domainDocs has %q but the router serves no such endpoint", key)
 		}
+	}
+}
+
+// TestOpenAPIDocumentsLayerRoutes checks that every GET route of the
+// generic resources (landing page, collections, tiles, tile matrix sets)
+// is a path of the OpenAPI document for a real layer, with its parameters
+// named as routed.
+func TestOpenAPIDocumentsLayerRoutes(t *testing.T) {
+	cat, err := catalog.New(comuni.Layers()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{catalog: cat, metrics: newMetrics()}
+	s.router = s.routes()
+	paths := s.openAPI("http://x")["paths"].(obj)
+	n := 0
+	chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if method != http.MethodGet || route == "/metrics" || strings.HasPrefix(route, "/viewer") {
+			return nil
+		}
+		path := strings.NewReplacer("{collectionId}", "comuni", "{layer}", "comuni").Replace(route)
+		p, ok := paths[path].(obj)
+		if !ok || p["get"] == nil {
+			t.Errorf("GET %s is routed but the OpenAPI document has no GET %s", route, path)
+			return nil
+		}
+		n++
+		params, _ := p["get"].(obj)["parameters"].([]obj)
+		for _, part := range strings.Split(path, "/") {
+			name, isParam := strings.CutPrefix(part, "{")
+			if name, _, _ = strings.Cut(name, "}"); !isParam {
+				continue
+			}
+			found := false
+			for _, q := range params {
+				found = found || (q["in"] == "path" && q["name"] == name)
+			}
+			if !found {
+				t.Errorf("GET %s: no path parameter %s in the OpenAPI document", path, name)
+			}
+		}
+		return nil
+	})
+	if n < 12 {
+		t.Errorf("checked %d routes, want the dozen generic ones", n)
 	}
 }

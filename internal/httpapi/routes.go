@@ -16,7 +16,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead, s.authenticate,
 		// gzip for text and tiles: MapLibre's 1 MB script, GeoJSON pages and
 		// MVT all shrink 3-5 times.
-		middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
+		compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
 			"application/json", "application/geo+json", "application/problem+json", "application/vnd.oai.openapi+json", mediaMVT, "image/svg+xml"))
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
@@ -41,11 +41,17 @@ func (s *Server) routes() chi.Router {
 	r.Patch("/collections/{collectionId}/items/{featureId}", s.handle(s.handleUpdateItem))
 	r.Delete("/collections/{collectionId}/items/{featureId}", s.handle(s.handleDeleteItem))
 
-	// Vector tiles and TileJSON; the OGC API – Tiles path is an alias
-	// (note its tileRow/tileCol order: z/y/x).
+	// Vector tiles and TileJSON.
 	r.Get("/tiles/{layer}.json", s.handle(s.handleTileJSON))
 	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.handle(s.handleTile))
-	r.Get("/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{y}/{x}", s.handle(s.handleTile))
+
+	// OGC API – Tiles: the tile matrix set, each collection's tilesets and
+	// the same tiles (note the tileRow/tileCol order: z/y/x).
+	r.Get("/tileMatrixSets", s.handle(s.handleTileMatrixSets))
+	r.Get("/tileMatrixSets/{tileMatrixSetId}", s.handle(s.handleTileMatrixSet))
+	r.Get("/collections/{collectionId}/tiles", s.handle(s.handleTilesets))
+	r.Get("/collections/{collectionId}/tiles/{tileMatrixSetId}", s.handle(s.handleTileset))
+	r.Get("/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", s.handle(s.handleTile))
 
 	// Domain endpoints.
 	if s.coverage != nil {

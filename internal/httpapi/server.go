@@ -19,6 +19,7 @@ import (
 	"github.com/cremasco/atlante/internal/coverage"
 	"github.com/cremasco/atlante/internal/energy"
 	"github.com/cremasco/atlante/internal/features"
+	"github.com/cremasco/atlante/internal/store"
 	"github.com/cremasco/atlante/internal/tiles"
 )
 
@@ -42,6 +43,7 @@ type Server struct {
 	catalog  *catalog.Catalog
 	features *features.Service
 	tiles    *tiles.Service
+	versions *store.Versions
 	coverage *coverage.Store
 	auth     *auth.Store
 	writer   *features.Writer
@@ -49,6 +51,7 @@ type Server struct {
 	viewer   http.Handler
 	metrics  *metrics
 	router   chi.Router // for the OpenAPI document, which lists what is routed
+	build    string     // identifies the build in entity tags (buildTag)
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
@@ -60,6 +63,7 @@ type Deps struct {
 	Catalog  *catalog.Catalog
 	Features *features.Service
 	Tiles    *tiles.Service
+	Versions *store.Versions // data versions, for entity tags
 	Coverage *coverage.Store
 	Auth     *auth.Store      // tokens; nil means no caller is ever authenticated
 	Writer   *features.Writer // writes to editable layers; nil makes every layer read-only
@@ -79,9 +83,9 @@ func New(cfg Config, d Deps) http.Handler {
 		cfg.TileMaxAge = time.Minute
 	}
 	s := &Server{
-		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, coverage: d.Coverage,
+		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, versions: d.Versions, coverage: d.Coverage,
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
-		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(),
+		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(), build: buildTag(cfg.Version),
 	}
 	s.router = s.routes()
 	return s.router

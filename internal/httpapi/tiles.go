@@ -25,12 +25,28 @@ func (s *Server) tileLayer(r *http.Request) (*catalog.Layer, error) {
 	return s.layer(id)
 }
 
+// tileAddress returns the z, x, y of a tile request: /tiles/{layer}/{z}/{x}/{y}.mvt,
+// or the OGC API – Tiles path's {tileMatrix}/{tileRow}/{tileCol} (z/y/x).
+func tileAddress(r *http.Request) (z, x, y string, err error) {
+	if tms := chi.URLParam(r, "tileMatrixSetId"); tms != "" {
+		if err := checkTileMatrixSet(tms); err != nil {
+			return "", "", "", err
+		}
+		return chi.URLParam(r, "tileMatrix"), chi.URLParam(r, "tileCol"), chi.URLParam(r, "tileRow"), nil
+	}
+	return chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"), nil
+}
+
 func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.tileLayer(r)
 	if err != nil {
 		return err
 	}
-	t, err := geo.ParseTile(chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"))
+	z, x, y, err := tileAddress(r)
+	if err != nil {
+		return err
+	}
+	t, err := geo.ParseTile(z, x, y)
 	if err != nil {
 		var ge *geo.Error
 		if errors.As(err, &ge) {
@@ -45,18 +61,16 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
 	h.Set("Vary", "Accept-Encoding")
-	// The ETag depends on the layer's data version only, so a revalidation
-	// costs no query.
-	if etag := s.tiles.ETag(l); r.Header.Get("If-None-Match") == etag {
-		h.Set("ETag", etag)
-		w.WriteHeader(http.StatusNotModified)
+	// The tag depends on the layer's definition and data version only, so a
+	// revalidation costs no query; gzip and identity bodies have their own.
+	if notModified(w, r, s.tileTag(r, s.tiles.ETag(l))) {
 		return nil
 	}
 	tile, err := s.tiles.Tile(r.Context(), l, t)
 	if err != nil {
 		return err
 	}
-	h.Set("ETag", tile.ETag)
+	h.Set("ETag", s.tileTag(r, tile.ETag))
 	h.Set("Content-Type", mediaMVT)
 	var data []byte
 	if acceptsGzip(r) {
@@ -83,6 +97,13 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
+	h.Set("Vary", "Accept-Encoding")
+	// The extent in it follows the data: the tag carries the data version.
+	if notModified(w, r, s.layerTag(l)) {
+		return nil
+	}
 	b, ok, err := s.features.Extent(r.Context(), l)
 	if err != nil {
 		return err
@@ -92,17 +113,11 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 		bounds = bboxArray(b)
 	}
 	fields := map[string]string{}
-	for _, p := range l.TileProps() {
-		fields[p.Name] = string(p.Type)
-		if p.Description != "" {
-			fields[p.Name] = p.Description
+	for _, a := range tileAttributes(l) {
+		fields[a.Name] = a.Description
+		if a.Description == "" && a.Property != nil {
+			fields[a.Name] = string(a.Property.Type)
 		}
-	}
-	if _, ok := fields[l.IDColumn]; !ok && l.IDType == catalog.String {
-		fields[l.IDColumn] = "feature id"
-	}
-	if l.TileFields != nil {
-		fields = l.TileFields
 	}
 	base := s.baseURL(r)
 	tj := map[string]any{
@@ -122,17 +137,11 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	if l.Attribution != "" {
 		tj["attribution"] = l.Attribution
 	}
-	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.TileMaxAge.Seconds())))
 	return writeJSON(w, http.StatusOK, mediaJSON, tj)
 }
 
-// acceptsGzip reports whether the client takes gzip (RFC 9110 §12.5.3).
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") || strings.TrimSpace(coding) == "*" {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
-		}
-	}
-	return false
+// tileTag is the entity tag of a tile as r gets it: the tiles service's
+// tag (layer definition and data version), the build, and the coding.
+func (s *Server) tileTag(r *http.Request, tag string) string {
+	return codingTag(r, `"`+s.build+"-"+strings.Trim(tag, `"`)+`"`)
 }

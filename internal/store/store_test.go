@@ -363,3 +363,82 @@ func TestVersionsPoll(t *testing.T) {
 		t.Fatalf("Poll logged %q", logs.String())
 	}
 }
+
+// TestVersionsInTx checks that a write through Versions.InTx is known to
+// the same Versions when InTx returns, that a failed transaction changes
+// nothing, and that a nil Versions still runs the transaction.
+func TestVersionsInTx(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	vs, err := store.NewVersions(ctx, db.Read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := vs.Of("comuni")
+	insert := func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, insertComuneSQL, "019035", "Crema")
+		return err
+	}
+	if err := vs.InTx(ctx, db.Write, insert); err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+	if got := vs.Of("comuni"); got != before+1 {
+		t.Fatalf("Of(comuni) when InTx returned = %d, want %d", got, before+1)
+	}
+
+	errStop := errors.New("stop")
+	err = vs.InTx(ctx, db.Write, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, insertComuneSQL, "019001", "Agnadello"); err != nil {
+			return err
+		}
+		return errStop
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("InTx = %v, want the function's error", err)
+	}
+	if got := vs.Of("comuni"); got != before+1 {
+		t.Fatalf("Of(comuni) after a rolled-back write = %d, want %d", got, before+1)
+	}
+
+	var none *store.Versions
+	if err := none.InTx(ctx, db.Write, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE comuni SET name = 'Crema (CR)'`)
+		return err
+	}); err != nil {
+		t.Fatalf("nil Versions: InTx: %v", err)
+	}
+	var name string
+	if err := db.Read.QueryRow(ctx, `SELECT name FROM comuni`).Scan(&name); err != nil || name != "Crema (CR)" {
+		t.Fatalf("nil Versions: the write did not commit: %q, %v", name, err)
+	}
+}
+
+// TestVersionsNeverGoBack checks that a refresh that read older numbers
+// (one that started before a concurrent refresh and finished after it)
+// does not turn a version back, which would make caches serve data older
+// than what this instance already served.
+func TestVersionsNeverGoBack(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	vs, err := store.NewVersions(ctx, db.Read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(ctx, insertComuneSQL, "019035", "Crema"); err != nil {
+		t.Fatal(err)
+	}
+	if err := vs.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen := vs.Of("comuni")
+	// What an older read would return.
+	if _, err := db.Write.Exec(ctx, `UPDATE layer_versions SET version = version - 1 WHERE table_name = 'comuni'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := vs.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := vs.Of("comuni"); got != seen {
+		t.Fatalf("Of(comuni) after reading an older version = %d, want %d kept", got, seen)
+	}
+}

@@ -87,7 +87,7 @@ func TestEnergyImportFiles(t *testing.T) {
 	if err := demo.Load(ctx, db.Write, slog.New(slog.NewTextHandler(io.Discard, nil)), "comuni"); err != nil {
 		t.Fatal(err)
 	}
-	st := energy.NewStore(db.Write, db.Read)
+	st := energy.NewStore(db.Write, db.Read, nil)
 	counts := func() (zones, sites, audit int) {
 		t.Helper()
 		if err := db.Read.QueryRow(ctx, `SELECT (SELECT count(*) FROM cer_zones), (SELECT count(*) FROM cer_sites), (SELECT count(*) FROM audit_log)`).

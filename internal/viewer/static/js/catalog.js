@@ -33,9 +33,11 @@ export function linkHref(collection, rel, type) {
   return l?.href;
 }
 
-/** The TileJSON URL of a collection: its "describedby" link. */
+/** The TileJSON URL of a collection: its "related" JSON link titled TileJSON. */
 export function tileJSONURL(collection) {
-  return linkHref(collection, 'describedby', 'application/json');
+  const l = (collection.links ?? []).find(
+    (l) => l.rel === 'related' && l.type === 'application/json' && (l.title ?? '').startsWith('TileJSON'));
+  return l?.href;
 }
 
 /** The GeoJSON items URL of a collection. */
