@@ -35,6 +35,12 @@ func serveCommand() *cli.Command {
 				Usage: "size of the in-memory tile cache (0 disables it)"},
 			&cli.DurationFlag{Name: "version-poll", Value: time.Second, Sources: cli.EnvVars("ATLANTE_VERSION_POLL"),
 				Usage: "how often to check whether layers changed (cache invalidation)"},
+			&cli.StringFlag{Name: "cors-origins", Value: "*", Sources: cli.EnvVars("ATLANTE_CORS_ORIGINS"),
+				Usage: "origins whose pages may call the API: * for any, a comma-separated list, or empty for none"},
+			&cli.StringFlag{Name: "frame-ancestors", Value: "'self'", Sources: cli.EnvVars("ATLANTE_FRAME_ANCESTORS"),
+				Usage: "who may show Atlante's pages in a frame (CSP frame-ancestors): 'self', 'none' or origins"},
+			&cli.StringFlag{Name: "metrics-addr", Sources: cli.EnvVars("ATLANTE_METRICS_ADDR"),
+				Usage: "serve /metrics on this address only, not on --addr (e.g. 127.0.0.1:9090)"},
 		},
 		Action: serve,
 	}
@@ -48,6 +54,14 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Duration("query-timeout") >= cmd.Duration("request-timeout") {
 		return fmt.Errorf("--query-timeout (%s) must be shorter than --request-timeout (%s)", cmd.Duration("query-timeout"), cmd.Duration("request-timeout"))
 	}
+	corsOrigins, err := httpapi.ParseCORSOrigins(cmd.String("cors-origins"))
+	if err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
+	}
+	if err := httpapi.CheckFrameAncestors(cmd.String("frame-ancestors")); err != nil {
+		return fmt.Errorf("--frame-ancestors: %w", err)
+	}
+	metricsAddr := cmd.String("metrics-addr")
 	db, err := openDatabase(ctx, cmd, logger, true, cmd.Duration("query-timeout"))
 	if err != nil {
 		return err
@@ -64,6 +78,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 			BaseURL:        cmd.String("base-url"),
 			RequestTimeout: cmd.Duration("request-timeout"),
 			Version:        version,
+			CORSOrigins:    corsOrigins,
+			FrameAncestors: cmd.String("frame-ancestors"),
+			PrivateMetrics: metricsAddr != "",
 		},
 		TileCacheMB: cmd.Int("tile-cache-mb"),
 		Logger:      logger,
@@ -71,18 +88,25 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              cmd.String("addr"),
-		Handler:           svc.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cmd.Duration("request-timeout") + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", srv.Addr)
+	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	srv := httpapi.NewHTTPServer(svc.Handler, httpapi.DefaultTimeouts(cmd.Duration("request-timeout")), errorLog)
+	ln, err := net.Listen("tcp", cmd.String("addr"))
 	if err != nil {
 		return err
+	}
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{httpapi.Listener(ln)}
+	if metricsAddr != "" {
+		mln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", svc.Metrics)
+		servers = append(servers, httpapi.NewHTTPServer(mux, httpapi.DefaultTimeouts(30*time.Second), errorLog))
+		listeners = append(listeners, httpapi.Listener(mln))
+		logger.Info("serving metrics", "url", displayURL(mln.Addr())+"metrics")
 	}
 	logger.Info("serving", "url", displayURL(ln.Addr()), "version", version, "layers", len(svc.Catalog.Layers()))
 
@@ -91,18 +115,24 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		svc.Versions.Poll(gctx, cmd.Duration("version-poll"), logger)
 		return nil
 	})
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
+	for i, srv := range servers {
+		g.Go(func() error {
+			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		logger.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		return srv.Shutdown(sctx)
+		var errs []error
+		for _, srv := range servers {
+			errs = append(errs, srv.Shutdown(sctx))
+		}
+		return errors.Join(errs...)
 	})
 	return g.Wait()
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cremasco/atlante/internal/auth"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/civilprotection"
@@ -42,6 +44,7 @@ type Config struct {
 // Service is the assembled service.
 type Service struct {
 	Handler  http.Handler
+	Metrics  http.Handler // the Prometheus metrics, also at /metrics unless HTTP.PrivateMetrics
 	Catalog  *catalog.Catalog
 	Versions *store.Versions
 }
@@ -60,6 +63,9 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.HTTP.Basemap == "" {
+		cfg.HTTP.Basemap = viewer.BasemapOrigin
+	}
 	h := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Logger:   cfg.Logger,
 		Catalog:  cat,
@@ -70,10 +76,11 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		Auth:     auth.NewStore(db.Write),
 		Writer:   features.NewWriter(db.Write, versions),
 		Pool:     db.Read,
-		Viewer:   viewer.Handler(),
+		Pools:    map[string]*pgxpool.Pool{"write": db.Write, "read": db.Read},
+		Viewer:   viewer.Handler(http.HandlerFunc(httpapi.NotFound)),
 
 		CivilProtection: civilprotection.NewStore(db.Write, db.Read, versions),
 		Energy:          energy.NewStore(db.Write, db.Read, versions),
 	})
-	return &Service{Handler: h, Catalog: cat, Versions: versions}, nil
+	return &Service{Handler: h, Metrics: h.Metrics(), Catalog: cat, Versions: versions}, nil
 }

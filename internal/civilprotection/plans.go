@@ -198,6 +198,9 @@ var rules = map[Transition]transitionRule{
 	Reopen:   {auth.Reopen, []string{"validated"}, "draft"},
 }
 
+// Action returns what a token must be allowed to do to take t.
+func (t Transition) Action() auth.Action { return rules[t].action }
+
 // possible says, for a status, what may happen next.
 var possible = map[string]string{
 	"draft":     "is a draft; only submit is possible",

@@ -11,9 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // logFields collects attributes that handlers add to the request's one
@@ -59,7 +57,7 @@ func (s *Server) logRequest(r *http.Request, ww middleware.WrapResponseWriter, l
 		status = http.StatusOK
 	}
 	d := time.Since(start)
-	route := chi.RouteContext(r.Context()).RoutePattern()
+	route := routePattern(r)
 	if route == "" {
 		route = "unmatched"
 	}
@@ -73,8 +71,10 @@ func (s *Server) logRequest(r *http.Request, ww middleware.WrapResponseWriter, l
 	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.String("query", r.URL.RawQuery),
+		// Never the Authorization header, and no credential sent in the
+		// URL (see redactQuery).
+		slog.String("path", redactPath(r.URL.Path)),
+		slog.String("query", redactQuery(r.URL.RawQuery)),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
 		slog.Int("bytes", ww.BytesWritten()),
@@ -119,24 +119,4 @@ func budget(d time.Duration) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
-}
-
-// metrics are the service's Prometheus collectors.
-type metrics struct {
-	registry *prometheus.Registry
-	requests *prometheus.HistogramVec
-}
-
-func newMetrics() *metrics {
-	reg := prometheus.NewRegistry()
-	m := &metrics{
-		registry: reg,
-		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "atlante_http_request_duration_seconds",
-			Help:    "Duration of HTTP requests by method, route pattern and status.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"method", "route", "status"}),
-	}
-	reg.MustRegister(m.requests)
-	return m
 }

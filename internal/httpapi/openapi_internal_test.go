@@ -22,7 +22,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{catalog: cat, coverage: &coverage.Store{}, civilProtection: &civilprotection.Store{}, energy: &energy.Store{}, metrics: newMetrics()}
+	s := &Server{catalog: cat, coverage: &coverage.Store{}, civilProtection: &civilprotection.Store{}, energy: &energy.Store{}, metrics: newMetrics(nil, nil)}
 	s.router = s.routes()
 	if u := s.undocumented(); len(u) > 0 {
 		t.Errorf("routes without an entry in domainDocs: %s", strings.Join(u, "; "))
@@ -46,7 +46,7 @@ func TestOpenAPIDocumentsLayerRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{catalog: cat, metrics: newMetrics()}
+	s := &Server{catalog: cat, metrics: newMetrics(nil, nil)}
 	s.router = s.routes()
 	paths := s.openAPI("http://x")["paths"].(obj)
 	n := 0

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cremasco/atlante/internal/apperr"
@@ -47,6 +45,17 @@ const statusClientClosed = 499
 // writeError renders err as problem+json. 5xx details are fixed text; the
 // cause goes to the access log line through the request's log fields.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if bodyTimedOut(r) {
+		// Checked first: the read error also cancelled the context.
+		annotate(r, slog.String("problem", "request body timed out"))
+		w.Header().Set("Connection", "close")
+		writeProblem(w, problem{
+			Type: "about:blank", Title: http.StatusText(http.StatusRequestTimeout), Status: http.StatusRequestTimeout,
+			Detail:   "The request body did not arrive in time; send it whole, at once, and check its Content-Length.",
+			Instance: redactedRequestURI(r), RequestID: middleware.GetReqID(r.Context()),
+		})
+		return
+	}
 	kind := apperr.KindOf(err)
 	// A query cancelled because the client left comes back from
 	// PostgreSQL as 57014 (query_canceled), which reads like a timeout: the
@@ -64,7 +73,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
 		Status:    status,
-		Instance:  r.URL.RequestURI(),
+		Instance:  redactedRequestURI(r),
 		RequestID: middleware.GetReqID(r.Context()),
 	}
 	if status >= 500 {
@@ -83,7 +92,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status == http.StatusMethodNotAllowed {
 		// NotAllowed is raised for read-only resources.
-		w.Header().Set("Allow", "GET, HEAD")
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="atlante"`)
@@ -99,39 +108,13 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	_ = json.NewEncoder(w).Encode(p) // the status is sent; a failed write only means the client left
 }
 
-// notFound answers unknown paths with problem+json too.
-func notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, r, apperr.New("httpapi", apperr.NotFound, "no resource at %s", r.URL.Path))
-}
-
-// methodNotAllowed answers 405 with the Allow header RFC 9110 §15.5.6
-// requires.
-func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", strings.Join(allowedMethods(r), ", "))
-	writeProblem(w, problem{
-		Type: "about:blank", Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
-		Detail: r.Method + " is not allowed on " + r.URL.Path, Instance: r.URL.RequestURI(),
-		RequestID: middleware.GetReqID(r.Context()),
-	})
-}
-
-// allowedMethods lists the methods routed at the request's path; HEAD comes
-// with GET through middleware.GetHead.
-func allowedMethods(r *http.Request) []string {
-	rctx := chi.RouteContext(r.Context())
-	if rctx == nil || rctx.Routes == nil {
-		return nil
+// NotFound answers unknown paths with problem+json, or with a short page
+// when a browser navigates there (see notFoundPage); the viewer's missing
+// files are answered with it too.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	if wantsHTML(r) {
+		notFoundPage(w, r)
+		return
 	}
-	path := r.URL.RawPath
-	if path == "" {
-		path = r.URL.Path
-	}
-	var out []string
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		if rctx.Routes.Match(chi.NewRouteContext(), m, path) ||
-			(m == http.MethodHead && rctx.Routes.Match(chi.NewRouteContext(), http.MethodGet, path)) {
-			out = append(out, m)
-		}
-	}
-	return out
+	writeError(w, r, apperr.New("httpapi", apperr.NotFound, "no resource at %s", redactPath(requestPath(r))))
 }

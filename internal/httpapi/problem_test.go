@@ -26,7 +26,7 @@ func TestProblems(t *testing.T) {
 		{name: "unknown_collection", path: "/collections/nope", status: 404, detail: []string{`"nope"`, "comuni"}},
 		{name: "unknown_collection_items", path: "/collections/nope/items", status: 404, detail: []string{"comuni"}},
 		{name: "unknown_feature", path: itemsPath + "/999999", status: 404, detail: []string{"999999"}},
-		{name: "unknown_feature_nul", path: itemsPath + "/%00", status: 404},
+		{name: "unknown_feature_nul", path: itemsPath + "/%00", status: 400, detail: []string{"U+0000"}},
 		{name: "unknown_path", path: "/nope", status: 404, detail: []string{"/nope"}},
 		{name: "unknown_tile_layer", path: "/tiles/nope/1/0/0.mvt", status: 404, detail: []string{"comuni"}},
 		{name: "unknown_tilejson", path: "/tiles/nope.json", status: 404, detail: []string{"comuni"}},
@@ -99,8 +99,8 @@ func TestProblems(t *testing.T) {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}
 			if tt.status == http.StatusMethodNotAllowed {
-				if allow := res.Header.Get("Allow"); allow != "GET, HEAD" {
-					t.Errorf("Allow = %q, want GET, HEAD (RFC 9110 §15.5.6)", allow)
+				if allow := res.Header.Get("Allow"); allow != "GET, HEAD, OPTIONS" {
+					t.Errorf("Allow = %q, want GET, HEAD, OPTIONS (RFC 9110 §15.5.6)", allow)
 				}
 			}
 			var p map[string]any

@@ -5,26 +5,31 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes lists every endpoint of the service.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	// GetHead: HEAD is answered by the GET handler (RFC 9110 §9.3.2); GDAL's
-	// /vsicurl/ and HTTP caches ask HEAD first.
-	r.Use(middleware.RequestID, s.accessLog, s.recoverer, budget(s.cfg.RequestTimeout), middleware.GetHead, s.authenticate,
+	// Security headers and CORS come first so that every answer, errors
+	// included, carries them; malformed paths and queries are refused
+	// before any handler runs; options answers OPTIONS once the caller is
+	// known. GetHead: HEAD is answered by the GET handler (RFC 9110
+	// §9.3.2); GDAL's /vsicurl/ and HTTP caches ask HEAD first.
+	r.Use(middleware.RequestID, s.accessLog, s.recoverer, securityHeaders(s.csp), s.cors.handler, checkRequest, bodyDeadline,
+		budget(s.cfg.RequestTimeout), middleware.GetHead, s.authenticate, s.options,
 		// gzip for text and tiles: MapLibre's 1 MB script, GeoJSON pages and
 		// MVT all shrink 3-5 times.
 		compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "text/csv",
 			"application/json", "application/geo+json", "application/problem+json", "application/vnd.oai.openapi+json", mediaMVT, "image/svg+xml"))
-	r.NotFound(notFound)
-	r.MethodNotAllowed(methodNotAllowed)
+	r.NotFound(NotFound)
+	r.MethodNotAllowed(s.methodNotAllowed)
 
 	// Operations.
 	r.Get("/healthz", s.handleHealth)
 	r.Get("/readyz", s.handle(s.handleReady))
-	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if !s.cfg.PrivateMetrics {
+		r.Get("/metrics", s.metrics.handler().ServeHTTP)
+	}
 
 	// OGC API – Features, Part 1.
 	r.Get("/", s.handle(s.handleLanding))
@@ -66,7 +71,7 @@ func (s *Server) routes() chi.Router {
 
 	// The browser map's own files (the page itself is served at "/").
 	if s.viewer != nil {
-		r.Handle("/viewer/*", http.StripPrefix("/viewer", s.viewer))
+		r.Get("/viewer/*", http.StripPrefix("/viewer", s.viewer).ServeHTTP)
 	}
 	return r
 }

@@ -34,6 +34,18 @@ type Config struct {
 	TileMaxAge time.Duration
 	// Version is the build version shown on the landing page.
 	Version string
+	// CORSOrigins may read cross-origin: ["*"] any origin, a list of
+	// origins (see ParseCORSOrigins), or none when empty.
+	CORSOrigins []string
+	// FrameAncestors is the CSP frame-ancestors source list: who may frame
+	// Atlante's pages; default 'self'.
+	FrameAncestors string
+	// Basemap is the origin of the viewer's optional online basemap, which
+	// the Content-Security-Policy lets the page reach; "" for none.
+	Basemap string
+	// PrivateMetrics leaves /metrics off this handler: the caller serves
+	// Server.Metrics on a listener of its own.
+	PrivateMetrics bool
 }
 
 // Server carries the dependencies of the handlers.
@@ -52,6 +64,8 @@ type Server struct {
 	metrics  *metrics
 	router   chi.Router // for the OpenAPI document, which lists what is routed
 	build    string     // identifies the build in entity tags (buildTag)
+	cors     *corsPolicy
+	csp      string // Content-Security-Policy of every response
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
@@ -68,28 +82,40 @@ type Deps struct {
 	Auth     *auth.Store      // tokens; nil means no caller is ever authenticated
 	Writer   *features.Writer // writes to editable layers; nil makes every layer read-only
 	Pool     *pgxpool.Pool
-	Viewer   http.Handler // serves the browser map's files; nil disables it
+	Pools    map[string]*pgxpool.Pool // by role ("write", "read"), for metrics
+	Viewer   http.Handler             // serves the browser map's files; nil disables it
 
 	CivilProtection *civilprotection.Store // plans, crisis units, exposure; nil disables their endpoints
 	Energy          *energy.Store          // energy communities, eligibility, figures; nil disables their endpoints
 }
 
 // New returns the service's HTTP handler.
-func New(cfg Config, d Deps) http.Handler {
+func New(cfg Config, d Deps) *Server {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = time.Minute
 	}
 	if cfg.TileMaxAge <= 0 {
 		cfg.TileMaxAge = time.Minute
 	}
+	if cfg.FrameAncestors == "" {
+		cfg.FrameAncestors = "'self'"
+	}
 	s := &Server{
 		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, versions: d.Versions, coverage: d.Coverage,
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
-		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(), build: buildTag(cfg.Version),
+		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version),
+		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
 	}
 	s.router = s.routes()
-	return s.router
+	return s
 }
+
+// ServeHTTP serves the service's routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Metrics serves the Prometheus metrics, for a listener of their own (see
+// Config.PrivateMetrics).
+func (s *Server) Metrics() http.Handler { return s.metrics.handler() }
 
 // handlerFunc is a handler that returns its error; handle renders it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error

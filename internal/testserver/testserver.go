@@ -6,6 +6,7 @@ package testserver
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -26,11 +27,21 @@ type Options struct {
 	Timeout time.Duration // request timeout; default 30s
 	CacheMB int           // tile cache size; default 0 (off), so tests see the database
 	Verbose bool          // log every request (default: warnings only)
+	Logger  *slog.Logger  // where the server logs; default stderr (see Verbose)
+
+	// ReadTimeout bounds reading a request, body included; default that
+	// of `atlante serve` (see httpapi.DefaultTimeouts).
+	ReadTimeout time.Duration
+	// CORSOrigins as --cors-origins; nil means "*", the default of serve.
+	CORSOrigins []string
+	// PrivateMetrics leaves /metrics off the server (Server.Metrics serves it).
+	PrivateMetrics bool
 }
 
 // Server is a running test server.
 type Server struct {
 	URL      string
+	Metrics  http.Handler // the Prometheus metrics
 	DB       *store.DB
 	Catalog  *catalog.Catalog
 	Versions *store.Versions
@@ -46,7 +57,10 @@ func Start(tb testing.TB, opts Options) *Server {
 	if opts.Verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
 	if !opts.NoDemo {
 		if err := demo.Load(ctx, db.Write, logger, opts.Demo...); err != nil {
 			tb.Fatalf("testserver: demo: %v", err)
@@ -55,15 +69,27 @@ func Start(tb testing.TB, opts Options) *Server {
 	if opts.Timeout == 0 {
 		opts.Timeout = 30 * time.Second
 	}
+	if opts.CORSOrigins == nil {
+		opts.CORSOrigins = []string{"*"}
+	}
 	svc, err := app.New(ctx, db, app.Config{
-		HTTP:        httpapi.Config{RequestTimeout: opts.Timeout, Version: "test"},
+		HTTP: httpapi.Config{RequestTimeout: opts.Timeout, Version: "test",
+			CORSOrigins: opts.CORSOrigins, PrivateMetrics: opts.PrivateMetrics},
 		TileCacheMB: opts.CacheMB,
 		Logger:      logger,
 	})
 	if err != nil {
 		tb.Fatalf("testserver: %v", err)
 	}
-	srv := httptest.NewServer(svc.Handler)
+	// The same http.Server settings and listener as serve.
+	timeouts := httpapi.DefaultTimeouts(opts.Timeout)
+	if opts.ReadTimeout > 0 {
+		timeouts.Read = opts.ReadTimeout
+	}
+	srv := httptest.NewUnstartedServer(svc.Handler)
+	srv.Config = httpapi.NewHTTPServer(svc.Handler, timeouts, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
+	srv.Listener = httpapi.Listener(srv.Listener)
+	srv.Start()
 	tb.Cleanup(srv.Close)
-	return &Server{URL: srv.URL, DB: db, Catalog: svc.Catalog, Versions: svc.Versions}
+	return &Server{URL: srv.URL, Metrics: svc.Metrics, DB: db, Catalog: svc.Catalog, Versions: svc.Versions}
 }

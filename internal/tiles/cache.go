@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"sync"
+	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2/simplelru"
 )
@@ -14,6 +15,8 @@ type Cache struct {
 	lru      *lru.LRU[string, []byte]
 	size     int64
 	maxBytes int64
+
+	hits, misses, evictions atomic.Uint64
 }
 
 // maxEntry keeps one huge tile from flushing the cache.
@@ -23,7 +26,10 @@ const maxEntryFraction = 16
 func NewCache(maxBytes int64) *Cache {
 	c := &Cache{maxBytes: maxBytes}
 	// The entry count is bounded by bytes, not by the LRU itself.
-	c.lru, _ = lru.NewLRU[string, []byte](1<<30, func(_ string, v []byte) { c.size -= int64(len(v)) })
+	c.lru, _ = lru.NewLRU[string, []byte](1<<30, func(_ string, v []byte) {
+		c.size -= int64(len(v))
+		c.evictions.Add(1)
+	})
 	return c
 }
 
@@ -36,8 +42,14 @@ func (c *Cache) Get(key string) ([]byte, bool) {
 		return nil, false
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Get(key)
+	v, ok := c.lru.Get(key)
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+	return v, ok
 }
 
 // Add stores a tile, evicting the least recently used ones beyond the
@@ -64,4 +76,17 @@ func (c *Cache) Stats() (entries int, bytes int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len(), c.size
+}
+
+// CacheStats are a cache's figures for metrics.
+type CacheStats struct {
+	Entries                 int
+	Bytes, MaxBytes         int64
+	Hits, Misses, Evictions uint64 // since start; a disabled cache counts nothing
+}
+
+// Counters returns the cache's figures.
+func (c *Cache) Counters() CacheStats {
+	n, b := c.Stats()
+	return CacheStats{Entries: n, Bytes: b, MaxBytes: c.maxBytes, Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load()}
 }

@@ -70,6 +70,11 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	if n, size := c.Stats(); n != 16 || size != 1550 {
 		t.Fatalf("Stats() = %d, %d, want 16, 1550", n, size)
 	}
+	// For /metrics: one hit (t0), one miss (t1), three evictions (t1, t2, t3).
+	want := CacheStats{Entries: 16, Bytes: 1550, MaxBytes: 1600, Hits: 1, Misses: 1, Evictions: 3}
+	if got := c.Counters(); got != want {
+		t.Errorf("Counters() = %+v, want %+v", got, want)
+	}
 }
 
 func TestCacheSize(t *testing.T) {

@@ -98,6 +98,9 @@ func New(cat *catalog.Catalog, pool *pgxpool.Pool, versions *store.Versions, cac
 	return s
 }
 
+// CacheStats returns the tile cache's figures.
+func (s *Service) CacheStats() CacheStats { return s.cache.Counters() }
+
 // ETag returns the entity tag the tile would have now, without building it:
 // it depends only on the layer definition and its data version, so a
 // conditional request is answered without touching the database.

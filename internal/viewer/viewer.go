@@ -40,11 +40,20 @@ import (
 //go:embed static
 var static embed.FS
 
+// BasemapOrigin is the origin of the optional online basemap's tiles
+// (static/js/basemap.js); the server's Content-Security-Policy lets the
+// page reach it and nothing else outside Atlante.
+const BasemapOrigin = "https://tile.openstreetmap.org"
+
 // Handler serves the viewer's files; "/" is the map page. Embedded files
 // have no modification time, so each gets an ETag from its content and
 // browsers revalidate (RFC 9110 §8.8.3) instead of downloading MapLibre
-// again on every visit.
-func Handler() http.Handler {
+// again on every visit. Only files are served: a directory or an unknown
+// name goes to notFound (http.NotFound when nil), never to a listing.
+func Handler(notFound http.Handler) http.Handler {
+	if notFound == nil {
+		notFound = http.HandlerFunc(http.NotFound)
+	}
 	sub, _ := fs.Sub(static, "static") // the directory is embedded: cannot fail
 	etags := contentETags(sub)
 	files := http.FileServerFS(sub)
@@ -53,11 +62,14 @@ func Handler() http.Handler {
 		if name == "" {
 			name = "index.html"
 		}
-		if etag, ok := etags[name]; ok {
-			// http.FileServer answers If-None-Match from this header.
-			w.Header().Set("ETag", etag)
-			w.Header().Set("Cache-Control", "no-cache")
+		etag, ok := etags[name]
+		if !ok {
+			notFound.ServeHTTP(w, r)
+			return
 		}
+		// http.FileServer answers If-None-Match from this header.
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})
 }

@@ -65,7 +65,7 @@ func TestReferencesResolve(t *testing.T) {
 }
 
 func TestHandlerRevalidates(t *testing.T) {
-	srv := httptest.NewServer(Handler())
+	srv := httptest.NewServer(Handler(nil))
 	defer srv.Close()
 	for _, p := range []string{"/", "/js/main.js"} {
 		res, err := http.Get(srv.URL + p)
@@ -94,7 +94,7 @@ func TestHandlerRevalidates(t *testing.T) {
 }
 
 func TestHandler(t *testing.T) {
-	srv := httptest.NewServer(Handler())
+	srv := httptest.NewServer(Handler(nil))
 	defer srv.Close()
 	tests := []struct {
 		path, wantType, wantBody string
