@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -62,7 +63,9 @@ type Layer struct {
 	IDColumn string         // unique feature id
 	IDType   Type           // String or Integer
 	Geom     string         // geometry column in EPSG:4326
-	GeomType string         // "Point", "MultiPolygon", ...
+	// GeomType is the one geometry type of every feature: GIS clients type
+	// a layer by it and draw nothing else (see GeomTypes).
+	GeomType string // "Point", "MultiPolygon", ...
 
 	// TileGeom is a column holding Geom already projected to EPSG:3857, so
 	// tiles skip ST_Transform; empty means transform on the fly.
@@ -81,6 +84,17 @@ type Layer struct {
 	// not the layer's properties.
 	TileFields map[string]string
 
+	// Temporal names the property (or pair) that the items' datetime
+	// parameter selects on and the collection's temporal extent spans;
+	// nil for a layer without time.
+	Temporal *Temporal
+	// ValuesFirst lists nullable properties whose values should be seen on
+	// the first page: items put the rows with the fewest nulls among them
+	// first (by id within each group). QGIS types every field from the
+	// first ten features it reads, so a column that is null there becomes
+	// text for good.
+	ValuesFirst []string
+
 	MinZoom, MaxZoom int
 	Access           Access
 
@@ -93,6 +107,26 @@ type Layer struct {
 	// feature's comune.
 	Edit *Edit
 }
+
+// Temporal is the time of a layer's features (OGC API – Features Part 1
+// §7.15.4): an Instant property, or an interval from Start to End, where a
+// null bound is open. Each names a date or date-time property.
+type Temporal struct {
+	Instant    string
+	Start, End string
+}
+
+// Properties returns the names of the temporal properties.
+func (t *Temporal) Properties() []string {
+	if t.Instant != "" {
+		return []string{t.Instant}
+	}
+	return []string{t.Start, t.End}
+}
+
+// GeomTypes are the geometry types a layer may declare: one simple-feature
+// type each (RFC 7946 §3.1), never "Geometry" or a collection.
+var GeomTypes = []string{"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 
 // Edit describes how a layer is written.
 type Edit struct {
@@ -111,8 +145,8 @@ type Edit struct {
 	// (tab, line feed, carriage return; see package plaintext); every other
 	// string is one line.
 	Multiline []string
-	// GeomTypes are the accepted GeoJSON geometry types; a Polygon is
-	// promoted when only MultiPolygon is listed.
+	// GeomTypes are the accepted GeoJSON geometry types: the layer's
+	// GeomType; a Polygon is promoted when that is MultiPolygon.
 	GeomTypes []string
 }
 
@@ -133,6 +167,18 @@ func (l *Layer) Property(name string) (Property, bool) {
 		}
 	}
 	return Property{}, false
+}
+
+// FeatureProperties returns the properties of the layer's GeoJSON
+// features: the id column first when it is not a property already, so that
+// the id survives clients that keep only properties (ogr2ogr to GeoJSON
+// drops the top-level id), then the properties.
+func (l *Layer) FeatureProperties() []Property {
+	if _, ok := l.Property(l.IDColumn); ok {
+		return l.Properties
+	}
+	id := Property{Name: l.IDColumn, Type: l.IDType, Description: "identifier of the feature (also its id)"}
+	return append([]Property{id}, l.Properties...)
 }
 
 // PropertyNames returns the names of the layer's properties in order.
@@ -225,6 +271,10 @@ func validate(l *Layer) error {
 	if l.IDType != String && l.IDType != Integer {
 		return bad("id type must be string or integer")
 	}
+	if !slices.Contains(GeomTypes, l.GeomType) {
+		return bad("geometry type %q: want one of %s (one type per layer, so that clients draw every feature)",
+			l.GeomType, strings.Join(GeomTypes, ", "))
+	}
 	if l.MinZoom < 0 || l.MaxZoom > 24 || l.MinZoom > l.MaxZoom {
 		return bad("zoom range %d..%d is not within 0..24", l.MinZoom, l.MaxZoom)
 	}
@@ -254,6 +304,23 @@ func validate(l *Layer) error {
 			return bad("tile property %q is not a property", n)
 		}
 	}
+	if t := l.Temporal; t != nil {
+		instant := t.Instant != "" && t.Start == "" && t.End == ""
+		interval := t.Instant == "" && t.Start != "" && t.End != ""
+		if !instant && !interval {
+			return bad("temporal needs an instant, or a start and an end")
+		}
+		for _, n := range t.Properties() {
+			if p, _ := l.Property(n); p.Type != Date && p.Type != DateTime {
+				return bad("temporal property %q is not a date or date-time property", n)
+			}
+		}
+	}
+	for _, n := range l.ValuesFirst {
+		if !seen[n] {
+			return bad("values-first property %q is not a property", n)
+		}
+	}
 	if e := l.Edit; e != nil {
 		if len(e.Table) == 0 || len(e.GeomTypes) == 0 || !seen[e.ScopeColumn] {
 			return bad("edit needs a table, geometry types and a scope column among the properties")
@@ -269,6 +336,11 @@ func validate(l *Layer) error {
 		for _, n := range e.Required {
 			if !slices.Contains(e.Writable, n) {
 				return bad("required property %q is not writable", n)
+			}
+		}
+		for _, t := range e.GeomTypes {
+			if t != l.GeomType {
+				return bad("edit accepts %s geometries but the layer holds %s: one type per layer", t, l.GeomType)
 			}
 		}
 	}
@@ -296,6 +368,38 @@ func columns(ctx context.Context, pool *pgxpool.Pool, rel string) ([]string, err
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// checkGeomType verifies that the layer's geometry column holds only its
+// GeomType: by the column's type modifier, or, for an untyped column (a
+// view over a table of several types), by looking for a row of another
+// type. It returns the problem, or "".
+func checkGeomType(ctx context.Context, pool *pgxpool.Pool, l *Layer, rel string) (string, error) {
+	var declared string
+	err := pool.QueryRow(ctx, `SELECT postgis_typmod_type(atttypmod) FROM pg_attribute
+		WHERE attrelid = to_regclass($1) AND attname = $2 AND atttypid = 'geometry'::regtype`, rel, l.Geom).Scan(&declared)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Sprintf("layer %s: %s.%s is not a geometry column", l.ID, rel, l.Geom), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !strings.EqualFold(declared, "Geometry") {
+		if !strings.EqualFold(declared, l.GeomType) {
+			return fmt.Sprintf("layer %s: %s.%s holds %s geometries, the layer declares %s", l.ID, rel, l.Geom, declared, l.GeomType), nil
+		}
+		return "", nil
+	}
+	var other string
+	err = pool.QueryRow(ctx, "SELECT GeometryType(t."+pgx.Identifier{l.Geom}.Sanitize()+") FROM "+rel+" t WHERE GeometryType(t."+
+		pgx.Identifier{l.Geom}.Sanitize()+") <> $1 LIMIT 1", strings.ToUpper(l.GeomType)).Scan(&other)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("layer %s: %s holds a %s feature, the layer declares only %s (one type per layer: split it)", l.ID, rel, other, l.GeomType), nil
 }
 
 // Layers returns all layers in declaration order.
@@ -329,6 +433,15 @@ func (c *Catalog) Check(ctx context.Context, pool *pgxpool.Pool) error {
 		for _, w := range want {
 			if !slices.Contains(cols, w) {
 				problems = append(problems, fmt.Sprintf("layer %s: %s has no column %s", l.ID, rel, w))
+			}
+		}
+		if slices.Contains(cols, l.Geom) {
+			p, err := checkGeomType(ctx, pool, l, rel)
+			if err != nil {
+				return fmt.Errorf("catalog: check %s: %w", l.ID, err)
+			}
+			if p != "" {
+				problems = append(problems, p)
 			}
 		}
 		if len(l.TileFunc) > 0 {

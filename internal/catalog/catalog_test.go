@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/cremasco/atlante/internal/app"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/comuni"
+	"github.com/cremasco/atlante/internal/demo"
 	"github.com/cremasco/atlante/internal/store/storetest"
 )
 
@@ -68,6 +70,12 @@ func TestNewValid(t *testing.T) {
 		}},
 		{"read-only", func(l *catalog.Layer) { l.Edit = nil }},
 		{"nothing required", func(l *catalog.Layer) { l.Edit.Required = nil }},
+		{"temporal instant", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Instant: "updated_at"} }},
+		{"temporal date instant", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Instant: "since"} }},
+		{"temporal interval", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Start: "since", End: "updated_at"} }},
+		{"values first", func(l *catalog.Layer) { l.ValuesFirst = []string{"since", "capacity"} }},
+		{"multipolygons, polygons promoted", func(l *catalog.Layer) { l.GeomType, l.Edit.GeomTypes = "MultiPolygon", []string{"MultiPolygon"} }},
+		{"lines", func(l *catalog.Layer) { l.GeomType, l.Edit = "MultiLineString", nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,6 +122,30 @@ func TestNewInvalid(t *testing.T) {
 
 		{"no id type", func(l *catalog.Layer) { l.IDType = "" }, "id type must be string or integer"},
 		{"number ids", func(l *catalog.Layer) { l.IDType = catalog.Number }, "id type must be string or integer"},
+
+		// One geometry type per layer: QGIS types a layer by its first
+		// features and draws nothing else (it drew no emergency area
+		// polygon in a layer of points and polygons).
+		{"any geometry", func(l *catalog.Layer) { l.GeomType = "Geometry" }, `geometry type "Geometry": want one of Point, MultiPoint,`},
+		{"no geometry type", func(l *catalog.Layer) { l.GeomType = "" }, `geometry type ""`},
+		{"geometry collection", func(l *catalog.Layer) { l.GeomType = "GeometryCollection" }, `geometry type "GeometryCollection"`},
+		{"geometry type in upper case", func(l *catalog.Layer) { l.GeomType = "POINT" }, `geometry type "POINT"`},
+		{"edit accepts another type", func(l *catalog.Layer) { l.Edit.GeomTypes = []string{"Point", "Polygon"} },
+			"edit accepts Polygon geometries but the layer holds Point"},
+		{"edit accepts polygons into multipolygons", func(l *catalog.Layer) {
+			l.GeomType, l.Edit.GeomTypes = "MultiPolygon", []string{"Polygon", "MultiPolygon"}
+		}, "edit accepts Polygon geometries but the layer holds MultiPolygon"},
+
+		{"temporal of text", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Instant: "name"} },
+			`temporal property "name" is not a date or date-time property`},
+		{"temporal unknown", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Instant: "created_at"} },
+			`temporal property "created_at" is not a date`},
+		{"temporal empty", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{} }, "temporal needs an instant, or a start and an end"},
+		{"temporal instant and interval", func(l *catalog.Layer) {
+			l.Temporal = &catalog.Temporal{Instant: "since", Start: "since", End: "updated_at"}
+		}, "temporal needs an instant, or a start and an end"},
+		{"temporal start only", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Start: "since"} }, "temporal needs"},
+		{"values first unknown", func(l *catalog.Layer) { l.ValuesFirst = []string{"colour"} }, `values-first property "colour" is not a property`},
 
 		{"negative min zoom", func(l *catalog.Layer) { l.MinZoom = -1 }, "zoom range -1..24"},
 		{"max zoom over 24", func(l *catalog.Layer) { l.MaxZoom = 25 }, "zoom range 0..25"},
@@ -248,6 +280,27 @@ func TestProperty(t *testing.T) {
 	want := []string{"istat_code", "name", "kind", "capacity", "share", "open", "since", "updated_at"}
 	if got := l.PropertyNames(); !slices.Equal(got, want) {
 		t.Fatalf("PropertyNames() = %v, want %v", got, want)
+	}
+}
+
+func TestFeatureProperties(t *testing.T) {
+	names := func(l catalog.Layer) []string {
+		var out []string
+		for _, p := range l.FeatureProperties() {
+			out = append(out, p.Name+":"+string(p.Type))
+		}
+		return out
+	}
+	l := plainLayer()
+	l.Properties = l.Properties[:2]
+	// An id that is not a property travels first among them, so that it
+	// survives clients that keep only the properties (ogr2ogr to GeoJSON).
+	if got, want := names(l), []string{"id:integer", "istat_code:string", "name:string"}; !slices.Equal(got, want) {
+		t.Errorf("FeatureProperties() = %v, want %v", got, want)
+	}
+	l.IDColumn, l.IDType = "istat_code", catalog.String
+	if got, want := names(l), []string{"istat_code:string", "name:string"}; !slices.Equal(got, want) {
+		t.Errorf("FeatureProperties() with a property as id = %v, want %v", got, want)
 	}
 }
 
@@ -399,6 +452,10 @@ func TestCheck(t *testing.T) {
 			l.Edit = &catalog.Edit{Table: pgx.Identifier{"public", "comuni"}, ScopeColumn: "istat_code",
 				Writable: []string{"name"}, GeomTypes: []string{"MultiPolygon"}}
 		}, []string{"layer comuni: ", `edit table "public"."comuni" has no column version`}},
+		{"another geometry type", func(l *catalog.Layer) { l.GeomType = "Polygon" },
+			[]string{"layer comuni: ", `"public"."comuni".geom holds MultiPolygon geometries, the layer declares Polygon`}},
+		{"geometry column not a geometry", func(l *catalog.Layer) { l.Geom = "updated_at" },
+			[]string{"layer comuni: ", `"public"."comuni".updated_at is not a geometry column`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -421,15 +478,83 @@ func TestCheck(t *testing.T) {
 		})
 	}
 
+	// A column of any geometry type is checked by its rows: a layer of
+	// emergency areas over the table of points and polygons is refused as
+	// soon as the table holds a point.
+	if _, err := db.Write.Exec(ctx, `CREATE TABLE mixed (id bigint PRIMARY KEY, geom geometry(Geometry, 4326));
+		INSERT INTO mixed VALUES (1, ST_GeomFromText('MULTIPOLYGON(((9 45, 9.1 45, 9.1 45.1, 9 45)))', 4326))`); err != nil {
+		t.Fatal(err)
+	}
+	mixed := catalog.Layer{ID: "mixed", Table: pgx.Identifier{"public", "mixed"}, IDColumn: "id", IDType: catalog.Integer,
+		Geom: "geom", GeomType: "MultiPolygon", MaxZoom: 14}
+	c, err := catalog.New(mixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(ctx, db.Write); err != nil {
+		t.Fatalf("Check(mixed, multipolygons only) = %v, want nil", err)
+	}
+	if _, err := db.Write.Exec(ctx, `INSERT INTO mixed VALUES (2, ST_SetSRID(ST_MakePoint(9, 45), 4326))`); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(ctx, db.Write); err == nil || !strings.Contains(err.Error(), `layer mixed: "public"."mixed" holds a POINT feature, the layer declares only MultiPolygon`) {
+		t.Fatalf("Check(mixed, with a point) = %v, want the point named", err)
+	}
+
 	// A layer that is fine is not reported beside one that is not.
 	bad := base
 	bad.ID, bad.Geom = "comuni-bad", "the_geom"
-	c, err := catalog.New(base, bad)
+	c, err = catalog.New(base, bad)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = c.Check(ctx, db.Write)
 	if err == nil || strings.Contains(err.Error(), "layer comuni:") || !strings.Contains(err.Error(), "layer comuni-bad: ") {
 		t.Fatalf("Check(comuni, comuni-bad) = %v, want only comuni-bad reported", err)
+	}
+}
+
+// TestCheckEmergencyAreas loads the demo's emergency areas, points and
+// polygons in one table, and checks that each of the two layers over it
+// holds one geometry type: polygons stored as multipolygons, points apart.
+func TestCheckEmergencyAreas(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	if err := demo.Load(ctx, db.Write, slog.New(slog.DiscardHandler), "comuni", "civilprotection"); err != nil {
+		t.Fatal(err)
+	}
+	// A polygon written today is stored as a multipolygon.
+	if _, err := db.Write.Exec(ctx, `INSERT INTO cp_emergency_areas (istat_code, kind, name, capacity, geom)
+		VALUES ('019035', 'attesa', 'Piazza (test)', 10, ST_GeomFromText('POLYGON((9.68 45.36, 9.69 45.36, 9.69 45.37, 9.68 45.36))', 4326))`); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	rows, err := db.Write.Query(ctx, `SELECT DISTINCT GeometryType(geom) FROM cp_emergency_areas ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kinds, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"MULTIPOLYGON", "POINT"}; !slices.Equal(kinds, want) {
+		t.Fatalf("emergency areas hold %v, want %v (polygons as multipolygons, and some points)", kinds, want)
+	}
+	all, err := app.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := all.Check(ctx, db.Write); err != nil {
+		t.Fatalf("Check(every layer, with the demo areas) = %v", err)
+	}
+	// The one table as one layer, as it was served: refused.
+	areas, _ := all.Layer("emergency-areas")
+	whole := *areas
+	whole.ID, whole.Table, whole.Edit = "emergency-areas-whole", pgx.Identifier{"public", "cp_emergency_areas"}, nil
+	c, err := catalog.New(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(ctx, db.Write); err == nil || !strings.Contains(err.Error(), "holds a POINT feature, the layer declares only MultiPolygon") {
+		t.Fatalf("Check(all emergency areas as one layer) = %v, want the points named", err)
 	}
 }

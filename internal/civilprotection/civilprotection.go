@@ -69,7 +69,8 @@ var (
 // Layer ids, also the collection names in the audit log.
 const (
 	LayerScenarios  = "scenarios"
-	LayerAreas      = "emergency-areas"
+	LayerAreas      = "emergency-areas"       // the areas drawn as polygons
+	LayerAreaPoints = "emergency-area-points" // the areas drawn as points
 	LayerBuildings  = "strategic-buildings"
 	LayerPlanStatus = "plan-status"
 	// collectionCrisisUnit and collectionPlans name the non-layer objects
@@ -95,6 +96,42 @@ func NewStore(primary, read *pgxpool.Pool, versions *store.Versions) *Store {
 		read = primary
 	}
 	return &Store{primary: primary, read: read, versions: versions}
+}
+
+// areaLayer declares one of the two layers of emergency areas: one
+// geometry type each (a view over cp_emergency_areas), since GIS clients
+// draw a layer's features of its one type only.
+func areaLayer(id, title, mapped, view, geomType, others string, istat, synthetic, updated catalog.Property) catalog.Layer {
+	return catalog.Layer{
+		ID:    id,
+		Title: title,
+		Description: "Emergency areas of the civil-protection plans mapped as " + mapped + ": waiting (attesa), shelter (accoglienza) " +
+			"and staging (ammassamento), with the number of persons each can take. " + others,
+		Table:    pgx.Identifier{"public", view},
+		IDColumn: "id",
+		IDType:   catalog.Integer,
+		Geom:     "geom",
+		GeomType: geomType,
+		TileGeom: "geom_3857",
+		Properties: []catalog.Property{
+			istat,
+			{Name: "kind", Type: catalog.String, Description: "attesa (waiting), accoglienza (shelter) or ammassamento (staging)", Enum: AreaKinds},
+			{Name: "name", Type: catalog.String, Description: "name of the area"},
+			{Name: "capacity", Type: catalog.Integer, Description: "persons the area can take"},
+			synthetic, updated,
+		},
+		TileProperties: []string{"istat_code", "kind", "name", "capacity"},
+		Temporal:       &catalog.Temporal{Instant: "updated_at"},
+		MinZoom:        10, MaxZoom: 18,
+		Sources: []string{"cp_emergency_areas"},
+		Edit: &catalog.Edit{
+			Table:       pgx.Identifier{"public", view},
+			ScopeColumn: "istat_code",
+			Writable:    []string{"istat_code", "kind", "name", "capacity"},
+			Required:    []string{"istat_code", "kind", "name", "capacity"},
+			GeomTypes:   []string{geomType},
+		},
+	}
 }
 
 // Layers returns the catalog entries of this domain. The crisis unit is
@@ -125,6 +162,7 @@ func Layers() []catalog.Layer {
 				synthetic, updated,
 			},
 			TileProperties: []string{"istat_code", "hazard", "title", "severity"},
+			Temporal:       &catalog.Temporal{Instant: "updated_at"},
 			MinZoom:        8, MaxZoom: 18,
 			Edit: &catalog.Edit{
 				Table:       pgx.Identifier{"public", "cp_scenarios"},
@@ -135,34 +173,10 @@ func Layers() []catalog.Layer {
 				GeomTypes:   []string{"MultiPolygon"},
 			},
 		},
-		{
-			ID:    LayerAreas,
-			Title: "Emergency areas",
-			Description: "Emergency areas of the civil-protection plans: waiting (attesa), shelter (accoglienza) and staging (ammassamento), " +
-				"with the number of persons each can take. Points or polygons.",
-			Table:    pgx.Identifier{"public", "cp_emergency_areas"},
-			IDColumn: "id",
-			IDType:   catalog.Integer,
-			Geom:     "geom",
-			GeomType: "Geometry",
-			TileGeom: "geom_3857",
-			Properties: []catalog.Property{
-				istat,
-				{Name: "kind", Type: catalog.String, Description: "attesa (waiting), accoglienza (shelter) or ammassamento (staging)", Enum: AreaKinds},
-				{Name: "name", Type: catalog.String, Description: "name of the area"},
-				{Name: "capacity", Type: catalog.Integer, Description: "persons the area can take"},
-				synthetic, updated,
-			},
-			TileProperties: []string{"istat_code", "kind", "name", "capacity"},
-			MinZoom:        10, MaxZoom: 18,
-			Edit: &catalog.Edit{
-				Table:       pgx.Identifier{"public", "cp_emergency_areas"},
-				ScopeColumn: "istat_code",
-				Writable:    []string{"istat_code", "kind", "name", "capacity"},
-				Required:    []string{"istat_code", "kind", "name", "capacity"},
-				GeomTypes:   []string{"Point", "Polygon", "MultiPolygon"},
-			},
-		},
+		areaLayer(LayerAreas, "Emergency areas", "polygons", "cp_emergency_area_polygons", "MultiPolygon",
+			"The areas mapped as points are the layer "+LayerAreaPoints+".", istat, synthetic, updated),
+		areaLayer(LayerAreaPoints, "Emergency areas (points)", "points", "cp_emergency_area_points", "Point",
+			"The areas mapped as polygons are the layer "+LayerAreas+".", istat, synthetic, updated),
 		{
 			ID:          LayerBuildings,
 			Title:       "Strategic buildings",
@@ -180,6 +194,7 @@ func Layers() []catalog.Layer {
 				synthetic, updated,
 			},
 			TileProperties: []string{"istat_code", "kind", "name"},
+			Temporal:       &catalog.Temporal{Instant: "updated_at"},
 			MinZoom:        10, MaxZoom: 18,
 			Edit: &catalog.Edit{
 				Table:       pgx.Identifier{"public", "cp_buildings"},
@@ -211,7 +226,11 @@ func Layers() []catalog.Layer {
 				{Name: "has_validated_plan", Type: catalog.Boolean, Description: "a version of the plan has been validated"},
 			},
 			TileProperties: []string{"istat_code", "name", "status", "has_validated_plan"},
-			MinZoom:        0, MaxZoom: 14,
+			Temporal:       &catalog.Temporal{Instant: "status_since"},
+			// Validated plans first: QGIS types its fields from the first
+			// ten, where validated_at would otherwise be null.
+			ValuesFirst: []string{"validated_at", "validated_version"},
+			MinZoom:     0, MaxZoom: 14,
 			Sources: []string{"cp_plans", "comuni"},
 		},
 	}

@@ -301,8 +301,8 @@ func TestCivilProtectionDemo(t *testing.T) {
 			switch g := g.(type) {
 			case orb.Point:
 				pts = []orb.Point{g}
-			case orb.Polygon:
-				pts = g[0]
+			case orb.MultiPolygon: // emergency areas mapped as polygons
+				pts = g[0][0]
 			default:
 				t.Errorf("%s %s: unexpected %s", code, kind, g.GeoJSONType())
 			}

@@ -65,15 +65,19 @@ type StreetCount struct {
 
 // ExposedFeature is a building or emergency area inside the scenario.
 type ExposedFeature struct {
-	ID        int64  `json:"id"`
-	ISTATCode string `json:"istat_code"`
-	Kind      string `json:"kind"`
-	Name      string `json:"name"`
-	Capacity  *int   `json:"capacity,omitempty"`
+	// Collection is the layer that serves the feature by ID: areas are
+	// split by geometry type (LayerAreas, LayerAreaPoints).
+	Collection string `json:"collection"`
+	ID         int64  `json:"id"`
+	ISTATCode  string `json:"istat_code"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Capacity   *int   `json:"capacity,omitempty"`
 }
 
 // NearArea is a usable emergency area near the scenario.
 type NearArea struct {
+	Collection         string  `json:"collection"` // as in ExposedFeature
 	ID                 int64   `json:"id"`
 	ISTATCode          string  `json:"istat_code"`
 	Kind               string  `json:"kind"`
@@ -113,14 +117,14 @@ FROM cp_scenarios s JOIN cp_buildings b ON ST_Intersects(b.geom, s.geom)
 WHERE s.id = $1 ORDER BY b.istat_code, b.kind, b.id`
 
 const exposedAreasSQL = `
-SELECT a.id, a.istat_code, a.kind, a.name, a.capacity
+SELECT GeometryType(a.geom) = 'POINT', a.id, a.istat_code, a.kind, a.name, a.capacity
 FROM cp_scenarios s JOIN cp_emergency_areas a ON ST_Intersects(a.geom, s.geom)
 WHERE s.id = $1 ORDER BY a.istat_code, a.kind, a.id`
 
 // nearestAreasSQL finds usable areas outside the scenario: of its comune,
 // or within $2 metres (geodesic) of it, nearest first.
 const nearestAreasSQL = `
-SELECT a.id, a.istat_code, a.kind, a.name, a.capacity,
+SELECT GeometryType(a.geom) = 'POINT', a.id, a.istat_code, a.kind, a.name, a.capacity,
        round(ST_Distance(a.geom::geography, s.geom::geography)::numeric, 1)::float8 AS d
 FROM cp_scenarios s
 JOIN cp_emergency_areas a ON a.kind IN ('attesa', 'accoglienza') AND NOT ST_Intersects(a.geom, s.geom)
@@ -128,6 +132,14 @@ JOIN cp_emergency_areas a ON a.kind IN ('attesa', 'accoglienza') AND NOT ST_Inte
 WHERE s.id = $1
 ORDER BY d, a.id
 LIMIT $3`
+
+// areaLayerOf names the layer of an emergency area.
+func areaLayerOf(point bool) string {
+	if point {
+		return LayerAreaPoints
+	}
+	return LayerAreas
+}
 
 // Exposure computes the exposure of scenario id, listing at most nearAreas
 // usable emergency areas (0: DefaultNearAreas).
@@ -162,7 +174,7 @@ func (s *Store) Exposure(ctx context.Context, id int64, nearAreas int) (Exposure
 	b.Queue(exposedBuildingsSQL, id).Query(func(rows pgx.Rows) error {
 		var err error
 		e.StrategicBuildings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExposedFeature, error) {
-			var f ExposedFeature
+			f := ExposedFeature{Collection: LayerBuildings}
 			err := r.Scan(&f.ID, &f.ISTATCode, &f.Kind, &f.Name)
 			return f, err
 		})
@@ -172,7 +184,9 @@ func (s *Store) Exposure(ctx context.Context, id int64, nearAreas int) (Exposure
 		var err error
 		e.AreasInside, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExposedFeature, error) {
 			var f ExposedFeature
-			err := r.Scan(&f.ID, &f.ISTATCode, &f.Kind, &f.Name, &f.Capacity)
+			var point bool
+			err := r.Scan(&point, &f.ID, &f.ISTATCode, &f.Kind, &f.Name, &f.Capacity)
+			f.Collection = areaLayerOf(point)
 			return f, err
 		})
 		return err
@@ -181,7 +195,9 @@ func (s *Store) Exposure(ctx context.Context, id int64, nearAreas int) (Exposure
 		var err error
 		e.NearestAreas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (NearArea, error) {
 			var a NearArea
-			err := r.Scan(&a.ID, &a.ISTATCode, &a.Kind, &a.Name, &a.Capacity, &a.DistanceM)
+			var point bool
+			err := r.Scan(&point, &a.ID, &a.ISTATCode, &a.Kind, &a.Name, &a.Capacity, &a.DistanceM)
+			a.Collection = areaLayerOf(point)
 			return a, err
 		})
 		return err

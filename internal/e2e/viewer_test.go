@@ -97,7 +97,7 @@ func TestViewer(t *testing.T) {
 		themes := map[string]string{
 			"comuni": "Boundaries",
 			"civici": "Fibre coverage", "network": "Fibre coverage", "coverage-comuni": "Fibre coverage",
-			"scenarios": "Civil protection", "emergency-areas": "Civil protection",
+			"scenarios": "Civil protection", "emergency-areas": "Civil protection", "emergency-area-points": "Civil protection",
 			"strategic-buildings": "Civil protection", "plan-status": "Civil protection",
 			"energy-zones": "Energy communities", "energy-communities": "Energy communities", "energy-sites": "Energy communities",
 		}

@@ -1,11 +1,13 @@
 package features
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
@@ -34,9 +36,10 @@ type Service struct {
 }
 
 type extent struct {
-	version int64
-	bound   orb.Bound
-	ok      bool
+	version    int64
+	bound      orb.Bound
+	ok         bool
+	start, end *time.Time
 }
 
 // New returns a Service reading from pool.
@@ -64,17 +67,24 @@ func featureSQL(l *catalog.Layer) string {
 	b.WriteString(`)::text || ',"geometry":' || COALESCE(ST_AsGeoJSON(ST_ForcePolygonCCW(t.`)
 	b.WriteString(pgx.Identifier{l.Geom}.Sanitize())
 	fmt.Fprintf(&b, `), %d), 'null') || ',"properties":' || `, Precision)
-	if len(l.Properties) == 0 {
+	props := l.FeatureProperties()
+	if len(props) == 0 {
 		b.WriteString(`'{}'`)
 	} else {
 		b.WriteString(`json_build_object(`)
-		for i, p := range l.Properties {
+		for i, p := range props {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			// Property names are validated identifiers, so they are safe as
 			// SQL string literals too.
-			fmt.Fprintf(&b, "'%s', t.%s", p.Name, pgx.Identifier{p.Name}.Sanitize())
+			col := "t." + pgx.Identifier{p.Name}.Sanitize()
+			if p.Type == catalog.Number {
+				// A whole number with a decimal point, as appendJSONValue
+				// writes it.
+				col = `(regexp_replace(to_json(` + col + `)::text, '^(-?[0-9]+)$', '\1.0'))::json`
+			}
+			fmt.Fprintf(&b, "'%s', %s", p.Name, col)
 		}
 		b.WriteString(`)::text`)
 	}
@@ -98,10 +108,56 @@ func where(l *catalog.Layer, q Query, args []any) (string, []any) {
 		args = append(args, f.Value)
 		conds = append(conds, fmt.Sprintf("t.%s = $%d", pgx.Identifier{f.Property.Name}.Sanitize(), len(args)))
 	}
+	if q.Datetime != nil && l.Temporal != nil {
+		var c string
+		if c, args = temporalCond(l, *q.Datetime, args); c != "" {
+			conds = append(conds, c)
+		}
+	}
 	if len(conds) == 0 {
 		return "", args
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// temporalCond selects the features whose time intersects in (Part 1,
+// /req/core/fc-time-response). A feature without a time (a null instant,
+// or an interval null at both ends) matches every datetime, as the
+// standard asks of features not associated with a temporal geometry; a
+// null interval bound is open.
+func temporalCond(l *catalog.Layer, in Interval, args []any) (string, []any) {
+	// bound returns a placeholder for t in the type of property p: a date
+	// property compares with the date of t in UTC.
+	bound := func(p string, t time.Time) string {
+		if prop, _ := l.Property(p); prop.Type == catalog.Date {
+			t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		}
+		args = append(args, t)
+		return "$" + strconv.Itoa(len(args))
+	}
+	col := func(p string) string { return "t." + pgx.Identifier{p}.Sanitize() }
+	var parts []string
+	if t := l.Temporal; t.Instant != "" {
+		c := col(t.Instant)
+		if in.Start != nil {
+			parts = append(parts, c+" >= "+bound(t.Instant, *in.Start))
+		}
+		if in.End != nil {
+			parts = append(parts, c+" <= "+bound(t.Instant, *in.End))
+		}
+		if len(parts) == 0 {
+			return "", args
+		}
+		return "(" + c + " IS NULL OR (" + strings.Join(parts, " AND ") + "))", args
+	}
+	t := l.Temporal
+	if in.End != nil {
+		parts = append(parts, "("+col(t.Start)+" IS NULL OR "+col(t.Start)+" <= "+bound(t.Start, *in.End)+")")
+	}
+	if in.Start != nil {
+		parts = append(parts, "("+col(t.End)+" IS NULL OR "+col(t.End)+" >= "+bound(t.End, *in.Start)+")")
+	}
+	return strings.Join(parts, " AND "), args
 }
 
 // Items streams the features of one page to emit, one GeoJSON Feature per
@@ -159,8 +215,21 @@ const deferFrom = 8
 // and its rows are fetched by id (the lateral subquery; OFFSET 0 keeps it
 // one index probe per row), which relies on the id column being the
 // layer's unique, indexed key, as Item does.
+//
+// Pages are in id order, except that a layer's ValuesFirst columns put
+// the rows with the fewest nulls among them first.
 func pageSQL(l *catalog.Layer, where string, limit, offset int, deferred bool) string {
 	id := pgx.Identifier{l.IDColumn}.Sanitize()
+	order := "t." + id
+	var nulls []string
+	for _, p := range l.ValuesFirst {
+		nulls = append(nulls, "(t."+pgx.Identifier{p}.Sanitize()+" IS NULL)::int")
+	}
+	rank := ""
+	if len(nulls) > 0 {
+		rank = "(" + strings.Join(nulls, " + ") + ")"
+		order = rank + ", " + order
+	}
 	geom := "t." + pgx.Identifier{l.Geom}.Sanitize()
 	if !strings.HasSuffix(l.GeomType, "Point") {
 		// RFC 7946 §3.1.6: exterior rings counterclockwise, holes
@@ -169,7 +238,7 @@ func pageSQL(l *catalog.Layer, where string, limit, offset int, deferred bool) s
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT t.%s, ST_AsGeoJSON(%s, %d)", id, geom, Precision)
-	for _, p := range l.Properties {
+	for _, p := range l.FeatureProperties() {
 		col := "t." + pgx.Identifier{p.Name}.Sanitize()
 		switch p.Type {
 		case catalog.Date, catalog.DateTime:
@@ -180,13 +249,17 @@ func pageSQL(l *catalog.Layer, where string, limit, offset int, deferred bool) s
 	}
 	table := l.Table.Sanitize()
 	if !deferred {
-		fmt.Fprintf(&b, " FROM (SELECT * FROM %s t%s ORDER BY t.%s LIMIT $%d OFFSET $%d) t ORDER BY t.%s",
-			table, where, id, limit, offset, id)
+		fmt.Fprintf(&b, " FROM (SELECT * FROM %s t%s ORDER BY %s LIMIT $%d OFFSET $%d) t ORDER BY %s",
+			table, where, order, limit, offset, order)
 		return b.String()
 	}
-	fmt.Fprintf(&b, " FROM (SELECT t.%s FROM %s t%s ORDER BY t.%s LIMIT $%d OFFSET $%d) k,"+
-		" LATERAL (SELECT * FROM %s t WHERE t.%s = k.%s OFFSET 0) t ORDER BY k.%s",
-		id, table, where, id, limit, offset, table, id, id, id)
+	kRank, kOrder := "", "k."+id
+	if rank != "" {
+		kRank, kOrder = ", "+rank+" AS k_rank", "k.k_rank, k."+id
+	}
+	fmt.Fprintf(&b, " FROM (SELECT t.%s%s FROM %s t%s ORDER BY %s LIMIT $%d OFFSET $%d) k,"+
+		" LATERAL (SELECT * FROM %s t WHERE t.%s = k.%s OFFSET 0) t ORDER BY %s",
+		id, kRank, table, where, order, limit, offset, table, id, id, kOrder)
 	return b.String()
 }
 
@@ -200,8 +273,8 @@ type featureEncoder struct {
 }
 
 func newFeatureEncoder(l *catalog.Layer) *featureEncoder {
-	e := &featureEncoder{intID: l.IDType == catalog.Integer, props: l.Properties}
-	for i, p := range l.Properties {
+	e := &featureEncoder{intID: l.IDType == catalog.Integer, props: l.FeatureProperties()}
+	for i, p := range e.props {
 		sep := ","
 		if i == 0 {
 			sep = "{"
@@ -246,15 +319,25 @@ func (e *featureEncoder) appendFeature(vals [][]byte) []byte {
 // appendJSONValue appends the JSON of a property's text value as
 // json_build_object writes it: numbers as they are (NaN and the infinities
 // as strings), booleans as true or false, dates already JSON, the rest as
-// strings.
+// strings. A whole Number gets a decimal point (12.0): clients type a field
+// from the values they see first, and one that saw only 12 made pv_kw an
+// integer field and then lost 12.5 (GDAL rounded it, QGIS nulled it).
 func appendJSONValue(b []byte, t catalog.Type, v []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
 	}
 	switch t {
-	case catalog.Integer, catalog.Number:
+	case catalog.Integer:
 		if isJSONNumber(v) {
 			return append(b, v...)
+		}
+	case catalog.Number:
+		if isJSONNumber(v) {
+			b = append(b, v...)
+			if !bytes.ContainsAny(v, ".eE") {
+				b = append(b, ".0"...)
+			}
+			return b
 		}
 	case catalog.Boolean:
 		if len(v) == 1 && v[0] == 't' {
@@ -365,24 +448,64 @@ func (s *Service) Item(ctx context.Context, l *catalog.Layer, id string) ([]byte
 // Extent returns the bounding box of the layer's data in CRS84; ok is false
 // for an empty layer. It is cached per data version.
 func (s *Service) Extent(ctx context.Context, l *catalog.Layer) (b orb.Bound, ok bool, err error) {
+	e, err := s.extent(ctx, l)
+	return e.bound, e.ok, err
+}
+
+// TemporalExtent returns the first and last time of the layer's features
+// (its Temporal properties); nil where open or unknown, both nil for a
+// layer without time. It is cached with Extent.
+func (s *Service) TemporalExtent(ctx context.Context, l *catalog.Layer) (start, end *time.Time, err error) {
+	e, err := s.extent(ctx, l)
+	return e.start, e.end, err
+}
+
+// extentSQL selects the spatial extent and the first and last time of a
+// layer. Dates count from midnight UTC, whatever the session's TimeZone.
+func extentSQL(l *catalog.Layer) string {
+	asTime := func(agg, p string) string {
+		x := agg + "(t." + pgx.Identifier{p}.Sanitize() + ")"
+		if prop, _ := l.Property(p); prop.Type == catalog.Date {
+			x = "(" + x + ")::timestamp AT TIME ZONE 'UTC'"
+		}
+		return x
+	}
+	lo, hi := "NULL::timestamptz", "NULL::timestamptz"
+	if t := l.Temporal; t != nil && t.Instant != "" {
+		lo, hi = asTime("min", t.Instant), asTime("max", t.Instant)
+	} else if t != nil {
+		// An interval open at one end opens the extent there.
+		open := func(p string) string { return "bool_or(t." + pgx.Identifier{p}.Sanitize() + " IS NULL)" }
+		lo = "CASE WHEN " + open(t.Start) + " THEN NULL ELSE " + asTime("min", t.Start) + " END"
+		hi = "CASE WHEN " + open(t.End) + " THEN NULL ELSE " + asTime("max", t.End) + " END"
+	}
+	return "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), lo, hi FROM (SELECT ST_Extent(t." +
+		pgx.Identifier{l.Geom}.Sanitize() + ") AS e, " + lo + " AS lo, " + hi + " AS hi FROM " + l.Table.Sanitize() + " t) x"
+}
+
+func (s *Service) extent(ctx context.Context, l *catalog.Layer) (extent, error) {
 	v := s.versions.Of(l.SourceTables()...)
 	s.mu.Lock()
 	e, hit := s.extents[l.ID]
 	s.mu.Unlock()
 	if hit && e.version == v {
-		return e.bound, e.ok, nil
+		return e, nil
 	}
 	var minx, miny, maxx, maxy *float64
-	sql := "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(t." +
-		pgx.Identifier{l.Geom}.Sanitize() + ") AS e FROM " + l.Table.Sanitize() + " t) x"
-	if err := s.pool.QueryRow(ctx, sql).Scan(&minx, &miny, &maxx, &maxy); err != nil {
-		return b, false, store.Translate("features.Extent", err)
+	e = extent{version: v}
+	if err := s.pool.QueryRow(ctx, extentSQL(l)).Scan(&minx, &miny, &maxx, &maxy, &e.start, &e.end); err != nil {
+		return extent{}, store.Translate("features.Extent", err)
 	}
 	if minx != nil {
-		b, ok = orb.Bound{Min: orb.Point{*minx, *miny}, Max: orb.Point{*maxx, *maxy}}, true
+		e.bound, e.ok = orb.Bound{Min: orb.Point{*minx, *miny}, Max: orb.Point{*maxx, *maxy}}, true
+	}
+	for _, t := range []*time.Time{e.start, e.end} {
+		if t != nil {
+			*t = t.UTC()
+		}
 	}
 	s.mu.Lock()
-	s.extents[l.ID] = extent{version: v, bound: b, ok: ok}
+	s.extents[l.ID] = e
 	s.mu.Unlock()
-	return b, ok, nil
+	return e, nil
 }

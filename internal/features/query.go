@@ -4,6 +4,7 @@
 package features
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -38,10 +39,19 @@ type Filter struct {
 
 // Query is a validated items request.
 type Query struct {
-	BBox    *orb.Bound
-	Limit   int
-	Offset  int
-	Filters []Filter
+	BBox     *orb.Bound
+	Datetime *Interval
+	Limit    int
+	Offset   int
+	Filters  []Filter
+}
+
+// Interval is the time of a datetime parameter (OGC API – Features Part 1
+// §7.15.4) as a closed interval; a nil bound is open. An instant is an
+// interval whose bounds are equal; a date is its whole day (UTC).
+type Interval struct {
+	Start, End *time.Time
+	Raw        string // as given, for links
 }
 
 // crsParams may only name CRS84 until OGC API – Features Part 2 is
@@ -75,11 +85,22 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			}
 			q.BBox = &b
 		case k == "limit":
+			// More than the maximum is a request for the maximum (Part 1,
+			// /req/core/fc-limit-response-1): the page says how many came.
 			n, err := strconv.Atoi(val)
-			if err != nil || n < 1 || n > MaxLimit {
-				return q, apperr.Invalidf(op, "limit", "%q is not an integer in 1..%d", val, MaxLimit)
+			if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(val, "-") {
+				n, err = MaxLimit, nil
 			}
-			q.Limit = n
+			if err != nil || n < 1 {
+				return q, apperr.Invalidf(op, "limit", "%q is not a positive integer (at most %d are returned)", val, MaxLimit)
+			}
+			q.Limit = min(n, MaxLimit)
+		case k == "datetime":
+			in, err := ParseDatetime(val)
+			if err != nil {
+				return q, apperr.Invalidf(op, "datetime", "%s", err)
+			}
+			q.Datetime = &in
 		case k == "offset":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 || n > MaxOffset {
@@ -115,9 +136,78 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 func knownParams(l *catalog.Layer) string {
 	names := l.PropertyNames()
 	if len(names) == 0 {
-		return "this collection has no filterable properties; parameters are bbox, limit, offset"
+		return "this collection has no filterable properties; parameters are bbox, datetime, limit, offset"
 	}
-	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, limit, offset"
+	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, datetime, limit, offset"
+}
+
+// maxDatetime bounds the datetime parameter: two RFC 3339 date-times with
+// nine decimals and a separator fit.
+const maxDatetime = 80
+
+// ParseDatetime parses the datetime parameter: an instant, or an interval
+// start/end where an open end is ".." or empty (Part 1,
+// /req/core/fc-time-definition). Instants are RFC 3339 date-times or
+// full dates (a date is its whole day in UTC; "2026-01-31T", as GDAL
+// writes a date, is a date too).
+func ParseDatetime(s string) (Interval, error) {
+	if len(s) > maxDatetime {
+		return Interval{}, fmt.Errorf("longer than %d characters: give an instant or start/end", maxDatetime)
+	}
+	in := Interval{Raw: s}
+	start, end, isInterval := strings.Cut(s, "/")
+	if !isInterval {
+		lo, hi, err := parseInstant(s)
+		if err != nil {
+			return Interval{}, err
+		}
+		if lo == nil {
+			return Interval{}, fmt.Errorf("%q is not an instant: give a date-time such as 2026-01-31T10:00:00Z, a date, or start/end with .. for an open end", s)
+		}
+		in.Start, in.End = lo, hi
+		return in, nil
+	}
+	if strings.Contains(end, "/") {
+		return Interval{}, fmt.Errorf("%q has more than one /: give start/end", s)
+	}
+	lo, _, err := parseInstant(start)
+	if err != nil {
+		return Interval{}, err
+	}
+	_, hi, err := parseInstant(end)
+	if err != nil {
+		return Interval{}, err
+	}
+	if lo != nil && hi != nil && lo.After(*hi) {
+		return Interval{}, fmt.Errorf("the start %s is after the end %s", start, end)
+	}
+	in.Start, in.End = lo, hi
+	return in, nil
+}
+
+// parseInstant returns the first and last moment of s: equal for a
+// date-time, the day's bounds for a date, nil for an open end ("" or "..").
+func parseInstant(s string) (lo, hi *time.Time, err error) {
+	if s == "" || s == ".." {
+		return nil, nil, nil
+	}
+	if d, ok := strings.CutSuffix(s, "T"); ok && datePattern.MatchString(d) {
+		s = d
+	}
+	if datePattern.MatchString(s) {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%q is not a date in the calendar", s)
+		}
+		last := d.AddDate(0, 0, 1).Add(-time.Microsecond) // PostgreSQL's resolution
+		return &d, &last, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%q is not an RFC 3339 date-time (2026-01-31T10:00:00Z), a date (2026-01-31) or ..", s)
+	}
+	t = t.UTC()
+	return &t, &t, nil
 }
 
 // parseValue converts a filter value to the Go type pgx sends for the
@@ -190,6 +280,9 @@ func (q Query) Values(offset int) url.Values {
 	v := url.Values{}
 	if q.BBox != nil {
 		v.Set("bbox", geo.FormatBBox(*q.BBox))
+	}
+	if q.Datetime != nil {
+		v.Set("datetime", q.Datetime.Raw)
 	}
 	for _, f := range q.Filters {
 		v.Set(f.Property.Name, f.Raw)

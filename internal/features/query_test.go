@@ -185,12 +185,15 @@ func TestParseQueryParameters(t *testing.T) {
 		{name: "nothing", query: "", wantLimit: features.DefaultLimit},
 		{name: "limit 1", query: "limit=1", wantLimit: 1},
 		{name: "limit max", query: "limit=10000", wantLimit: features.MaxLimit},
-		{name: "limit 0", query: "limit=0", wantErr: `limit: "0" is not an integer in 1..10000`},
-		{name: "limit over max", query: "limit=10001", wantErr: `limit: "10001" is not an integer in 1..10000`},
+		// More than the maximum asks for the maximum (Part 1,
+		// /req/core/fc-limit-response-1), GDAL and OWSLib ask for more.
+		{name: "limit over max is capped", query: "limit=10001", wantLimit: features.MaxLimit},
+		{name: "limit huge is capped", query: "limit=99999999999999999999", wantLimit: features.MaxLimit},
+		{name: "limit 0", query: "limit=0", wantErr: `limit: "0" is not a positive integer (at most 10000 are returned)`},
 		{name: "limit negative", query: "limit=-1", wantErr: "limit: "},
+		{name: "limit hugely negative", query: "limit=-99999999999999999999", wantErr: "limit: "},
 		{name: "limit not a number", query: "limit=ten", wantErr: "limit: "},
-		{name: "limit empty", query: "limit=", wantErr: `limit: "" is not an integer`},
-		{name: "limit huge", query: "limit=99999999999999999999", wantErr: "limit: "},
+		{name: "limit empty", query: "limit=", wantErr: `limit: "" is not a positive integer`},
 		{name: "offset", query: "offset=20", wantLimit: features.DefaultLimit, wantOffset: 20},
 		{name: "offset max", query: "offset=10000000", wantLimit: features.DefaultLimit, wantOffset: features.MaxOffset},
 		{name: "offset over max", query: "offset=10000001", wantErr: `offset: "10000001" is not an integer in 0..10000000`},
@@ -218,6 +221,9 @@ func TestParseQueryParameters(t *testing.T) {
 		{name: "crs nonsense", query: "crs=WGS84", wantErr: "crs: only "},
 		{name: "unknown parameter", query: "population=1000", wantErr: "population: unknown query parameter; filterable properties are istat_code, name,"},
 		{name: "reserved but not implemented", query: "sortby=name", wantErr: "sortby: unknown query parameter"},
+		// comuni has no time: datetime is checked, and matches everything.
+		{name: "datetime on a layer without time", query: "datetime=2026-01-01T00:00:00Z/..", wantLimit: features.DefaultLimit},
+		{name: "datetime malformed", query: "datetime=yesterday", wantErr: `datetime: "yesterday" is not an RFC 3339 date-time`},
 		{name: "parameter names are case-sensitive", query: "Limit=5", wantErr: "Limit: unknown query parameter"},
 		{name: "duplicate filter", query: "name=Crema&name=Cremona", wantErr: "name: given 2 times; give it once"},
 		{name: "duplicate limit", query: "limit=5&limit=5", wantErr: "limit: given 2 times; give it once"},
@@ -248,7 +254,7 @@ func TestParseQueryParameters(t *testing.T) {
 
 func TestQueryValues(t *testing.T) {
 	l := comuniLayer(t)
-	v, _ := url.ParseQuery("consortium=1&name=Crema&bbox=9.60,45.30,9.80,45.40&limit=25&offset=50&f=json")
+	v, _ := url.ParseQuery("consortium=1&name=Crema&bbox=9.60,45.30,9.80,45.40&limit=25&offset=50&f=json&datetime=2026-01-01/..")
 	q, err := features.ParseQuery(l, v)
 	if err != nil {
 		t.Fatal(err)
@@ -257,9 +263,9 @@ func TestQueryValues(t *testing.T) {
 		offset int
 		want   string
 	}{
-		{75, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&limit=25&name=Crema&offset=75"},
-		{25, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&limit=25&name=Crema&offset=25"},
-		{0, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&limit=25&name=Crema"},
+		{75, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&datetime=2026-01-01%2F..&limit=25&name=Crema&offset=75"},
+		{25, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&datetime=2026-01-01%2F..&limit=25&name=Crema&offset=25"},
+		{0, "bbox=9.6%2C45.3%2C9.8%2C45.4&consortium=1&datetime=2026-01-01%2F..&limit=25&name=Crema"},
 	}
 	for _, tt := range tests {
 		if got := q.Values(tt.offset).Encode(); got != tt.want {
@@ -292,6 +298,9 @@ func FuzzParseQuery(f *testing.F) {
 		{"day=2023-02-29", "name", "caf\xe9", true},
 		{"at=2024-05-01T10:00:00.123456789Z", "share", "1e300", true},
 		{"%zz=1&limit=%", "", "x", true},
+		{"limit=10001", "datetime", "2026-01-31T10:00:00Z", false},
+		{"datetime=../2026-01-31", "datetime", "2026-01-01T/..", true},
+		{"", "datetime", "2026-02-01/2026-01-01", true},
 	}
 	for _, s := range seeds {
 		f.Add(s.raw, s.key, s.value, s.typed)
@@ -340,6 +349,9 @@ func sameQuery(a, b features.Query) bool {
 	if a.Limit != b.Limit || a.Offset != b.Offset || !reflect.DeepEqual(a.BBox, b.BBox) || len(a.Filters) != len(b.Filters) {
 		return false
 	}
+	if (a.Datetime == nil) != (b.Datetime == nil) || a.Datetime != nil && !sameInterval(*a.Datetime, *b.Datetime) {
+		return false
+	}
 	for i := range a.Filters {
 		fa, fb := a.Filters[i], b.Filters[i]
 		if fa.Property.Name != fb.Property.Name || fa.Raw != fb.Raw || !sameValue(fa.Value, fb.Value) {
@@ -347,4 +359,71 @@ func sameQuery(a, b features.Query) bool {
 		}
 	}
 	return true
+}
+
+func sameInterval(a, b features.Interval) bool {
+	same := func(x, y *time.Time) bool { return x == nil && y == nil || x != nil && y != nil && x.Equal(*y) }
+	return a.Raw == b.Raw && same(a.Start, b.Start) && same(a.End, b.End)
+}
+
+func at(s string) *time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return &t
+}
+
+func TestParseDatetime(t *testing.T) {
+	endOfDay := func(d string) *time.Time { return at(d + "T23:59:59.999999Z") }
+	tests := []struct {
+		name       string
+		value      string
+		start, end *time.Time // nil: open
+		wantErr    string
+	}{
+		{"instant", "2026-01-31T10:00:00Z", at("2026-01-31T10:00:00Z"), at("2026-01-31T10:00:00Z"), ""},
+		{"instant with offset", "2026-01-31T11:00:00+01:00", at("2026-01-31T10:00:00Z"), at("2026-01-31T10:00:00Z"), ""},
+		{"instant with fraction", "2026-01-31T10:00:00.123456Z", at("2026-01-31T10:00:00.123456Z"), at("2026-01-31T10:00:00.123456Z"), ""},
+		{"date is its day", "2026-01-31", at("2026-01-31T00:00:00Z"), endOfDay("2026-01-31"), ""},
+		{"date as GDAL writes it", "2026-01-31T", at("2026-01-31T00:00:00Z"), endOfDay("2026-01-31"), ""},
+		{"closed interval", "2026-01-01T00:00:00Z/2026-02-01T00:00:00Z", at("2026-01-01T00:00:00Z"), at("2026-02-01T00:00:00Z"), ""},
+		{"interval of dates", "2026-01-01/2026-01-31", at("2026-01-01T00:00:00Z"), endOfDay("2026-01-31"), ""},
+		{"open end ..", "2026-01-01T00:00:00Z/..", at("2026-01-01T00:00:00Z"), nil, ""},
+		{"open end empty", "2026-01-01T00:00:00Z/", at("2026-01-01T00:00:00Z"), nil, ""},
+		{"open start ..", "../2026-01-01T00:00:00Z", nil, at("2026-01-01T00:00:00Z"), ""},
+		{"open start empty", "/2026-01-01T00:00:00Z", nil, at("2026-01-01T00:00:00Z"), ""},
+		{"open at both ends", "../..", nil, nil, ""},
+		// QGIS bounds a half-open interval with year 0 or 9999.
+		{"QGIS lower bound", "0000-01-01T00:00:00Z/2026-01-01T00:00:00Z", at("0000-01-01T00:00:00Z"), at("2026-01-01T00:00:00Z"), ""},
+		{"QGIS upper bound", "2026-01-01T00:00:00Z/9999-12-31T00:00:00Z", at("2026-01-01T00:00:00Z"), at("9999-12-31T00:00:00Z"), ""},
+		{"instant equal bounds", "2026-01-01T00:00:00Z/2026-01-01T00:00:00Z", at("2026-01-01T00:00:00Z"), at("2026-01-01T00:00:00Z"), ""},
+
+		{"empty", "", nil, nil, `"" is not an instant`},
+		{"open instant", "..", nil, nil, `".." is not an instant`},
+		{"start after end", "2026-02-01T00:00:00Z/2026-01-01T00:00:00Z", nil, nil, "the start 2026-02-01T00:00:00Z is after the end 2026-01-01T00:00:00Z"},
+		{"three parts", "2026-01-01/2026-01-02/2026-01-03", nil, nil, "more than one /"},
+		{"no time zone", "2026-01-31T10:00:00", nil, nil, "is not an RFC 3339 date-time"},
+		{"not in the calendar", "2026-02-30", nil, nil, `"2026-02-30" is not a date in the calendar`},
+		{"month 13", "2026-13-01T00:00:00Z", nil, nil, "is not an RFC 3339 date-time"},
+		{"words", "yesterday/today", nil, nil, `"yesterday" is not an RFC 3339 date-time`},
+		{"too long", strings.Repeat("2026-01-01", 9), nil, nil, "longer than 80 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := features.ParseDatetime(tt.value)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseDatetime(%q) = %+v, %v; want an error containing %q", tt.value, in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseDatetime(%q) = %v", tt.value, err)
+			}
+			if want := (features.Interval{Start: tt.start, End: tt.end, Raw: tt.value}); !sameInterval(in, want) {
+				t.Errorf("ParseDatetime(%q) = %v..%v, want %v..%v", tt.value, in.Start, in.End, tt.start, tt.end)
+			}
+		})
+	}
 }

@@ -82,17 +82,20 @@ func editable(l *catalog.Layer) (*catalog.Edit, error) {
 
 // values checks and converts the input's properties for the layer. With
 // full (create, replace) every required property must be present and
-// absent writable properties become null.
-func values(l *catalog.Layer, in Input, full bool, ranges map[string]intRange) (map[string]any, error) {
+// absent writable properties become null. The read-only properties sent
+// (a client that puts back the feature it read sends them all) are
+// returned apart, for sameReadOnly to compare with the stored ones.
+func values(l *catalog.Layer, in Input, full bool, ranges map[string]intRange) (out, readOnly map[string]any, err error) {
 	const op = "features.values"
 	e := l.Edit
-	out := map[string]any{}
+	out, readOnly = map[string]any{}, map[string]any{}
 	for name, v := range in.Properties {
 		if !slices.Contains(e.Writable, name) {
-			if _, known := l.Property(name); known || name == l.IDColumn {
-				return nil, apperr.Invalidf(op, name, "cannot be written")
+			if slices.ContainsFunc(l.FeatureProperties(), func(p catalog.Property) bool { return p.Name == name }) {
+				readOnly[name] = v
+				continue
 			}
-			return nil, apperr.Invalidf(op, name, "unknown property; writable properties are %s", strings.Join(e.Writable, ", "))
+			return nil, nil, apperr.Invalidf(op, name, "unknown property; writable properties are %s", strings.Join(e.Writable, ", "))
 		}
 		p, _ := l.Property(name)
 		form := plaintext.Line
@@ -101,10 +104,10 @@ func values(l *catalog.Layer, in Input, full bool, ranges map[string]intRange) (
 		}
 		cv, err := coerce(p, v, form, ranges[name])
 		if err != nil {
-			return nil, apperr.Invalidf(op, name, "%s", err)
+			return nil, nil, apperr.Invalidf(op, name, "%s", err)
 		}
 		if cv == nil && slices.Contains(e.Required, name) {
-			return nil, apperr.Invalidf(op, name, "is required")
+			return nil, nil, apperr.Invalidf(op, name, "is required")
 		}
 		out[name] = cv
 	}
@@ -112,13 +115,13 @@ func values(l *catalog.Layer, in Input, full bool, ranges map[string]intRange) (
 		for _, name := range e.Writable {
 			if _, ok := out[name]; !ok {
 				if slices.Contains(e.Required, name) {
-					return nil, apperr.Invalidf(op, name, "is required")
+					return nil, nil, apperr.Invalidf(op, name, "is required")
 				}
 				out[name] = nil
 			}
 		}
 	}
-	return out, nil
+	return out, readOnly, nil
 }
 
 // maxText bounds a string property, in characters.
@@ -362,8 +365,11 @@ func (w *Writer) Create(ctx context.Context, l *catalog.Layer, in Input, allow A
 	if err != nil {
 		return Change{}, err
 	}
-	vals, err := values(l, in, true, ranges)
+	vals, readOnly, err := values(l, in, true, ranges)
 	if err != nil {
+		return Change{}, err
+	}
+	if err := noReadOnly(readOnly); err != nil {
 		return Change{}, err
 	}
 	scope, _ := vals[e.ScopeColumn].(string)
@@ -431,7 +437,7 @@ func (w *Writer) change(ctx context.Context, op, action string, l *catalog.Layer
 	if err != nil {
 		return Change{}, err
 	}
-	vals, err := values(l, in, full, ranges)
+	vals, readOnly, err := values(l, in, full, ranges)
 	if err != nil {
 		return Change{}, err
 	}
@@ -458,6 +464,9 @@ func (w *Writer) change(ctx context.Context, op, action string, l *catalog.Layer
 			}
 		}
 		if err := checkIfMatch(ifMatch, version); err != nil {
+			return err
+		}
+		if err := sameReadOnly(ctx, tx, l, key, readOnly); err != nil {
 			return err
 		}
 		before, err := rowJSON(ctx, tx, l, key)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/cremasco/atlante/internal/auth"
 	"github.com/cremasco/atlante/internal/demo"
+	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/testserver"
 )
 
@@ -217,6 +218,8 @@ func TestCivilProtection(t *testing.T) {
 	t.Run("Role", func(t *testing.T) { testCPRoles(t, e) })
 	t.Run("PlanLifecycle", func(t *testing.T) { testCPLifecycle(t, e) })
 	t.Run("IfMatch", func(t *testing.T) { testCPIfMatch(t, e) })
+	t.Run("RoundTrip", func(t *testing.T) { testCPRoundTrip(t, e) })
+	t.Run("Datetime", func(t *testing.T) { testCPDatetime(t, e) })
 	t.Run("InvalidGeometry", func(t *testing.T) { testCPInvalidGeometry(t, e) })
 	t.Run("CrisisUnit", func(t *testing.T) { pii = append(pii, testCPCrisisUnit(t, e)...) })
 	t.Run("Audit", func(t *testing.T) { testCPAudit(t, e) })
@@ -262,7 +265,7 @@ func testCPLayers(t *testing.T, e *cpEnv) {
 			t.Errorf("collection %s is listed", c.ID)
 		}
 	}
-	for _, want := range []string{"scenarios", "emergency-areas", "strategic-buildings", "plan-status"} {
+	for _, want := range []string{"scenarios", "emergency-areas", "emergency-area-points", "strategic-buildings", "plan-status"} {
 		if !slices.Contains(ids, want) {
 			t.Errorf("/collections lacks %s (has %v)", want, ids)
 		}
@@ -668,6 +671,130 @@ func testCPIfMatch(t *testing.T, e *cpEnv) {
 	e.expect(t, 204, "DELETE", path, editor, nil, "If-Match", res.Header.Get("ETag"))
 }
 
+// testCPRoundTrip puts back a feature as it was read, with one value
+// changed and its ETag, the way GIS clients edit (OGC API – Features Part
+// 4): the read-only properties it carries (id, synthetic, updated_at) are
+// accepted when unchanged, and a changed one is refused by name.
+func testCPRoundTrip(t *testing.T, e *cpEnv) {
+	editor := e.tokens["editor"]
+	id := e.fixtureScenario(t, crema)
+	item := fmt.Sprintf("/collections/scenarios/items/%d", id)
+	read := func() (map[string]any, string) {
+		res, b := e.expect(t, 200, "GET", item, "", nil)
+		var f map[string]any
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		delete(f, "links")
+		return f, res.Header.Get("ETag")
+	}
+	f, tag := read()
+	props := f["properties"].(map[string]any)
+	for _, p := range []string{"id", "synthetic", "updated_at"} {
+		if _, ok := props[p]; !ok {
+			t.Fatalf("feature as read has no %s: %v", p, props)
+		}
+	}
+	props["title"] = "round trip"
+	propsOf := func(b []byte) map[string]any {
+		var f struct{ Properties map[string]any }
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		return f.Properties
+	}
+	res, b := e.expect(t, 200, "PUT", item, editor, f, "If-Match", tag)
+	if propsOf(b)["title"] != "round trip" || res.Header.Get("ETag") == tag {
+		t.Errorf("PUT of the feature as read: %s (ETag %s, was %s)", b, res.Header.Get("ETag"), tag)
+	}
+
+	// A merge patch that repeats read-only values, as read.
+	f, tag = read()
+	props = f["properties"].(map[string]any)
+	_, b = e.expect(t, 200, "PATCH", item, editor, map[string]any{"properties": map[string]any{
+		"severity": 3, "id": props["id"], "synthetic": props["synthetic"], "updated_at": props["updated_at"]}}, "If-Match", tag)
+	if propsOf(b)["severity"] != 3.0 {
+		t.Errorf("PATCH with unchanged read-only values: %s", b)
+	}
+
+	// A read-only value that differs: 400 naming it, and nothing changes.
+	f, tag = read()
+	for _, tt := range []struct {
+		name  string
+		value any
+	}{
+		{"synthetic", !f["properties"].(map[string]any)["synthetic"].(bool)},
+		{"updated_at", "2020-01-01T00:00:00Z"},
+		{"id", float64(id + 1)},
+	} {
+		g, _ := read()
+		g["properties"].(map[string]any)[tt.name] = tt.value
+		g["properties"].(map[string]any)["title"] = "must not be written"
+		_, b := e.expect(t, 400, "PUT", item, editor, g, "If-Match", tag)
+		if d := problemDetail(t, b); !strings.HasPrefix(d, tt.name+": ") || !strings.Contains(d, "differs from the stored value") {
+			t.Errorf("PUT with %s changed: detail %q, want it named", tt.name, d)
+		}
+		_, b = e.expect(t, 400, "PATCH", item, editor, map[string]any{"properties": map[string]any{tt.name: tt.value}}, "If-Match", tag)
+		if d := problemDetail(t, b); !strings.HasPrefix(d, tt.name+": ") {
+			t.Errorf("PATCH with %s changed: detail %q, want it named", tt.name, d)
+		}
+	}
+	if after, afterTag := read(); afterTag != tag || after["properties"].(map[string]any)["title"] != "round trip" {
+		t.Errorf("a refused change changed the feature: ETag %s (was %s), %v", afterTag, tag, after["properties"])
+	}
+	// A new feature has no stored values to repeat.
+	g := scenarioFeature(crema, e.insideComune(t, crema))
+	g["properties"].(map[string]any)["synthetic"] = false
+	_, b = e.expect(t, 400, "POST", "/collections/scenarios/items", editor, g)
+	if d := problemDetail(t, b); !strings.HasPrefix(d, "synthetic: is set by the server") {
+		t.Errorf("POST with a read-only property: detail %q", d)
+	}
+}
+
+// testCPDatetime selects scenarios by their last change, as GDAL does
+// for -where "updated_at > '…'" (datetime=…/..).
+func testCPDatetime(t *testing.T, e *cpEnv) {
+	// Ten scenarios of a comune with an open plan changed in 2025; the
+	// row and plan triggers would stamp now() or refuse.
+	e.exec(t, `ALTER TABLE cp_scenarios DISABLE TRIGGER cp_scenarios_row_version, DISABLE TRIGGER cp_scenarios_plan_open`)
+	e.exec(t, `UPDATE cp_scenarios SET updated_at = '2025-06-01T12:00:00Z' WHERE id IN (SELECT id FROM cp_scenarios ORDER BY id LIMIT 10)`)
+	e.exec(t, `ALTER TABLE cp_scenarios ENABLE TRIGGER cp_scenarios_row_version, ENABLE TRIGGER cp_scenarios_plan_open`)
+	var total int
+	if err := e.s.DB.Read.QueryRow(context.Background(), `SELECT count(*) FROM cp_scenarios`).Scan(&total); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		datetime string
+		want     int
+	}{
+		{"2026-01-01T00:00:00Z/..", total - 10},
+		{"../2026-01-01T00:00:00Z", 10},
+		{"2025-06-01", 10},
+		{"2025-06-01T12:00:00Z", 10},
+		{"2025-06-01T12:00:01Z/2025-12-31T00:00:00Z", 0},
+		{"../..", total},
+	}
+	for _, tt := range tests {
+		q := url.Values{"datetime": {tt.datetime}, "limit": {"1000"}}
+		p := items(t, e.s.URL+"/collections/scenarios/items?"+q.Encode())
+		if len(p.Features) != tt.want || p.NumberMatched != tt.want {
+			t.Errorf("datetime=%s: %d features, numberMatched %d; want %d", tt.datetime, len(p.Features), p.NumberMatched, tt.want)
+		}
+		for _, f := range p.Features {
+			at, err := time.Parse(time.RFC3339Nano, f.Properties["updated_at"].(string))
+			in, _ := features.ParseDatetime(tt.datetime)
+			if err != nil || (in.Start != nil && at.Before(*in.Start)) || (in.End != nil && at.After(*in.End)) {
+				t.Errorf("datetime=%s: feature %v updated at %v (%v)", tt.datetime, f.ID, at, err)
+			}
+		}
+	}
+	// Paging keeps the selection.
+	p := items(t, e.s.URL+"/collections/scenarios/items?limit=4&datetime=2026-01-01T00:00:00Z/..")
+	if next := mustQuery(t, rel(p.Links, "next")); next.Get("datetime") != "2026-01-01T00:00:00Z/.." || next.Get("offset") != "4" {
+		t.Errorf("next link query = %v, want the datetime and offset 4", next)
+	}
+}
+
 func testCPInvalidGeometry(t *testing.T, e *cpEnv) {
 	editor := e.tokens["editor"]
 	bowTie := json.RawMessage(`{"type":"Polygon","coordinates":[[[9.68,45.36],[9.69,45.37],[9.69,45.36],[9.68,45.37],[9.68,45.36]]]}`)
@@ -684,10 +811,37 @@ func testCPInvalidGeometry(t *testing.T, e *cpEnv) {
 	if d := problemDetail(t, b); !strings.Contains(d, "LineString is not accepted") {
 		t.Errorf("422 detail = %q", d)
 	}
-	// A point area is fine, and so is a polygon one.
-	e.expect(t, 201, "POST", "/collections/emergency-areas/items", editor, map[string]any{"type": "Feature",
-		"geometry":   json.RawMessage(`{"type":"Point","coordinates":[9.6855,45.3654]}`),
-		"properties": map[string]any{"istat_code": crema, "kind": "attesa", "name": "Piazza Duomo (test)", "capacity": 250}})
+	// A point area is fine in the points layer, a polygon one in the
+	// polygons layer; each refuses the other type (one type per layer).
+	point := json.RawMessage(`{"type":"Point","coordinates":[9.6855,45.3654]}`)
+	area := map[string]any{"istat_code": crema, "kind": "attesa", "name": "Piazza Duomo (test)", "capacity": 250}
+	_, b = e.expect(t, 422, "POST", "/collections/emergency-areas/items", editor, map[string]any{"type": "Feature", "geometry": point, "properties": area})
+	if d := problemDetail(t, b); !strings.Contains(d, "a Point is not accepted here; use MultiPolygon") {
+		t.Errorf("422 detail = %q", d)
+	}
+	_, b = e.expect(t, 201, "POST", "/collections/emergency-area-points/items", editor, map[string]any{"type": "Feature", "geometry": point, "properties": area})
+	var created struct {
+		ID       int64 `json:"id"`
+		Geometry struct{ Type string }
+	}
+	if err := json.Unmarshal(b, &created); err != nil || created.Geometry.Type != "Point" {
+		t.Fatalf("created point area: %v %s", err, b)
+	}
+	polygon := json.RawMessage(`{"type":"Polygon","coordinates":[[[9.685,45.365],[9.686,45.365],[9.686,45.366],[9.685,45.365]]]}`)
+	e.expect(t, 422, "POST", "/collections/emergency-area-points/items", editor, map[string]any{"type": "Feature", "geometry": polygon, "properties": area})
+	_, b = e.expect(t, 201, "POST", "/collections/emergency-areas/items", editor, map[string]any{"type": "Feature", "geometry": polygon, "properties": area})
+	if !strings.Contains(string(b), `"type":"MultiPolygon"`) {
+		t.Errorf("created polygon area is not stored as a MultiPolygon: %s", b)
+	}
+	// Each layer sees only its own areas: the point is not a feature of
+	// the polygons, to read, change or delete.
+	pointPath := fmt.Sprintf("/items/%d", created.ID)
+	e.expect(t, 200, "GET", "/collections/emergency-area-points"+pointPath, "", nil)
+	e.expect(t, 404, "GET", "/collections/emergency-areas"+pointPath, "", nil)
+	e.expect(t, 404, "PATCH", "/collections/emergency-areas"+pointPath, editor, map[string]any{"properties": map[string]any{"capacity": 1}})
+	e.expect(t, 404, "PUT", "/collections/emergency-areas"+pointPath, editor, map[string]any{"type": "Feature", "geometry": polygon, "properties": area})
+	e.expect(t, 404, "DELETE", "/collections/emergency-areas"+pointPath, editor, nil)
+	e.expect(t, 200, "GET", "/collections/emergency-area-points"+pointPath, "", nil)
 	_, b = e.expect(t, 400, "POST", "/collections/scenarios/items", editor, map[string]any{"type": "Feature", "geometry": e.insideComune(t, crema),
 		"properties": map[string]any{"istat_code": crema, "hazard": "meteorite", "title": "x", "severity": 1}})
 	if d := problemDetail(t, b); !strings.Contains(d, "hazard") {
@@ -884,12 +1038,15 @@ type cpExposure struct {
 		} `json:"by_street"`
 	} `json:"civici"`
 	StrategicBuildings []struct {
-		ID int64 `json:"id"`
+		Collection string `json:"collection"`
+		ID         int64  `json:"id"`
 	} `json:"strategic_buildings"`
 	AreasInside []struct {
-		ID int64 `json:"id"`
+		Collection string `json:"collection"`
+		ID         int64  `json:"id"`
 	} `json:"emergency_areas_inside"`
 	NearestAreas []struct {
+		Collection         string  `json:"collection"`
 		ID                 int64   `json:"id"`
 		ISTATCode          string  `json:"istat_code"`
 		Kind               string  `json:"kind"`
@@ -1001,7 +1158,17 @@ func testCPExposure(t *testing.T, e *cpEnv) {
 		t.Fatalf("%d civic numbers: the coverage demo is missing", len(civici))
 	}
 	buildings := items(t, e.s.URL+"/collections/strategic-buildings/items?limit=1000").Features
-	areas := items(t, e.s.URL+"/collections/emergency-areas/items?limit=1000").Features
+	// The areas are two layers, one geometry type each; the exposure names
+	// the layer of each area it lists.
+	areaLayer := map[int64]string{}
+	var areas []*geojson.Feature
+	for _, layer := range []string{"emergency-areas", "emergency-area-points"} {
+		fs := items(t, e.s.URL+"/collections/"+layer+"/items?limit=1000").Features
+		for _, f := range fs {
+			areaLayer[int64(f.ID.(float64))] = layer
+		}
+		areas = append(areas, fs...)
+	}
 
 	var scenarios []int64
 	for _, q := range []string{
@@ -1070,6 +1237,9 @@ func testCPExposure(t *testing.T, e *cpEnv) {
 			var gotB []int64
 			for _, b := range x.StrategicBuildings {
 				gotB = append(gotB, b.ID)
+				if b.Collection != "strategic-buildings" {
+					t.Errorf("building %d: collection %q, want strategic-buildings", b.ID, b.Collection)
+				}
 			}
 			slices.Sort(gotB)
 			if !slices.Equal(gotB, wantB) {
@@ -1079,6 +1249,9 @@ func testCPExposure(t *testing.T, e *cpEnv) {
 			var gotA []int64
 			for _, a := range x.AreasInside {
 				gotA = append(gotA, a.ID)
+				if a.Collection != areaLayer[a.ID] {
+					t.Errorf("area inside %d: collection %q, but it is served by %q", a.ID, a.Collection, areaLayer[a.ID])
+				}
 			}
 			slices.Sort(gotA)
 			if !slices.Equal(gotA, inside) {
@@ -1091,6 +1264,9 @@ func testCPExposure(t *testing.T, e *cpEnv) {
 			sum, last := 0, -1.0
 			for _, a := range x.NearestAreas {
 				listed[a.ID] = true
+				if a.Collection != areaLayer[a.ID] {
+					t.Errorf("nearest area %d: collection %q, but it is served by %q", a.ID, a.Collection, areaLayer[a.ID])
+				}
 				sum += a.Capacity
 				if a.CumulativeCapacity != sum || a.DistanceM < last || (a.Kind != "attesa" && a.Kind != "accoglienza") || slices.Contains(inside, a.ID) {
 					t.Errorf("nearest area %+v (running total %d, previous distance %.1f)", a, sum, last)

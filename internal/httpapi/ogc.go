@@ -29,11 +29,21 @@ const (
 	mediaMVT     = "application/vnd.mapbox-vector-tile"
 )
 
-// Conformance classes of OGC API – Features Part 1 that Atlante implements.
+// Conformance classes of OGC API – Features that Atlante implements.
 var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	// Part 3: /collections/{id}/queryables, each also a query parameter.
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+	// Part 4 (draft): POST, PUT, DELETE and PATCH (JSON merge patch) on
+	// the editable collections.
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+	// Part 5 (draft): /collections/{id}/schema.
+	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
+	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/returnables-and-receivables",
 }
 
 type link struct {
@@ -151,12 +161,12 @@ func (s *Server) collection(r *http.Request, l *catalog.Layer, base string) (map
 		"description": l.Description,
 		"itemType":    "feature",
 		"crs":         []string{geo.WGS84.URI()},
-		"links": []link{
+		"links": append([]link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: l.Title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: l.Title + " as GeoJSON"},
 			{Href: href + "/tiles", Rel: relTilesetsVector, Type: mediaJSON, Title: "vector tilesets (OGC API – Tiles)"},
 			{Href: base + "/tiles/" + l.ID + ".json", Rel: "related", Type: mediaJSON, Title: "TileJSON 3.0.0 of the vector tiles"},
-		},
+		}, schemaLinks(href)...),
 		"geometryType":  l.GeomType,
 		"minZoom":       l.MinZoom,
 		"maxZoom":       l.MaxZoom,
@@ -170,11 +180,26 @@ func (s *Server) collection(r *http.Request, l *catalog.Layer, base string) (map
 	if err != nil {
 		return nil, err
 	}
+	extent := map[string]any{}
 	if ok {
-		c["extent"] = map[string]any{"spatial": map[string]any{
+		extent["spatial"] = map[string]any{
 			"bbox": [][]float64{bboxArray(b)},
 			"crs":  geo.WGS84.URI(),
-		}}
+		}
+	}
+	if l.Temporal != nil {
+		// The time the datetime parameter selects on; null is open.
+		start, end, err := s.features.TemporalExtent(r.Context(), l)
+		if err != nil {
+			return nil, err
+		}
+		extent["temporal"] = map[string]any{
+			"interval": [][]*time.Time{{start, end}},
+			"trs":      trsGregorian,
+		}
+	}
+	if len(extent) > 0 {
+		c["extent"] = extent
 	}
 	return c, nil
 }
@@ -200,6 +225,9 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 	if notModified(w, r, s.layerTag(l)) {
 		return nil
 	}
+	// Part 3, /req/queryables/queryables-link: filterable resources link
+	// their queryables in a header.
+	w.Header().Set("Link", "<"+s.baseURL(r)+"/collections/"+l.ID+pathQueryables+`>; rel="`+relQueryables+`"; type="`+mediaSchema+`"`)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	started := false
 	start := func() {

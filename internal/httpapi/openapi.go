@@ -70,6 +70,19 @@ func propertySchema(p catalog.Property) obj {
 	return obj{"type": string(p.Type)}
 }
 
+// datetimeDoc describes the datetime parameter of a layer's items.
+func datetimeDoc(l *catalog.Layer) string {
+	const syntax = "An instant (2026-01-31T10:00:00Z, or a date) or an interval start/end, open with .. (2026-01-01T00:00:00Z/..). "
+	switch t := l.Temporal; {
+	case t == nil:
+		return syntax + "This collection has no time: every feature matches."
+	case t.Instant != "":
+		return syntax + "Only features whose " + t.Instant + " falls in it; features without one match too."
+	default:
+		return syntax + "Only features whose " + t.Start + "–" + t.End + " interval meets it (a missing end is open)."
+	}
+}
+
 func (s *Server) openAPI(base string) obj {
 	paths := obj{
 		"/":            obj{"get": op("Landing page", "getLandingPage", nil, jsonResponse("links to the API", mediaJSON))},
@@ -88,11 +101,12 @@ func (s *Server) openAPI(base string) obj {
 		params := []obj{
 			queryParam("bbox", "Only features that intersect the box minLon,minLat,maxLon,maxLat (CRS84).",
 				obj{"type": "array", "minItems": 4, "maxItems": 6, "items": obj{"type": "number"}}),
-			queryParam("limit", "Number of features per page.",
+			queryParam("limit", "Number of features per page; a larger number returns the maximum.",
 				obj{"type": "integer", "minimum": 1, "maximum": features.MaxLimit, "default": features.DefaultLimit}),
 			queryParam("offset", "Number of features to skip.",
 				obj{"type": "integer", "minimum": 0, "maximum": features.MaxOffset, "default": 0}),
 		}
+		params = append(params, queryParam("datetime", datetimeDoc(l), obj{"type": "string"}))
 		for _, p := range l.Properties {
 			params = append(params, queryParam(p.Name, "Equality filter: "+p.Description, propertySchema(p)))
 		}
@@ -105,6 +119,12 @@ func (s *Server) openAPI(base string) obj {
 		if l.Edit != nil {
 			s.editOperations(paths, l)
 		}
+		schema := func(summary, opID string) obj {
+			return obj{"get": op(summary, opID+"_"+id, nil, jsonResponse("a JSON Schema (2020-12)", mediaSchema))}
+		}
+		paths["/collections/"+id+pathSchema] = schema("Schema of the features of "+l.Title+" (OGC API – Features Part 5)", "schema")
+		paths["/collections/"+id+pathGeoJSONSpec] = schema("JSON Schema of a GeoJSON feature of "+l.Title, "geojson_schema")
+		paths["/collections/"+id+pathQueryables] = schema("Properties of "+l.Title+" to filter on (Part 3)", "queryables")
 		paths["/tiles/"+id+".json"] = obj{"get": op("TileJSON of "+l.Title, "tilejson_"+id, nil, jsonResponse("TileJSON 3.0.0", mediaJSON))}
 		paths["/tiles/"+id+"/{z}/{x}/{y}.mvt"] = obj{"get": op("Vector tile of "+l.Title, "tile_"+id, []obj{
 			pathParam("z", "zoom", obj{"type": "integer", "minimum": l.MinZoom, "maximum": l.MaxZoom}),
@@ -183,11 +203,19 @@ func (s *Server) editOperations(paths obj, l *catalog.Layer) {
 	delete(create["responses"].(obj), "200")
 	items["post"] = create
 	item := paths["/collections/"+l.ID+"/items/{featureId}"].(obj)
+	// RFC 7396: a merge patch names the members to change; null clears.
+	patch := obj{"required": true, "content": obj{
+		"application/merge-patch+json": obj{"schema": obj{"type": "object"}},
+		mediaGeoJSON:                   obj{"schema": obj{"type": "object"}},
+	}}
 	for method, summary := range map[string]string{"put": "Replace", "patch": "Update (JSON merge patch)", "delete": "Delete"} {
 		o := withAuth(op(summary+" a feature of "+l.Title, method+"_"+l.ID, append(append([]obj{}, id...), ifMatch), jsonResponse("the feature after the change", mediaGeoJSON)))
-		if method != "delete" {
+		switch method {
+		case "put":
 			o["requestBody"] = body
-		} else {
+		case "patch":
+			o["requestBody"] = patch
+		default:
 			rs := o["responses"].(obj)
 			delete(rs, "200")
 			rs["204"] = obj{"description": "deleted"}

@@ -39,6 +39,10 @@ func (s *Server) routes() chi.Router {
 	r.Get("/collections/{collectionId}", s.handle(s.handleCollection))
 	r.Get("/collections/{collectionId}/items", s.handle(s.handleItems))
 	r.Get("/collections/{collectionId}/items/{featureId}", s.handle(s.handleItem))
+	// Parts 3 and 5: what a collection's features hold and what a filter may name.
+	r.Get("/collections/{collectionId}/schema", s.handle(s.handleSchema))
+	r.Get("/collections/{collectionId}/schema/geojson", s.handle(s.handleGeoJSONSchema))
+	r.Get("/collections/{collectionId}/queryables", s.handle(s.handleQueryables))
 
 	// OGC API – Features, Part 4: writes to editable layers, with a token.
 	r.Post("/collections/{collectionId}/items", s.handle(s.handleCreateItem))

@@ -87,9 +87,6 @@ function byProperty(property, colors, fallback) {
   return ['match', ['get', property], ...Object.entries(colors).flat(), fallback];
 }
 
-const polygons = ['in', ['geometry-type'], ['literal', ['Polygon', 'MultiPolygon']]];
-const points = ['in', ['geometry-type'], ['literal', ['Point', 'MultiPoint']]];
-
 const hazardColor = byProperty('hazard', hazardColors, hazardColors.altro);
 
 /** Scenarios: filled by hazard, more opaque the more severe. */
@@ -124,7 +121,7 @@ export const scenariosStyle = {
 
 const areaColor = byProperty('kind', areaColors, '#52606d');
 
-/** Emergency areas, points or polygons, by kind. */
+/** Emergency areas mapped as polygons, by kind (those mapped as points are the next layer). */
 export const areasStyle = {
   theme,
   visible: false,
@@ -132,15 +129,25 @@ export const areasStyle = {
   color: areaColors.attesa,
   layers: (base, selected) => [
     {
-      ...base, id: 'emergency-areas-fill', type: 'fill', filter: polygons,
+      ...base, id: 'emergency-areas-fill', type: 'fill',
       paint: { 'fill-color': areaColor, 'fill-opacity': ['case', selected, 0.7, 0.4] },
     },
     {
-      ...base, id: 'emergency-areas-outline', type: 'line', filter: polygons,
+      ...base, id: 'emergency-areas-outline', type: 'line',
       paint: { 'line-color': areaColor, 'line-width': ['case', selected, 3, 1.4] },
     },
+  ],
+};
+
+/** Emergency areas mapped as points, by kind. */
+export const areaPointsStyle = {
+  theme,
+  visible: false,
+  z: 1,
+  color: areaColors.attesa,
+  layers: (base, selected) => [
     {
-      ...base, id: 'emergency-areas-circle', type: 'circle', filter: points,
+      ...base, id: 'emergency-area-points-circle', type: 'circle',
       paint: {
         'circle-color': areaColor,
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, ['case', selected, 6, 3.5], 16, ['case', selected, 11, 7]],
@@ -219,7 +226,13 @@ export function scenariosLegend() {
 
 export function areasLegend() {
   const root = categoryLegend('Emergency areas, by kind', 'polygon solid', areaColors, areaLabels);
-  legendNote(root, 'Drawn as points or as areas; the popup gives the capacity in persons.');
+  legendNote(root, 'The areas mapped as polygons; the popup gives the capacity in persons.');
+  return root;
+}
+
+export function areaPointsLegend() {
+  const root = categoryLegend('Emergency areas, by kind', 'point', areaColors, areaLabels);
+  legendNote(root, 'The areas mapped as points; the popup gives the capacity in persons.');
   return root;
 }
 

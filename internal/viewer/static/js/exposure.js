@@ -75,9 +75,9 @@ export function createExposure(map, { collections, stats, padding }) {
     };
     const wanted = [
       ['scenarios', id, { role: 'scenario' }],
-      ...ex.emergency_areas_inside.map((a) => ['emergency-areas', a.id, { role: 'inside', mark: '×' }]),
-      ...ex.strategic_buildings.map((b) => ['strategic-buildings', b.id, { role: 'building', mark: '!' }]),
-      ...ex.nearest_usable_areas.map((a, i) => ['emergency-areas', a.id, { role: 'usable', mark: String(i + 1) }]),
+      ...ex.emergency_areas_inside.map((a) => [a.collection, a.id, { role: 'inside', mark: '×' }]),
+      ...ex.strategic_buildings.map((b) => [b.collection, b.id, { role: 'building', mark: '!' }]),
+      ...ex.nearest_usable_areas.map((a, i) => [a.collection, a.id, { role: 'usable', mark: String(i + 1) }]),
     ];
     const answers = await Promise.allSettled(wanted.map(([c, fid]) => get(c, fid)));
     if (signal.aborted) return;

@@ -12,7 +12,7 @@ import { loadCollections, loadTileJSON, unionBounds } from './catalog.js';
 import { enableBasemap, basemapSource } from './basemap.js';
 import { choroplethControls } from './choropleth.js';
 import {
-  areaPopup, areasLegend, buildingPopup, buildingsLegend, planPopup, planStatusLegend, scenarioPopup, scenariosLegend,
+  areaPointsLegend, areaPopup, areasLegend, buildingPopup, buildingsLegend, planPopup, planStatusLegend, scenarioPopup, scenariosLegend,
 } from './civilprotection.js';
 import { civiciLegend, civiciPopup, networkLegend } from './coverage.js';
 import { communityPopup, sitePopup } from './eligibility.js';
@@ -196,6 +196,7 @@ async function start() {
     'coverage-comuni': choroplethControls(map),
     scenarios: scenariosLegend(),
     'emergency-areas': areasLegend(),
+    'emergency-area-points': areaPointsLegend(),
     'strategic-buildings': buildingsLegend(),
     'plan-status': planStatusLegend(),
     'energy-zones': zonesLegend(),
@@ -217,6 +218,7 @@ async function start() {
         },
       }),
       'emergency-areas': areaPopup,
+      'emergency-area-points': areaPopup,
       'strategic-buildings': buildingPopup,
       'plan-status': planPopup,
       'energy-communities': communityPopup,

@@ -5,7 +5,7 @@
 
 import { collectionKey } from './catalog.js';
 import { choroplethStyle } from './choropleth.js';
-import { areasStyle, buildingsStyle, planStatusStyle, scenariosStyle } from './civilprotection.js';
+import { areaPointsStyle, areasStyle, buildingsStyle, planStatusStyle, scenariosStyle } from './civilprotection.js';
 import { civiciStyle, networkStyle } from './coverage.js';
 import { communitiesStyle, sitesStyle, zonesStyle } from './energy.js';
 
@@ -28,6 +28,7 @@ export const layerStyles = {
   'coverage-comuni': { theme: 'Fibre coverage', ...choroplethStyle },
   scenarios: scenariosStyle,
   'emergency-areas': areasStyle,
+  'emergency-area-points': areaPointsStyle,
   'strategic-buildings': buildingsStyle,
   'plan-status': planStatusStyle,
   'energy-zones': zonesStyle,
