@@ -1,8 +1,10 @@
 package repair
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -87,4 +89,40 @@ func maxRSS() int64 {
 		panic(fmt.Sprint("getrusage: ", err))
 	}
 	return ru.Maxrss << 10
+}
+
+// TestCheckLimits: Check refuses a geometry over a limit before any GEOS
+// call, with an *Error whose cause is the *geo.LimitError, and still
+// repairs what fits.
+func TestCheckLimits(t *testing.T) {
+	t.Parallel()
+	c := NewChecker()
+	tests := []struct {
+		name  string
+		g     orb.Geometry
+		limit string // "" when accepted
+	}{
+		{"random polygon of 2,000 vertices", geotest.RandomPolygon(2000, 3), "crossings"},
+		{"vertices", orb.Polygon{geotest.Circle(orb.Point{9.65, 45.35}, 0.01, geo.DefaultLimits.Vertices, false)}, "vertices"},
+		{"accordion", geotest.Accordion(3000), "overlaps"},
+		{"holes", geotest.Holes(geo.DefaultLimits.Holes+1, 5, 0), "holes"},
+		{"a collection member", orb.Collection{orb.Point{9.6, 45.3}, geotest.RandomPolygon(500, 1)}, "crossings"},
+		{"spikes within the crossings limit are repaired", geotest.Spikes(3*geo.DefaultLimits.Crossings + 5), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.Check(tt.g)
+			if tt.limit == "" {
+				if err != nil || !res.Repaired {
+					t.Fatalf("Check = %+v, %v, want a repair", res.Note, err)
+				}
+				return
+			}
+			var e *Error
+			var le *geo.LimitError
+			if !errors.As(err, &e) || !errors.As(err, &le) || le.Limit != tt.limit || !strings.Contains(e.Reason, le.Msg) {
+				t.Fatalf("Check = %v, want an *Error caused by the %s limit", err, tt.limit)
+			}
+		})
+	}
 }

@@ -33,6 +33,10 @@ type Config struct {
 	TileMaxAge time.Duration
 	// Version is the build version shown on the landing page.
 	Version string
+	// HeavyRequests is how many requests of each expensive kind (area
+	// statistics, feature writes, exposure) run at once; 0 means
+	// DefaultHeavyRequests. See limit.go.
+	HeavyRequests int
 }
 
 // Server carries the dependencies of the handlers.
@@ -49,6 +53,7 @@ type Server struct {
 	viewer   http.Handler
 	metrics  *metrics
 	router   chi.Router // for the OpenAPI document, which lists what is routed
+	limiters map[string]*limiter
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
@@ -81,7 +86,7 @@ func New(cfg Config, d Deps) http.Handler {
 	s := &Server{
 		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, coverage: d.Coverage,
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
-		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(),
+		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(), limiters: map[string]*limiter{},
 	}
 	s.router = s.routes()
 	return s.router

@@ -26,6 +26,8 @@ type Options struct {
 	Timeout time.Duration // request timeout; default 30s
 	CacheMB int           // tile cache size; default 0 (off), so tests see the database
 	Verbose bool          // log every request (default: warnings only)
+	// HeavyRequests is the serve flag of that name; 0 means its default.
+	HeavyRequests int
 }
 
 // Server is a running test server.
@@ -56,7 +58,7 @@ func Start(tb testing.TB, opts Options) *Server {
 		opts.Timeout = 30 * time.Second
 	}
 	svc, err := app.New(ctx, db, app.Config{
-		HTTP:        httpapi.Config{RequestTimeout: opts.Timeout, Version: "test"},
+		HTTP:        httpapi.Config{RequestTimeout: opts.Timeout, Version: "test", HeavyRequests: opts.HeavyRequests},
 		TileCacheMB: opts.CacheMB,
 		Logger:      logger,
 	})
