@@ -104,6 +104,8 @@ func TestCheckCrossings(t *testing.T) {
 		{"spikes touch at their bases", geo.Limits{Crossings: 10}, orb.MultiPolygon{geotest.Spikes(3*11 + 5)}, "crossings", ""},
 		{"ten spikes", geo.Limits{Crossings: 10}, orb.MultiPolygon{geotest.Spikes(3*10 + 5)}, "", ""},
 		{"accordion", geo.Limits{Overlaps: 10_000}, orb.MultiPolygon{geotest.Accordion(1000)}, "overlaps", "folds over itself"},
+		{"spiral", geo.Limits{Overlaps: 10_000}, orb.MultiPolygon{geotest.Spiral(1000)}, "overlaps", "folds over itself"},
+		{"small spiral", geo.Limits{Overlaps: 10_000}, orb.MultiPolygon{geotest.Spiral(50)}, "", ""},
 		{"comb passes along y", geo.Limits{Overlaps: 10_000}, orb.MultiPolygon{geotest.Comb(200, 2000)}, "", ""},
 		{"repeated points are no crossings", geo.Limits{Crossings: 1},
 			orb.MultiPolygon{{{{0, 0}, {1, 0}, {1, 0}, {1, 0}, {1, 1}, {0, 1}, {0, 0}}}}, "", ""},

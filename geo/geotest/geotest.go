@@ -57,6 +57,42 @@ func Comb(teeth, n int) orb.Polygon {
 	return orb.Polygon{closed(append(ps, orb.Point{9.605, 45.4}, orb.Point{9.6, 45.4}, orb.Point{9.6, 45.3}))}
 }
 
+// Spiral is a valid square spiral of about n vertices, walls one unit
+// apart: the monotone runs of its edges are nested L shapes whose extents
+// all overlap, so GEOS's edge search compares every pair (20,000
+// vertices: 2.7 s in IsValid).
+func Spiral(n int) orb.Polygon {
+	k := n / 2
+	dirs := [4][2]float64{{1, 0}, {0, 1}, {-1, 0}, {0, -1}}
+	x, y, l := 0.0, 0.0, 1.0
+	out := make([]orb.Point, 0, k)
+	for i := range k {
+		d := dirs[i%4]
+		x, y = x+d[0]*l*2, y+d[1]*l*2
+		out = append(out, orb.Point{x, y})
+		if i%2 == 1 {
+			l++
+		}
+	}
+	sign := func(v float64) float64 {
+		if v < 0 {
+			return -1
+		}
+		return 1
+	}
+	ps := append([]orb.Point{}, out...)
+	for i := len(out) - 1; i >= 0; i-- {
+		p := out[i]
+		ps = append(ps, orb.Point{p[0] + 0.5*sign(p[0]), p[1] + 0.5*sign(p[1])})
+	}
+	// scale into the box around Crema
+	scale := 0.1 / (4 * float64(k/4+2))
+	for i := range ps {
+		ps[i] = orb.Point{9.65 + ps[i][0]*scale, 45.35 + ps[i][1]*scale}
+	}
+	return orb.Polygon{closed(ps)}
+}
+
 // Spikes is a square whose top edge carries (n-5)/3 zero-width spikes,
 // each out and back along one line: invalid, and GEOS MakeValid takes time
 // quadratic in the number of spikes (3,333 spikes: 4.6 s).

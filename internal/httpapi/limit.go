@@ -58,6 +58,9 @@ func newLimiter(kind string, n int, wait time.Duration) *limiter {
 
 // heavy returns the middleware limiting the expensive endpoints of kind.
 func (s *Server) heavy(kind string) func(http.Handler) http.Handler {
+	if s.limiters == nil {
+		s.limiters = map[string]*limiter{}
+	}
 	l, ok := s.limiters[kind]
 	if !ok {
 		n := s.cfg.HeavyRequests
