@@ -52,7 +52,7 @@ type Limits struct {
 // the worst geometry at the limits is checked, and repaired, in well under
 // a second and 100 MB.
 var DefaultLimits = Limits{
-	Vertices:  100_000,
+	Vertices:  50_000,
 	Rings:     10_000,
 	Parts:     1_000,
 	Holes:     1_000,

@@ -181,7 +181,7 @@ func Rings(parts, rings, vertices int) orb.MultiPolygon {
 		p := orb.Polygon{Circle(c, cell*0.45, v, false)}
 		for j := 1; j < per; j++ {
 			a := 2 * math.Pi * float64(j) / float64(per)
-			p = append(p, Circle(orb.Point{c[0] + cell*0.3*math.Cos(a), c[1] + cell*0.3*math.Sin(a)}, cell*0.05, v, true))
+			p = append(p, Circle(orb.Point{c[0] + cell*0.15*math.Cos(a), c[1] + cell*0.15*math.Sin(a)}, cell*0.03, v, true))
 		}
 		mp = append(mp, p)
 	}

@@ -8,7 +8,7 @@
 // Before anything else, and before any GEOS call, a geometry must fit the
 // Checker's Limits (geo.DefaultLimits from NewChecker; see geo.Limits):
 //
-//   - at most 100,000 vertices, 10,000 rings, 1,000 parts (polygons of a
+//   - at most 50,000 vertices, 10,000 rings, 1,000 parts (polygons of a
 //     MultiPolygon, lines of a MultiLineString, members of collections) and
 //     1,000 holes in one polygon, and GeometryCollections nested at most 4
 //     deep;

@@ -88,7 +88,7 @@ func overLimit() []struct {
 		want string
 	}{
 		{"vertices", orb.Polygon{geotest.Circle(orb.Point{9.65, 45.35}, 0.01, l.Vertices, false)},
-			"the Polygon has 100,001 vertices; at most 100,000 are accepted"},
+			"the Polygon has 50,001 vertices; at most 50,000 are accepted"},
 		{"parts", parts, "the MultiPolygon has 1,001 parts; at most 1,000 are accepted"},
 		{"rings", rings, "the MultiPolygon has 10,001 rings; at most 10,000 are accepted"},
 		{"holes", geotest.Holes(l.Holes+1, 5, 0), "a polygon of the Polygon has 1,001 holes; at most 1,000 are accepted"},

@@ -45,7 +45,7 @@ func overLimits() []struct {
 		want string
 	}{
 		{"vertices", orb.Polygon{geotest.Circle(orb.Point{9.65, 45.35}, 0.01, l.Vertices, false)},
-			"the Polygon has 100,001 vertices; at most 100,000 are accepted"},
+			"the Polygon has 50,001 vertices; at most 50,000 are accepted"},
 		{"parts", parts, "the MultiPolygon has 1,001 parts; at most 1,000 are accepted"},
 		{"rings", rings, "the MultiPolygon has 10,001 rings; at most 10,000 are accepted"},
 		{"holes", holes, "a polygon of the Polygon has 1,001 holes; at most 1,000 are accepted"},
@@ -89,7 +89,7 @@ func TestImportOverLimitChangesNothing(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT md5(string_agg(istat_code || name || ST_AsEWKB(geom)::text || updated_at::text, ',' ORDER BY istat_code)) FROM comuni`).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	huge := geojson.NewFeature(orb.Polygon{geotest.Circle(orb.Point{9.69, 45.36}, 0.02, 120_000, false)})
+	huge := geojson.NewFeature(orb.Polygon{geotest.Circle(orb.Point{9.69, 45.36}, 0.02, 60_000, false)})
 	huge.Properties = geojson.Properties{"pro_com_t": "019035", "name": "Crema", "cod_prov": "019"}
 	b, err := json.Marshal(geojson.NewFeatureCollection().Append(huge))
 	if err != nil {
@@ -100,7 +100,7 @@ func TestImportOverLimitChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = im.Comuni(ctx, path, ComuniOptions{Province: "019"})
-	for _, w := range []string{"crema-dettagliato.geojson:1:", "features[0]", "geometry: the Polygon has 120,001 vertices; at most 100,000 are accepted"} {
+	for _, w := range []string{"crema-dettagliato.geojson:1:", "features[0]", "geometry: the Polygon has 60,001 vertices; at most 50,000 are accepted"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Fatalf("import of a boundary over the vertex limit: %v, want an error containing %q", err, w)
 		}
