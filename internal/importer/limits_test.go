@@ -33,11 +33,11 @@ func overLimits() []struct {
 	for i := range l.Parts {
 		p := orb.Polygon{geotest.Square(9.6+float64(i)*1e-3, 45.3, 9e-4)}
 		for j := range per - 1 {
-			p = append(p, geotest.Square(9.6+float64(i)*1e-3+float64(j)*1e-4+1e-5, 45.3+1e-5, 5e-5))
+			p = append(p, triangle(9.6+float64(i)*1e-3+float64(j)*1e-4+1e-5, 45.3+1e-5, 5e-5))
 		}
 		rings = append(rings, p)
 	}
-	rings[0] = append(rings[0], geotest.Square(9.6+1e-5, 45.3+5e-4, 1e-5)) // one ring too many
+	rings[0] = append(rings[0], triangle(9.6+1e-5, 45.3+5e-4, 1e-5)) // one ring too many
 	holes := geotest.Holes(l.Holes+1, 5, 0)
 	return []struct {
 		name string
@@ -115,4 +115,9 @@ func TestImportOverLimitChangesNothing(t *testing.T) {
 	if n := count(t, pool); n != 113 || after != before {
 		t.Errorf("the failed import changed the database: %d comuni (want 113), content changed %v", n, after != before)
 	}
+}
+
+// triangle is the smallest ring (4 positions), clockwise, for a hole.
+func triangle(x, y, d float64) orb.Ring {
+	return orb.Ring{{x, y}, {x, y + d}, {x + d, y}, {x, y}}
 }
