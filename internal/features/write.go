@@ -186,7 +186,7 @@ func geometry(ctx context.Context, l *catalog.Layer, g orb.Geometry) ([]byte, st
 			Fields: []apperr.FieldError{{Field: "geometry", Reason: "not CRS84"}}}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, "", err // the client left: no GEOS work for nobody
+		return nil, "", err // the client left: start no GEOS work for it
 	}
 	res, err := repair.NewChecker().Check(g)
 	if lerr := limit(err); lerr != nil {

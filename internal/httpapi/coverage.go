@@ -204,7 +204,7 @@ func decodeArea(r *http.Request) (orb.Geometry, string, error) {
 		return nil, "", apperr.New(op, apperr.Unprocessable, "coordinates outside longitude -180..180 / latitude -90..90: is the area in CRS84 (lon, lat)?")
 	}
 	if err := r.Context().Err(); err != nil {
-		return nil, "", err // the client left: no GEOS work for nobody
+		return nil, "", err // the client left: start no GEOS work for it
 	}
 	mp, res, err := repair.NewChecker().Polygonal(g)
 	if err != nil {

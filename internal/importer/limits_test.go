@@ -3,11 +3,13 @@ package importer
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/jonas-p/go-shp"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
@@ -120,4 +122,46 @@ func TestImportOverLimitChangesNothing(t *testing.T) {
 // triangle is the smallest ring (4 positions), clockwise, for a hole.
 func triangle(x, y, d float64) orb.Ring {
 	return orb.Ring{{x, y}, {x, y + d}, {x + d, y}, {x, y}}
+}
+
+// TestShapefileReaderLimits: a Shapefile record over the limits stops the
+// reader with the record and the limit, before its rings are assembled.
+func TestShapefileReaderLimits(t *testing.T) {
+	t.Parallel()
+	l := geo.DefaultLimits
+	ring := func(n int) []shp.Point { // clockwise: an outer ring
+		ps := make([]shp.Point, 0, n)
+		for i := range n - 1 {
+			a := -2 * math.Pi * float64(i) / float64(n-1)
+			ps = append(ps, shp.Point{X: x0 + 1000*math.Cos(a), Y: y0 + 1000*math.Sin(a)})
+		}
+		return append(ps, ps[0])
+	}
+	manyHoles := [][]shp.Point{cwSquare(x0, y0, 100_000)}
+	for i := range l.Holes + 1 {
+		manyHoles = append(manyHoles, ccwSquare(x0+float64(i%100)*900+10, y0+float64(i/100)*900+10, 500))
+	}
+	manyRings := make([][]shp.Point, l.Rings+1)
+	for i := range manyRings {
+		x := x0 + float64(i)*20 // a clockwise triangle: 4 positions
+		manyRings[i] = []shp.Point{{X: x, Y: y0}, {X: x, Y: y0 + 10}, {X: x + 10, Y: y0}, {X: x, Y: y0}}
+	}
+	tests := []struct {
+		name  string
+		parts [][]shp.Point
+		want  string
+	}{
+		{"vertices", [][]shp.Point{ring(l.Vertices + 1)}, "record 1: the shape has 50,001 vertices; at most 50,000 are accepted"},
+		{"rings", manyRings, "record 1: the shape has 10,001 parts (rings or lines); at most 10,000 are accepted"},
+		{"holes", manyHoles, "record 1: geometry: a polygon of the MultiPolygon has 1,001 holes; at most 1,000 are accepted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeShapefile(t, t.TempDir(), "big", []testComune{{code: "019035", name: "Crema", prov: 19, parts: tt.parts}}, shpOptions{})
+			_, _, err := readShapefile(t, path, OpenOptions{})
+			if err == nil || !strings.Contains(err.Error(), "big.shp") || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("reading a record over the %s limit: %v, want an error naming big.shp and %q", tt.name, err, tt.want)
+			}
+		})
+	}
 }
