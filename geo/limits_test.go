@@ -99,7 +99,9 @@ func TestCheckCrossings(t *testing.T) {
 		{"hole touching its shell at a vertex", geo.Limits{Crossings: 1},
 			orb.MultiPolygon{{geotest.Square(0, 0, 4), {{0, 0}, {1, 2}, {2, 1}, {0, 0}}}}, "", ""},
 		{"hole touching its shell twice", geo.Limits{Crossings: 1},
-			orb.MultiPolygon{{geotest.Square(0, 0, 4), {{0, 0}, {2, 4}, {2, 1}, {0, 0}}}}, "crossings", ""},
+			orb.MultiPolygon{{geotest.Square(0, 0, 4), {{0, 1}, {2, 4}, {2, 1}, {0, 1}}}}, "crossings", ""},
+		{"neighbours sharing a border are no crossings", geo.Limits{Crossings: 1},
+			orb.MultiPolygon{{geotest.Square(0, 0, 1)}, {geotest.Square(1, 0, 1)}, {geotest.Square(0, 1, 1)}}, "", ""},
 		{"random 2,000 vertices", geo.DefaultLimits, orb.MultiPolygon{geotest.RandomPolygon(2000, 7)}, "crossings", "more than 1,000 points"},
 		{"spikes touch at their bases", geo.Limits{Crossings: 10}, orb.MultiPolygon{geotest.Spikes(3*11 + 5)}, "crossings", ""},
 		{"ten spikes", geo.Limits{Crossings: 10}, orb.MultiPolygon{geotest.Spikes(3*10 + 5)}, "", ""},
@@ -140,6 +142,7 @@ func TestRealBoundaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	var largest orb.Ring
+	var all orb.MultiPolygon
 	for _, f := range fc.Features {
 		name := f.Properties.MustString("name", "?")
 		if err := geo.DefaultLimits.Check(f.Geometry); err != nil {
@@ -155,11 +158,17 @@ func TestRealBoundaries(t *testing.T) {
 		if err := geo.DefaultLimits.CheckCrossings(mp); err != nil {
 			t.Errorf("%s: CheckCrossings = %v", name, err)
 		}
+		all = append(all, mp...)
 		for _, p := range mp {
 			if len(p[0]) > len(largest) {
 				largest = p[0]
 			}
 		}
+	}
+	// All the comuni as one MultiPolygon (a client asking for several at
+	// once): their shared borders are no crossings.
+	if err := geo.DefaultLimits.CheckCrossings(all); err != nil {
+		t.Errorf("the 113 comuni as one MultiPolygon: CheckCrossings = %v", err)
 	}
 	detailed := orb.MultiPolygon{{geotest.Wiggle(largest, geo.DefaultLimits.Vertices-1000)}}
 	if err := geo.DefaultLimits.Check(detailed); err != nil {

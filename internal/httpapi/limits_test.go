@@ -178,6 +178,7 @@ func TestGeometryLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	var largest orb.Ring
+	var all orb.MultiPolygon
 	for _, f := range fc.Features {
 		res, body := sendWithin(t, 10*time.Second, http.MethodPost, stats, area7(t, f.Geometry))
 		if res.StatusCode != http.StatusOK {
@@ -190,14 +191,21 @@ func TestGeometryLimits(t *testing.T) {
 		case orb.MultiPolygon:
 			mp = g
 		}
+		all = append(all, mp...)
 		for _, p := range mp {
 			if len(p[0]) > len(largest) {
 				largest = p[0]
 			}
 		}
 	}
+	// The whole province as one MultiPolygon of its comuni: the shared
+	// borders are repaired (the parts united), not refused.
+	res, body := sendWithin(t, 20*time.Second, http.MethodPost, stats, area7(t, all))
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("POST /coverage/stats with the 113 comuni as one MultiPolygon: status %d; %.300s", res.StatusCode, body)
+	}
 	detailed := orb.Polygon{geotest.Wiggle(largest, geo.DefaultLimits.Vertices-1000)}
-	res, body := sendWithin(t, 20*time.Second, http.MethodPost, stats, area7(t, detailed))
+	res, body = sendWithin(t, 20*time.Second, http.MethodPost, stats, area7(t, detailed))
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("POST /coverage/stats with the largest boundary at %d vertices: status %d; %.300s", len(detailed[0]), res.StatusCode, body)
 	}
