@@ -28,7 +28,7 @@ const maxPolygonBody = 4 << 20
 
 func (s *Server) coverageRoutes(r chi.Router) {
 	r.Get("/coverage/stats", s.handle(s.handleCoverageStats))
-	r.Post("/coverage/stats", s.handle(s.handleCoverageStats))
+	r.With(s.heavy(limitCoverageStats)).Post("/coverage/stats", s.handle(s.handleCoverageStats))
 	r.Get("/coverage/search", s.handle(s.handleCoverageSearch))
 	r.Get("/coverage/address", s.handle(s.handleCoverageAddress))
 	r.Get("/coverage/nearest", s.handle(s.handleCoverageNearest))
@@ -196,12 +196,21 @@ func decodeArea(r *http.Request) (orb.Geometry, string, error) {
 	if g == nil {
 		return nil, "", apperr.New(op, apperr.Invalid, "the feature has no geometry")
 	}
+	if err := geometryLimits(op, "area", g); err != nil {
+		return nil, "", err
+	}
 	b := g.Bound()
 	if b.Min[0] < -180 || b.Max[0] > 180 || b.Min[1] < -90 || b.Max[1] > 90 {
 		return nil, "", apperr.New(op, apperr.Unprocessable, "coordinates outside longitude -180..180 / latitude -90..90: is the area in CRS84 (lon, lat)?")
 	}
+	if err := r.Context().Err(); err != nil {
+		return nil, "", err // the client left: start no GEOS work for it
+	}
 	mp, res, err := repair.NewChecker().Polygonal(g)
 	if err != nil {
+		if le := limitProblem(op, "area", err); le != err {
+			return nil, "", le
+		}
 		return nil, "", apperr.Wrap(op, apperr.Unprocessable, err, "invalid area: %s", err)
 	}
 	return mp, res.Note, nil

@@ -409,6 +409,10 @@ func (r *GeoJSONReader) feature(raw json.RawMessage, start int64, index int, ref
 	if f.Geometry, err = decodeGeometry(rf.Geometry, 0); err != nil {
 		return bad("geometry", err.Error())
 	}
+	// Before any check that grows with the geometry (GEOS above all).
+	if err := geo.DefaultLimits.Check(f.Geometry); err != nil {
+		return bad("geometry", err.Error())
+	}
 	return f, nil
 }
 
@@ -466,7 +470,8 @@ func decodeProperties(raw json.RawMessage) (Properties, error) {
 	return p, nil
 }
 
-// maxGeometryDepth bounds the nesting of GeometryCollections.
+// maxGeometryDepth bounds the nesting of GeometryCollections while
+// decoding; deeper ones would be refused by geo.DefaultLimits anyway.
 const maxGeometryDepth = 8
 
 // rawGeometry is a GeoJSON geometry object (RFC 7946 §3.1) before its

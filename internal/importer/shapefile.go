@@ -350,6 +350,9 @@ func (r *ShapefileReader) Next() (Feature, error) {
 		if deleted {
 			continue
 		}
+		if err := geo.DefaultLimits.Check(g); err != nil {
+			return Feature{}, fileError(opShapefile, r.name, 0, 0, ref, "geometry", err.Error(), nil)
+		}
 		return Feature{Index: index, Properties: props, Geometry: g, ref: ref}, nil
 	}
 }
@@ -433,6 +436,15 @@ func parseParts(b []byte) ([][]orb.Point, error) {
 		return nil, errors.New("record too short for its parts")
 	}
 	nParts, nPoints := int64(le.Uint32(b[36:40])), int64(le.Uint32(b[40:44]))
+	// The limits on incoming geometries, before allocating: a polygon's
+	// parts are its rings, a line's its lines (the whole geometry is
+	// checked again once assembled).
+	if l := geo.DefaultLimits; nPoints > int64(l.Vertices) {
+		return nil, fmt.Errorf("the shape has %s vertices; at most %s are accepted", geo.Thousands(int(nPoints)), geo.Thousands(l.Vertices))
+	}
+	if l := geo.DefaultLimits; nParts > int64(l.Rings) {
+		return nil, fmt.Errorf("the shape has %s parts (rings or lines); at most %s are accepted", geo.Thousands(int(nParts)), geo.Thousands(l.Rings))
+	}
 	pts := 44 + 4*nParts
 	if pts+16*nPoints > int64(len(b)) {
 		return nil, fmt.Errorf("%d parts and %d points do not fit in the record", nParts, nPoints)
