@@ -54,12 +54,22 @@ func TestServeRestartsKilledCluster(t *testing.T) {
 	base := "http://" + addr
 
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
+	var serveErr error
+	served := make(chan struct{})
 	go func() {
-		served <- run(ctx, []string{"atlante", "--data-dir", dataDir, "--log-format", "text", "--log-level", "warn",
+		defer close(served)
+		serveErr = run(ctx, []string{"atlante", "--data-dir", dataDir, "--log-format", "text", "--log-level", "warn",
 			"serve", "--addr", addr, "--demo", "--version-poll", "200ms"})
 	}()
+	// Runs before the removal above: serve stops its cluster first.
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-served:
+		case <-time.After(time.Minute):
+			t.Error("serve did not stop within a minute of its context")
+		}
+	})
 
 	client := &http.Client{Timeout: 10 * time.Second}
 	type answer struct {
@@ -86,8 +96,8 @@ func TestServeRestartsKilledCluster(t *testing.T) {
 				return time.Since(begin)
 			}
 			select {
-			case err := <-served:
-				t.Fatalf("serve ended: %v", err)
+			case <-served:
+				t.Fatalf("serve ended: %v", serveErr)
 			case <-time.After(50 * time.Millisecond):
 			}
 			if time.Since(begin) > budget {
@@ -180,9 +190,9 @@ func TestServeRestartsKilledCluster(t *testing.T) {
 
 	cancel()
 	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
+	case <-served:
+		if serveErr != nil {
+			t.Fatalf("serve: %v", serveErr)
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("serve did not stop within a minute of its context")
