@@ -7,10 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/testserver"
 )
 
@@ -54,18 +58,62 @@ func TestCoverageLookupConcurrent(t *testing.T) {
 		t.Fatalf("only %d queries; the demo should give 17 searches and 40 streets", len(paths))
 	}
 
+	compareConcurrent(t, s.URL, paths, 32, 2, nil)
+}
+
+// TestReadsConcurrent sends feature pages, single features, tiles (through
+// a cache small enough to evict under the load) and TileJSON from 16
+// clients at once and compares every answer with the one the request got
+// alone, so the race detector sees the caches and the streaming encoders
+// shared between requests.
+func TestReadsConcurrent(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{CacheMB: 1})
+	var paths []string
+	for _, l := range s.Catalog.Layers() {
+		if l.Access != catalog.Public {
+			continue
+		}
+		paths = append(paths,
+			"/collections/"+l.ID+"/items?limit=20&bbox=9.60,45.30,9.75,45.42",
+			"/collections/"+l.ID+"/items?limit=5&offset=5",
+			"/tiles/"+l.ID+".json")
+		// Tiles around Crema at each zoom of the layer, up to 14.
+		for z := max(l.MinZoom, 8); z <= min(l.MaxZoom, 14); z += 2 {
+			tile := maptile.At(cremaCentre, maptile.Zoom(z))
+			for _, dx := range []uint32{0, 1} {
+				paths = append(paths, fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", l.ID, z, tile.X+dx, tile.Y))
+			}
+		}
+	}
+	paths = append(paths, "/collections/comuni/items/"+crema, "/collections")
+	if len(paths) < 40 {
+		t.Fatalf("only %d requests; the catalog should give more", len(paths))
+	}
+	// Pages carry the time they were made.
+	stamp := regexp.MustCompile(`"timeStamp":"[^"]*"`)
+	compareConcurrent(t, s.URL, paths, 16, 1, func(b []byte) []byte { return stamp.ReplaceAll(b, []byte(`"timeStamp":""`)) })
+}
+
+// compareConcurrent gets every path once alone, then from clients at once,
+// rounds times each, and fails on any answer that differs from the one
+// alone (status or body, after normalize when it is not nil).
+func compareConcurrent(t *testing.T, base string, paths []string, clients, rounds int, normalize func([]byte) []byte) {
+	t.Helper()
 	type answer struct {
 		status int
 		body   []byte
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: time.Minute}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: time.Minute}
 	ask := func(path string) (answer, error) {
-		res, err := client.Get(s.URL + path)
+		res, err := client.Get(base + path)
 		if err != nil {
 			return answer{}, err
 		}
 		defer res.Body.Close()
 		body, err := io.ReadAll(res.Body)
+		if normalize != nil {
+			body = normalize(body)
+		}
 		return answer{res.StatusCode, body}, err
 	}
 	alone := make([]answer, len(paths))
@@ -80,7 +128,6 @@ func TestCoverageLookupConcurrent(t *testing.T) {
 		alone[i] = a
 	}
 
-	const clients, rounds = 32, 3
 	var (
 		mu       sync.Mutex
 		failures []string
@@ -116,5 +163,5 @@ func TestCoverageLookupConcurrent(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("%d queries × %d clients × %d rounds", len(paths), clients, rounds)
+	t.Logf("%d requests × %d clients × %d rounds", len(paths), clients, rounds)
 }
