@@ -118,6 +118,10 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		db.supervise(gctx)
+		return nil
+	})
+	g.Go(func() error {
 		svc.Versions.Poll(gctx, cmd.Duration("version-poll"), logger)
 		return nil
 	})
