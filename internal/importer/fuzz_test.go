@@ -210,7 +210,7 @@ func FuzzDBF(f *testing.F) {
 		f.Add(b, "1252")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cpg string) {
-		d, err := newDBFReader(bytes.NewReader(data), cpg)
+		d, err := newDBFReader(bytes.NewReader(data), cpg, int64(len(data)))
 		if err != nil {
 			return
 		}
