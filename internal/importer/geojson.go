@@ -81,8 +81,9 @@ func NewGeoJSONReader(r io.Reader, name string, opts OpenOptions) *GeoJSONReader
 		br.Discard(3) // a UTF-8 byte order mark, which RFC 8259 §8.1 lets parsers ignore
 	}
 	lim := opts.Limits.withDefaults()
-	// The decoder reads at most maxRead bytes past the value it decodes.
-	t := &lineTracker{r: br, lastNL: -1, max: lim.MaxFeature + maxRead}
+	// The decoder reads at most one chunk past the value it decodes.
+	chunk := int(min(maxRead, max(lim.MaxFeature, 512)))
+	t := &lineTracker{r: br, lastNL: -1, chunk: chunk, max: lim.MaxFeature + int64(chunk)}
 	dec := json.NewDecoder(t)
 	dec.UseNumber()
 	return &GeoJSONReader{name: name, lines: t, dec: dec, override: opts.CRS, lim: lim}
@@ -737,6 +738,7 @@ type lineTracker struct {
 	lines  int     // newlines before base
 	lastNL int64   // offset of the last newline before base, -1 if none
 	nls    []int64 // offsets of the newlines at or after base
+	chunk  int     // the most one read passes on; 0: maxRead
 	max    int64   // 0: no limit
 
 	err          error
@@ -750,8 +752,12 @@ func (t *lineTracker) Read(p []byte) (int, error) {
 	if t.err != nil {
 		return 0, t.err
 	}
-	if len(p) > maxRead {
-		p = p[:maxRead]
+	chunk := t.chunk
+	if chunk == 0 {
+		chunk = maxRead
+	}
+	if len(p) > chunk {
+		p = p[:chunk]
 	}
 	n, err := t.r.Read(p)
 	// RFC 8142 record separators: never valid in JSON text, so reading
