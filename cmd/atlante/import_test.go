@@ -105,6 +105,8 @@ func TestImportFailuresExitNonZero(t *testing.T) {
 		{"a bad size", []string{"import", "civici", "--max-expanded", "lots", goodZip}, `--max-expanded: "lots" is not a size`},
 		{"a bad ratio", []string{"import", "coverage", "--max-ratio", "0", goodZip}, "--max-ratio: 0 is not a ratio"},
 		{"feature size", []string{"import", "routes", "--max-feature-size", "1KiB", route}, "routes.geojson:1:41: features[0] is larger than 1,024 bytes; if the file is right, raise the limit with --max-feature-size"},
+		{"feature size, civil protection", []string{"import", "scenarios", "--comune", "019035", "--max-feature-size", "1KiB", route},
+			"import scenarios: " + route + ":1:41: features[0] is larger than 1,024 bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := atlante(tt.args...)

@@ -82,7 +82,7 @@ func NewGeoJSONReader(r io.Reader, name string, opts OpenOptions) *GeoJSONReader
 	}
 	lim := opts.Limits.withDefaults()
 	// The decoder reads at most one chunk past the value it decodes.
-	chunk := int(min(maxRead, max(lim.MaxFeature, 512)))
+	chunk := int(min(maxRead, max(lim.MaxFeature/8, 512)))
 	t := &lineTracker{r: br, lastNL: -1, chunk: chunk, max: lim.MaxFeature + int64(chunk)}
 	dec := json.NewDecoder(t)
 	dec.UseNumber()
