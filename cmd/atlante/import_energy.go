@@ -76,7 +76,8 @@ func energyImportZones(ctx context.Context, cmd *cli.Command) error {
 		start := time.Now()
 		sum, err := energyimport.Zones(ctx, energy.NewStore(d.Write, d.Write), env.path, energyimport.ZoneOptions{
 			CRS: env.crs, Layer: cmd.String("layer"), CodeProperty: cmd.String("code-property"),
-			Replace: cmd.Bool("replace"), Source: cmd.String("source"), Limits: env.limits,
+			Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+			Limits: env.limits,
 		})
 		if err != nil {
 			return "", err
@@ -100,7 +101,8 @@ func energyImportSites(ctx context.Context, cmd *cli.Command) error {
 	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, _ func(importer.Progress)) (string, error) {
 		start := time.Now()
 		sum, err := energyimport.Sites(ctx, energy.NewStore(d.Write, d.Write), env.path, int64(community), energyimport.SiteOptions{
-			CRS: env.crs, Replace: cmd.Bool("replace"), Source: cmd.String("source"), Limits: env.limits,
+			CRS: env.crs, Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+			Limits: env.limits,
 		})
 		if err != nil {
 			return "", err
