@@ -5,22 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 )
 
 // archive is a zip archive read under Limits. Its directory may hold at
 // most MaxMembers entries, checked before archive/zip has built more than
 // that many; what its members expand to is counted as it is read, against
-// MaxExpanded for all of them and MaxRatio times each one's compressed
-// size. The sizes the archive declares are not trusted: a member declaring
-// a small size is cut short by archive/zip, and the compressed size a ratio
-// is taken against is bounded by the bytes the archive really has.
+// MaxExpanded for all of them and MaxRatio times the compressed bytes read
+// for each. No size the archive declares is trusted: the compressed bytes
+// are counted as archive/zip reads them from the file, and a member longer
+// than it declares is cut short by archive/zip.
 type archive struct {
 	*zip.Reader
 	file     *os.File
-	dir      *budgetReaderAt
+	at       *archiveReaderAt
 	path     string
-	size     int64 // of the archive file
 	lim      Limits
 	expanded int64 // read out of all members so far
 }
@@ -45,8 +45,8 @@ func openArchive(op, path string, lim Limits) (*archive, error) {
 	// archive declares, and keeps each one (a few hundred bytes): bound
 	// what it may read.
 	budget := int64(lim.MaxMembers)*dirBytesPerMember + 128<<10
-	dir := &budgetReaderAt{r: f, left: budget}
-	zr, err := zip.NewReader(dir, st.Size())
+	at := &archiveReaderAt{r: f, budget: budget}
+	zr, err := zip.NewReader(at, st.Size())
 	if err != nil {
 		f.Close()
 		if errors.Is(err, errDirectoryBudget) {
@@ -55,31 +55,32 @@ func openArchive(op, path string, lim Limits) (*archive, error) {
 		}
 		return nil, fileError(op, path, 0, 0, "", "", "not a readable zip archive", err)
 	}
-	dir.left = -1 // from here on, the members' limits apply
+	at.budget = -1 // from here on, the members' limits apply
 	if len(zr.File) > lim.MaxMembers {
 		f.Close()
 		return nil, fileError(op, path, 0, 0, "", "", fmt.Sprintf("the archive holds %s members, more than the %s allowed: not an archive of data files",
 			thousands(int64(len(zr.File))), thousands(int64(lim.MaxMembers))), nil)
 	}
-	return &archive{Reader: zr, file: f, dir: dir, path: path, size: st.Size(), lim: lim}, nil
+	return &archive{Reader: zr, file: f, at: at, path: path, lim: lim}, nil
 }
 
 // Close closes the archive file.
 func (a *archive) Close() error { return a.file.Close() }
 
-// open opens member m, counting what it expands to.
+// open opens member m, counting what it expands to and the compressed
+// bytes that gives.
 func (a *archive) open(m *zip.File) (io.ReadCloser, error) {
+	start, err := m.DataOffset()
+	if err != nil {
+		return nil, err
+	}
 	rc, err := m.Open()
 	if err != nil {
 		return nil, err
 	}
-	// The compressed data cannot be longer than what follows its start in
-	// the archive, whatever the directory says.
-	compressed := int64(min(m.CompressedSize64, uint64(a.size)))
-	if off, err := m.DataOffset(); err == nil && off >= 0 && off <= a.size {
-		compressed = min(compressed, a.size-off)
-	}
-	return &memberReader{rc: rc, a: a, name: m.Name, compressed: max(compressed, 1)}, nil
+	mr := &memberReader{rc: rc, a: a, name: m.Name, start: start, end: start + int64(min(m.CompressedSize64, math.MaxInt64/2))}
+	a.at.open = append(a.at.open, mr)
+	return mr, nil
 }
 
 // memberReader reads one member of an archive, failing as soon as the
@@ -88,7 +89,8 @@ type memberReader struct {
 	rc         io.ReadCloser
 	a          *archive
 	name       string
-	compressed int64 // bytes of compressed data, at most
+	start, end int64 // of its compressed data in the archive
+	compressed int64 // bytes of that read so far
 	n          int64 // bytes read out of it so far
 	err        error
 }
@@ -105,9 +107,9 @@ func (m *memberReader) Read(p []byte) (int, error) {
 	case m.a.expanded > lim.MaxExpanded:
 		m.err = &limitError{msg: fmt.Sprintf("the archive expands to more than %s (at %s); if it is right, raise the limit with --max-expanded",
 			byteCount(lim.MaxExpanded), m.name)}
-	case m.n > RatioFloor && m.n/m.compressed >= lim.MaxRatio:
-		m.err = &limitError{msg: fmt.Sprintf("%s expands to more than %d times its compressed size of %s: a zip bomb? If the archive is right, raise the limit with --max-ratio",
-			m.name, lim.MaxRatio, byteCount(m.compressed))}
+	case m.n > RatioFloor && m.n/max(m.compressed, 1) >= lim.MaxRatio:
+		m.err = &limitError{msg: fmt.Sprintf("%s expands to more than %d times its compressed size (%s from %s): a zip bomb? If the archive is right, raise the limit with --max-ratio",
+			m.name, lim.MaxRatio, byteCount(m.n), byteCount(m.compressed))}
 	}
 	if m.err != nil {
 		return 0, m.err
@@ -115,24 +117,42 @@ func (m *memberReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (m *memberReader) Close() error { return m.rc.Close() }
+func (m *memberReader) Close() error {
+	open := m.a.at.open
+	for i, o := range open {
+		if o == m {
+			m.a.at.open = append(open[:i], open[i+1:]...)
+			break
+		}
+	}
+	return m.rc.Close()
+}
 
 // errDirectoryBudget ends the reading of a zip directory that is too large.
 var errDirectoryBudget = errors.New("importer: zip directory larger than allowed")
 
-// budgetReaderAt fails once left bytes have been read through it; left < 0
-// means no limit.
-type budgetReaderAt struct {
-	r    io.ReaderAt
-	left int64
+// archiveReaderAt is the archive file as archive/zip reads it: while the
+// directory is read, it fails once budget bytes have been read (budget < 0:
+// no limit); it counts the bytes read from the compressed data of each
+// member being read.
+type archiveReaderAt struct {
+	r      io.ReaderAt
+	budget int64
+	open   []*memberReader
 }
 
-func (b *budgetReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if b.left >= 0 {
-		if int64(len(p)) > b.left {
+func (a *archiveReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if a.budget >= 0 {
+		if int64(len(p)) > a.budget {
 			return 0, errDirectoryBudget
 		}
-		b.left -= int64(len(p))
+		a.budget -= int64(len(p))
 	}
-	return b.r.ReadAt(p, off)
+	n, err := a.r.ReadAt(p, off)
+	for _, m := range a.open {
+		if lo, hi := max(off, m.start), min(off+int64(n), m.end); lo < hi {
+			m.compressed += hi - lo
+		}
+	}
+	return n, err
 }
