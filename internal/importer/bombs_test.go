@@ -110,6 +110,8 @@ func TestImportBombs(t *testing.T) {
 	mixed := zipRepeated(t, filepath.Join(dir, "mixed.zip"), "ANNCSU.csv",
 		header+"D142;019035;1;VIA GARIBALDI;1;;5001;9,7;45,37;\nD142;019035;1;VIA GARIBALDI;2;;5002;9,7;45,37;\nD142;019035;1;VIA GARIBALDI;3;;5003;9,7;45,37;\n",
 		bad, 40, "")
+	// A row without coordinates (not a bad row), then the bad ones.
+	noCoords := zipRepeated(t, filepath.Join(dir, "nocoords.zip"), "ANNCSU.csv", header+"D142;019035;1;VIA GARIBALDI;9;;;;;\n", bad, 40, "")
 	for _, f := range []string{hugeLine, ratio, rows} {
 		if st, err := os.Stat(f); err != nil || st.Size() > 100<<10 {
 			t.Fatalf("%s: %v bytes on disk, want a small bomb (%v)", f, st.Size(), err)
@@ -129,10 +131,12 @@ func TestImportBombs(t *testing.T) {
 		{"strict stops at the first bad row", rows, CiviciOptions{Strict: true},
 			[]string{"rows.zip (ANNCSU.csv):2: has 1 fields, the header has 10 (strict mode is on: the import stopped at this row and nothing was imported)"}, 1, 1},
 		{"all bad", rows, CiviciOptions{},
-			[]string{"rows.zip (ANNCSU.csv): 1,000 of the first 1,000 rows are invalid or outside Italy (the first: line 2: has 1 fields, the header has 10): not an ANNCSU address file?"}, 1000, 1000},
+			[]string{"rows.zip (ANNCSU.csv): 1,000 of the first 1,000 rows are invalid (the first: line 2: has 1 fields, the header has 10): not an ANNCSU address file?"}, 1000, 1000},
 		{"mostly bad", mixed, CiviciOptions{},
-			[]string{"mixed.zip (ANNCSU.csv): 1,000 of the first 1,003 rows are invalid or outside Italy (the first: line 5: has 1 fields"}, 1003, 1003},
+			[]string{"mixed.zip (ANNCSU.csv): 1,000 of the first 1,003 rows are invalid (the first: line 5: has 1 fields"}, 1003, 1003},
 		{"strict, after good rows", mixed, CiviciOptions{Strict: true}, []string{"mixed.zip (ANNCSU.csv):5: has 1 fields"}, 4, 4},
+		{"bad after a row without coordinates", noCoords, CiviciOptions{},
+			[]string{"nocoords.zip (ANNCSU.csv): 1,000 of the first 1,001 rows are invalid (the first: line 3: has 1 fields"}, 1001, 1001},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

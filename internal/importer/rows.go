@@ -221,10 +221,11 @@ func strictError(op string, rep *RowReport) error {
 // the register lacks positions for whole comuni.
 const badRowsFloor = 1000
 
-// badRows is the error of a file with too many bad rows.
-func badRows(op string, rep *RowReport, bad, read int, what string) error {
-	return apperr.New(op, apperr.Invalid, "%s: %s of the first %s rows are invalid or outside Italy (the first: %s): not %s? The import stopped there and nothing was imported",
-		rep.File, thousands(int64(bad)), thousands(int64(read)), rep.Skipped[0].at(), what)
+// badRows is the error of a file with too many bad rows; first is the
+// first of them.
+func badRows(op string, rep *RowReport, first RowIssue, bad, read int, what string) error {
+	return apperr.New(op, apperr.Invalid, "%s: %s of the first %s rows are invalid (the first: %s): not %s? The import stopped there and nothing was imported",
+		rep.File, thousands(int64(bad)), thousands(int64(read)), first.at(), what)
 }
 
 // noRows is the error of a file none of whose rows can be loaded.
@@ -253,6 +254,7 @@ func rowSeq[T any](ctx context.Context, op string, f *csvFile, rep *RowReport, o
 		fail := func(err error) { yield(zero, err) }
 		defer func() { rep.Read = f.read }()
 		bad, loadable := 0, 0
+		var firstBad RowIssue
 		for n := 0; ; n++ {
 			if n%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -279,10 +281,12 @@ func rowSeq[T any](ctx context.Context, op string, f *csvFile, rep *RowReport, o
 					return
 				}
 				if issue.Kind != IssueNoCoordinates {
-					bad++
+					if bad++; bad == 1 {
+						firstBad = *issue
+					}
 				}
 				if bad >= badRowsFloor && 2*bad > f.read {
-					fail(badRows(op, rep, bad, f.read, opts.what))
+					fail(badRows(op, rep, firstBad, bad, f.read, opts.what))
 					return
 				}
 				continue
