@@ -33,6 +33,8 @@ func serveCommand() *cli.Command {
 				Usage: "PostgreSQL statement_timeout for serving"},
 			&cli.IntFlag{Name: "tile-cache-mb", Value: 256, Sources: cli.EnvVars("ATLANTE_TILE_CACHE_MB"),
 				Usage: "size of the in-memory tile cache (0 disables it)"},
+			&cli.IntFlag{Name: "tile-prebuild-mb", Value: 64, Sources: cli.EnvVars("ATLANTE_TILE_PREBUILD_MB"),
+				Usage: "memory for the tiles of small layers built in advance after each data change (0: build them on request)"},
 			&cli.DurationFlag{Name: "version-poll", Value: time.Second, Sources: cli.EnvVars("ATLANTE_VERSION_POLL"),
 				Usage: "how often to check whether layers changed (cache invalidation)"},
 		},
@@ -89,6 +91,10 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		svc.Versions.Poll(gctx, cmd.Duration("version-poll"), logger)
+		return nil
+	})
+	g.Go(func() error {
+		svc.Tiles.Prebuild(gctx, svc.Catalog, int64(cmd.Int("tile-prebuild-mb"))<<20, cmd.Duration("version-poll"), logger)
 		return nil
 	})
 	g.Go(func() error {

@@ -44,6 +44,8 @@ type Service struct {
 	Handler  http.Handler
 	Catalog  *catalog.Catalog
 	Versions *store.Versions
+	// Tiles is the tile service; the caller runs its Prebuild.
+	Tiles *tiles.Service
 }
 
 // New checks the catalog against the database and assembles the service.
@@ -60,11 +62,12 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	ts := tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20)
 	h := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Logger:   cfg.Logger,
 		Catalog:  cat,
 		Features: features.New(db.Read, versions),
-		Tiles:    tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20),
+		Tiles:    ts,
 		Coverage: coverage.NewStore(db.Read),
 		Auth:     auth.NewStore(db.Write),
 		Writer:   features.NewWriter(db.Write),
@@ -74,5 +77,5 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		CivilProtection: civilprotection.NewStore(db.Write, db.Read),
 		Energy:          energy.NewStore(db.Write, db.Read),
 	})
-	return &Service{Handler: h, Catalog: cat, Versions: versions}, nil
+	return &Service{Handler: h, Catalog: cat, Versions: versions, Tiles: ts}, nil
 }

@@ -198,7 +198,9 @@ func Layers() []catalog.Layer {
 			},
 			TileProperties: []string{"istat_code", "name", "status", "has_validated_plan"},
 			MinZoom:        0, MaxZoom: 14,
-			Sources: []string{"cp_plans", "comuni"},
+			Sources:   []string{"cp_plans", "comuni"},
+			TileGeoms: &catalog.TileGeoms{Table: pgx.Identifier{"public", "comuni_tile_geoms"}, MaxZoom: 16},
+			Prebuild:  true,
 		},
 	}
 }

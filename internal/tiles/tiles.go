@@ -13,6 +13,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -86,14 +87,24 @@ type Service struct {
 	cache    *Cache
 	group    singleflight.Group
 	sql      map[string]string // per layer id, built once
+	// per layer id with catalog.TileGeoms: the query that reads them, for
+	// zooms up to TileGeoms.MaxZoom
+	geomsSQL map[string]string
+
+	pyrMu    sync.RWMutex
+	pyramids map[string]*pyramid // prebuilt tiles per layer id (Prebuild)
 }
 
 // New returns a Service reading from pool with a cache of at most
 // cacheBytes (0 disables the cache).
 func New(cat *catalog.Catalog, pool *pgxpool.Pool, versions *store.Versions, cacheBytes int64) *Service {
-	s := &Service{pool: pool, versions: versions, cache: NewCache(cacheBytes), sql: map[string]string{}}
+	s := &Service{pool: pool, versions: versions, cache: NewCache(cacheBytes), sql: map[string]string{}, geomsSQL: map[string]string{},
+		pyramids: map[string]*pyramid{}}
 	for _, l := range cat.Layers() {
 		s.sql[l.ID] = tileSQL(l)
+		if l.TileGeoms != nil {
+			s.geomsSQL[l.ID] = tileGeomsSQL(l)
+		}
 	}
 	return s
 }
@@ -121,6 +132,9 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 		return Tile{}, err
 	}
 	etag := s.ETag(l)
+	if gz, ok := s.prebuilt(l, etag, t); ok {
+		return Tile{Gzipped: gz, ETag: etag}, nil
+	}
 	key := fmt.Sprintf("%s/%d/%d/%d@%s", l.ID, t.Z, t.X, t.Y, etag)
 	if gz, ok := s.cache.Get(key); ok {
 		return Tile{Gzipped: gz, ETag: etag}, nil
@@ -163,7 +177,11 @@ func (s *Service) build(ctx context.Context, l *catalog.Layer, t maptile.Tile) (
 	if len(l.TileFunc) == 0 {
 		args = append(args, float64(Buffer)/Extent, Tolerance(t.Z))
 	}
-	if err := s.pool.QueryRow(ctx, s.sql[l.ID], args...).Scan(&data); err != nil {
+	sql := s.sql[l.ID]
+	if l.TileGeoms != nil && int(t.Z) <= l.TileGeoms.MaxZoom {
+		sql = s.geomsSQL[l.ID]
+	}
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&data); err != nil {
 		return nil, store.Translate("tiles.Tile", err)
 	}
 	if data == nil {
@@ -185,18 +203,40 @@ func tileSQL(l *catalog.Layer) string {
 	if len(l.TileFunc) > 0 {
 		return "SELECT " + l.TileFunc.Sanitize() + "($1, $2, $3)"
 	}
+	return mvtSQL(l, "", "")
+}
+
+// tileGeomsSQL builds the tile query of a layer whose geometries are
+// simplified in advance (catalog.TileGeoms): the row of the tile's zoom,
+// joined to the layer by id for the properties. Same arguments as tileSQL;
+// the tolerance is the one the table was built with.
+func tileGeomsSQL(l *catalog.Layer) string {
+	join := l.TileGeoms.Table.Sanitize() + " g JOIN "
+	on := " ON t." + pgx.Identifier{l.IDColumn}.Sanitize() + " = g.id"
+	return mvtSQL(l, join, on)
+}
+
+// mvtSQL is the generic tile query; with join (a table of simplified
+// geometries "... g JOIN", and its condition on) it reads g.geom of zoom $1.
+func mvtSQL(l *catalog.Layer, join, on string) string {
 	geomIdent := "t." + pgx.Identifier{l.Geom}.Sanitize()
 	var geom3857, filter string
-	if l.TileGeom != "" {
+	if join != "" {
+		geom3857 = "g.geom"
+		filter = "g.z = $1 AND g.geom && ST_TileEnvelope($1, $2, $3, margin => $4) AND $5::float8 IS NOT NULL"
+	} else if l.TileGeom != "" {
 		geom3857 = "t." + pgx.Identifier{l.TileGeom}.Sanitize()
 		filter = geom3857 + " && ST_TileEnvelope($1, $2, $3, margin => $4)"
 	} else {
 		geom3857 = "ST_Transform(" + geomIdent + ", 3857)"
 		filter = geomIdent + " && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $4), 4326)"
 	}
-	if !strings.HasSuffix(l.GeomType, "Point") {
+	switch {
+	case join != "":
+		// simplified in advance
+	case !strings.HasSuffix(l.GeomType, "Point"):
 		geom3857 = "ST_Simplify(" + geom3857 + ", $5, true)"
-	} else {
+	default:
 		// Keep $5 referenced so every generic tile query takes the same
 		// arguments.
 		filter += " AND $5::float8 IS NOT NULL"
@@ -217,5 +257,5 @@ func tileSQL(l *catalog.Layer) string {
 		asMVT = fmt.Sprintf("ST_AsMVT(m.*, '%s', %d, 'geom', '%s')", l.ID, Extent, l.IDColumn)
 	}
 	return "SELECT " + asMVT + " FROM (SELECT " + strings.Join(cols, ", ") +
-		" FROM " + l.Table.Sanitize() + " t WHERE " + filter + ") m WHERE m.geom IS NOT NULL"
+		" FROM " + join + l.Table.Sanitize() + " t" + on + " WHERE " + filter + ") m WHERE m.geom IS NOT NULL"
 }
