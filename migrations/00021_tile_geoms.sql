@@ -2,8 +2,9 @@
 -- of a polygon layer used to simplify every whole polygon it touches on
 -- each request; these tables hold each feature's EPSG:3857 geometry
 -- simplified by half a tile unit of every zoom up to 16 (what the tile
--- query did per request, with the same tolerance), so a cold tile only
--- clips. Row triggers on the source tables keep them in step.
+-- query did per request, with the same tolerance), so a cold tile looks
+-- them up by (id, z) and only clips. Row triggers on the source tables keep
+-- them in step.
 
 -- +goose Up
 -- tile_tolerance is tiles.Tolerance: half a tile unit at zoom z, in metres.
@@ -45,7 +46,6 @@ CREATE TABLE comuni_tile_geoms (
     geom geometry(Geometry, 3857) NOT NULL,
     PRIMARY KEY (id, z)
 );
-CREATE INDEX comuni_tile_geoms_geom_idx ON comuni_tile_geoms USING gist (geom);
 INSERT INTO comuni_tile_geoms (id, z, geom)
 SELECT c.istat_code, z, ST_Simplify(c.geom_3857, tile_tolerance(z), true) FROM comuni c, generate_series(0, 16) z;
 CREATE TRIGGER comuni_tile_geoms AFTER INSERT OR DELETE OR UPDATE OF istat_code, geom ON comuni
@@ -59,7 +59,6 @@ CREATE TABLE cer_zones_tile_geoms (
     geom geometry(Geometry, 3857) NOT NULL,
     PRIMARY KEY (id, z)
 );
-CREATE INDEX cer_zones_tile_geoms_geom_idx ON cer_zones_tile_geoms USING gist (geom);
 INSERT INTO cer_zones_tile_geoms (id, z, geom)
 SELECT c.code, z, ST_Simplify(c.geom_3857, tile_tolerance(z), true) FROM cer_zones c, generate_series(0, 16) z;
 CREATE TRIGGER cer_zones_tile_geoms AFTER INSERT OR DELETE OR UPDATE OF code, geom ON cer_zones

@@ -203,40 +203,39 @@ func tileSQL(l *catalog.Layer) string {
 	if len(l.TileFunc) > 0 {
 		return "SELECT " + l.TileFunc.Sanitize() + "($1, $2, $3)"
 	}
-	return mvtSQL(l, "", "")
+	return mvtSQL(l, "")
 }
 
 // tileGeomsSQL builds the tile query of a layer whose geometries are
-// simplified in advance (catalog.TileGeoms): the row of the tile's zoom,
-// joined to the layer by id for the properties. Same arguments as tileSQL;
-// the tolerance is the one the table was built with.
+// simplified in advance (catalog.TileGeoms): the features are found by the
+// layer's own index, as in tileSQL, and each one's geometry of the tile's
+// zoom is looked up by id (simplified on the spot if missing). Same
+// arguments as tileSQL. Measured with pgbench at z12 over the comuni with
+// ~4,500 vertices each: 4–6× the tiles per second of simplifying per
+// request; with ISTAT's ~50 vertices each, the same.
 func tileGeomsSQL(l *catalog.Layer) string {
-	join := l.TileGeoms.Table.Sanitize() + " g JOIN "
-	on := " ON t." + pgx.Identifier{l.IDColumn}.Sanitize() + " = g.id"
-	return mvtSQL(l, join, on)
+	return mvtSQL(l, l.TileGeoms.Table.Sanitize())
 }
 
-// mvtSQL is the generic tile query; with join (a table of simplified
-// geometries "... g JOIN", and its condition on) it reads g.geom of zoom $1.
-func mvtSQL(l *catalog.Layer, join, on string) string {
+// mvtSQL is the generic tile query; with geomsTable it reads the
+// geometries simplified in advance from that table.
+func mvtSQL(l *catalog.Layer, geomsTable string) string {
 	geomIdent := "t." + pgx.Identifier{l.Geom}.Sanitize()
 	var geom3857, filter string
-	if join != "" {
-		geom3857 = "g.geom"
-		filter = "g.z = $1 AND g.geom && ST_TileEnvelope($1, $2, $3, margin => $4) AND $5::float8 IS NOT NULL"
-	} else if l.TileGeom != "" {
+	if l.TileGeom != "" {
 		geom3857 = "t." + pgx.Identifier{l.TileGeom}.Sanitize()
 		filter = geom3857 + " && ST_TileEnvelope($1, $2, $3, margin => $4)"
 	} else {
 		geom3857 = "ST_Transform(" + geomIdent + ", 3857)"
 		filter = geomIdent + " && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $4), 4326)"
 	}
-	switch {
-	case join != "":
-		// simplified in advance
-	case !strings.HasSuffix(l.GeomType, "Point"):
+	if !strings.HasSuffix(l.GeomType, "Point") {
 		geom3857 = "ST_Simplify(" + geom3857 + ", $5, true)"
-	default:
+		if geomsTable != "" {
+			geom3857 = "coalesce((SELECT g.geom FROM " + geomsTable + " g WHERE g.id = t." +
+				pgx.Identifier{l.IDColumn}.Sanitize() + " AND g.z = $1), " + geom3857 + ")"
+		}
+	} else {
 		// Keep $5 referenced so every generic tile query takes the same
 		// arguments.
 		filter += " AND $5::float8 IS NOT NULL"
@@ -257,5 +256,5 @@ func mvtSQL(l *catalog.Layer, join, on string) string {
 		asMVT = fmt.Sprintf("ST_AsMVT(m.*, '%s', %d, 'geom', '%s')", l.ID, Extent, l.IDColumn)
 	}
 	return "SELECT " + asMVT + " FROM (SELECT " + strings.Join(cols, ", ") +
-		" FROM " + join + l.Table.Sanitize() + " t" + on + " WHERE " + filter + ") m WHERE m.geom IS NOT NULL"
+		" FROM " + l.Table.Sanitize() + " t WHERE " + filter + ") m WHERE m.geom IS NOT NULL"
 }
