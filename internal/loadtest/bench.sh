@@ -420,9 +420,11 @@ step_peers() {
 		# shellcheck disable=SC2086
 		start_server $flags
 		for entry in ${PEER_TILES:-}; do
-			tmpl=${entry#*=}
-			layer=${entry%%=*}
-			if [ "$layer" = "$entry" ]; then layer=${tmpl%%/\{z\}*}; layer=${layer##*/}; layer=${layer##*.}; fi
+			if [[ $entry =~ ^([a-z0-9_-]+)=(.*)$ ]]; then
+				layer=${BASH_REMATCH[1]} tmpl=${BASH_REMATCH[2]}
+			else
+				tmpl=$entry layer=${entry%%/\{z\}*} layer=${layer##*/} layer=${layer##*.}
+			fi
 			base=$(sed -E 's|^(https?://[^/]+).*|\1|' <<<"$tmpl")
 			for z in ${PEER_ZOOMS:-12 14}; do
 				f=$(tile_paths "$layer" "$z" "$z")
