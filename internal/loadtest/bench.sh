@@ -434,8 +434,8 @@ step_peers() {
 				done >"$pf"
 				[ $mode = shipped ] && warm "$f"
 				for _ in $(seq 1 "$REPEAT"); do
-					a_rps=$(wrk_run "peers $layer-tiles z=$z atlante $mode" "$f" | sed 's/.* rps=\([0-9.]*\).*/\1/')
-					p_rps=$(URL=$base wrk_run "peers $layer-tiles z=$z peer $base" "$pf" | sed 's/.* rps=\([0-9.]*\).*/\1/')
+					a_rps=$(wrk_run "peers $layer-tiles z=$z atlante $mode" "$f" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
+					p_rps=$(URL=$base wrk_run "peers $layer-tiles z=$z peer $base" "$pf" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
 					result "peers $layer-tiles z=$z atlante_$mode/peer ratio=$(echo "scale=2; $a_rps / $p_rps" | bc)"
 				done
 			done
@@ -452,8 +452,8 @@ step_peers() {
 			sed "s|^|/collections/civici/items?limit=$limit\&bbox=|" "$BENCH_DIR/peer-bboxes.txt" >"$f"
 			while read -r b; do t=${tmpl#"$base"}; t=${t//\{limit\}/$limit}; echo "${t//\{bbox\}/$b}"; done <"$BENCH_DIR/peer-bboxes.txt" >"$pf"
 			for _ in $(seq 1 "$REPEAT"); do
-				a_rps=$(wrk_run "peers items limit=$limit bbox-windows atlante" "$f" | sed 's/.* rps=\([0-9.]*\).*/\1/')
-				p_rps=$(URL=$base wrk_run "peers items limit=$limit bbox-windows peer $base" "$pf" | sed 's/.* rps=\([0-9.]*\).*/\1/')
+				a_rps=$(wrk_run "peers items limit=$limit bbox-windows atlante" "$f" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
+				p_rps=$(URL=$base wrk_run "peers items limit=$limit bbox-windows peer $base" "$pf" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
 				result "peers items limit=$limit bbox-windows atlante/peer ratio=$(echo "scale=2; $a_rps / $p_rps" | bc)"
 			done
 		done
