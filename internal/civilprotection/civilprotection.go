@@ -113,6 +113,7 @@ func Layers() []catalog.Layer {
 			},
 			TileProperties: []string{"istat_code", "hazard", "title", "severity"},
 			MinZoom:        8, MaxZoom: 18,
+			TileGeoms: &catalog.TileGeoms{Table: pgx.Identifier{"public", "cp_scenarios_tile_geoms"}, MaxZoom: 16},
 			Edit: &catalog.Edit{
 				Table:       pgx.Identifier{"public", "cp_scenarios"},
 				ScopeColumn: "istat_code",

@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -10,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/civilprotection"
 	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/demo"
 	"github.com/cremasco/atlante/internal/store"
@@ -93,8 +97,17 @@ func newComuniService(t *testing.T) (*Service, *catalog.Layer, *store.DB, *store
 	return New(cat, db.Read, versions, 0), l, db, versions
 }
 
-// decodeSorted decodes a tile and sorts each layer's features by
+// featureKey identifies a feature of a test tile: its id, else its
 // istat_code.
+func featureKey(f *geojson.Feature) string {
+	if f.ID != nil {
+		return fmt.Sprint(f.ID)
+	}
+	return fmt.Sprint(f.Properties["istat_code"])
+}
+
+// decodeSorted decodes a tile and sorts each layer's features by
+// featureKey.
 func decodeSorted(t *testing.T, data []byte) mvt.Layers {
 	t.Helper()
 	ls, err := mvt.Unmarshal(data)
@@ -102,9 +115,7 @@ func decodeSorted(t *testing.T, data []byte) mvt.Layers {
 		t.Fatalf("decode: %v", err)
 	}
 	for _, l := range ls {
-		sort.Slice(l.Features, func(i, j int) bool {
-			return l.Features[i].Properties["istat_code"].(string) < l.Features[j].Properties["istat_code"].(string)
-		})
+		sort.Slice(l.Features, func(i, j int) bool { return featureKey(l.Features[i]) < featureKey(l.Features[j]) })
 	}
 	return ls
 }
@@ -121,7 +132,7 @@ func sameTile(a, b mvt.Layers) string {
 		for j, fa := range a[i].Features {
 			fb := b[i].Features[j]
 			if !orb.Equal(fa.Geometry, fb.Geometry) {
-				return "geometry of " + fa.Properties["istat_code"].(string) + " differs"
+				return "geometry of " + featureKey(fa) + " differs"
 			}
 			for k, v := range fa.Properties {
 				if fb.Properties[k] != v {
@@ -147,30 +158,7 @@ func TestTileGeoms(t *testing.T) {
 			ts = append(ts, tl)
 		}
 	}
-	check := func(t *testing.T) {
-		t.Helper()
-		features := 0
-		for _, tl := range ts {
-			args := []any{int(tl.Z), int(tl.X), int(tl.Y), float64(Buffer) / Extent, Tolerance(tl.Z)}
-			var live, pre []byte
-			if err := db.Read.QueryRow(ctx, tileSQL(l), args...).Scan(&live); err != nil {
-				t.Fatalf("live tile %v: %v", tl, err)
-			}
-			if err := db.Read.QueryRow(ctx, s.geomsSQL[l.ID], args...).Scan(&pre); err != nil {
-				t.Fatalf("tile %v from comuni_tile_geoms: %v", tl, err)
-			}
-			a, b := decodeSorted(t, live), decodeSorted(t, pre)
-			if d := sameTile(a, b); d != "" {
-				t.Fatalf("tile %v from comuni_tile_geoms: %s from the tile simplified on request", tl, d)
-			}
-			if len(a) > 0 {
-				features += len(a[0].Features)
-			}
-		}
-		if features < len(ts) {
-			t.Fatalf("%d features in %d tiles: the comparison saw too little", features, len(ts))
-		}
-	}
+	check := func(t *testing.T) { t.Helper(); sameAsLive(t, s, db, l, ts) }
 	check(t)
 
 	// The triggers follow a moved boundary (Crema shifted ~100 m east), a
@@ -193,6 +181,94 @@ func TestTileGeoms(t *testing.T) {
 		t.Errorf("comuni_tile_geoms has %d rows, want 17 zooms per comune = %d", rows, want)
 	}
 	check(t)
+}
+
+// sameAsLive checks that the tiles ts of l read from its simplified
+// geometries are the tiles simplified on request.
+func sameAsLive(t *testing.T, s *Service, db *store.DB, l *catalog.Layer, ts []maptile.Tile) {
+	t.Helper()
+	ctx := context.Background()
+	features := 0
+	for _, tl := range ts {
+		args := []any{int(tl.Z), int(tl.X), int(tl.Y), float64(Buffer) / Extent, Tolerance(tl.Z)}
+		var live, pre []byte
+		if err := db.Read.QueryRow(ctx, tileSQL(l), args...).Scan(&live); err != nil {
+			t.Fatalf("live tile %v: %v", tl, err)
+		}
+		if err := db.Read.QueryRow(ctx, s.geomsSQL[l.ID], args...).Scan(&pre); err != nil {
+			t.Fatalf("tile %v from %s: %v", tl, l.TileGeoms.Table.Sanitize(), err)
+		}
+		a, b := decodeSorted(t, live), decodeSorted(t, pre)
+		if d := sameTile(a, b); d != "" {
+			t.Fatalf("%s tile %v from %s: %s from the tile simplified on request", l.ID, tl, l.TileGeoms.Table.Sanitize(), d)
+		}
+		if len(a) > 0 {
+			features += len(a[0].Features)
+		}
+	}
+	if features < len(ts) {
+		t.Fatalf("%d features in %d tiles: the comparison saw too little", features, len(ts))
+	}
+}
+
+// TestTileGeomsScenarios checks the scenarios' simplified geometries, kept
+// by the triggers through edits.
+func TestTileGeomsScenarios(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	if err := demo.Load(ctx, db.Write, slog.New(slog.NewTextHandler(io.Discard, nil)), "comuni", "civilprotection"); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	cat, err := catalog.New(civilprotection.Layers()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions, err := store.NewVersions(ctx, db.Read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(cat, db.Read, versions, 0)
+	l, _ := cat.Layer(civilprotection.LayerScenarios)
+	if l.TileGeoms == nil {
+		t.Fatal("scenarios: no TileGeoms")
+	}
+	tiles := func() []maptile.Tile {
+		rows, err := db.Read.Query(ctx, `SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM cp_scenarios) x`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (orb.Point, error) {
+			var p orb.Point
+			return p, r.Scan(&p[0], &p[1])
+		})
+		if err != nil || len(pts) == 0 {
+			t.Fatalf("scenarios: %d points, %v", len(pts), err)
+		}
+		var ts []maptile.Tile
+		for _, p := range pts {
+			for z := maptile.Zoom(l.MinZoom); int(z) <= l.TileGeoms.MaxZoom; z++ {
+				ts = append(ts, maptile.At(p, z))
+			}
+		}
+		return ts
+	}
+	sameAsLive(t, s, db, l, tiles())
+	for _, q := range []string{
+		`UPDATE cp_scenarios SET geom = ST_Multi(ST_Translate(geom, 0.0013, 0)) WHERE id = (SELECT min(id) FROM cp_scenarios)`,
+		`DELETE FROM cp_scenarios WHERE id = (SELECT max(id) FROM cp_scenarios)`,
+	} {
+		if _, err := db.Write.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var rows, want int
+	if err := db.Read.QueryRow(ctx, `SELECT (SELECT count(*) FROM cp_scenarios_tile_geoms), (SELECT count(*) * 9 FROM cp_scenarios)`).Scan(&rows, &want); err != nil {
+		t.Fatal(err)
+	}
+	if rows != want {
+		t.Errorf("cp_scenarios_tile_geoms has %d rows, want 9 zooms (8–16) per scenario = %d", rows, want)
+	}
+	sameAsLive(t, s, db, l, tiles())
 }
 
 // waitPrebuilt waits until the layer's tiles are prebuilt at its current
