@@ -78,6 +78,7 @@ psql_q() { psql "$DBURL" -XAtq -c "$1"; }
 # level (one JSON access line per request, to a file, as in production).
 # SERVER (default ATLANTE) is the binary.
 start_server() {
+	local help
 	stop_server
 	"${SERVER:-$ATLANTE}" serve --addr "127.0.0.1:$PORT" --data-dir "$DB" --log-format json "$@" >"$BENCH_DIR/serve.log" 2>&1 &
 	server_pid=$!
@@ -86,7 +87,8 @@ start_server() {
 		if curl -sf -o /dev/null "$URL/healthz"; then
 			# Measure after the background prebuild of the small layers,
 			# unless it is off or this is a binary without it.
-			if [[ " $* " != *" --tile-prebuild-mb 0 "* ]] && "${SERVER:-$ATLANTE}" serve --help 2>&1 | grep -q tile-prebuild-mb; then
+			help=$("${SERVER:-$ATLANTE}" serve --help 2>&1 || true)
+			if [[ " $* " != *" --tile-prebuild-mb 0 "* && $help == *tile-prebuild-mb* ]]; then
 				wait_prebuilt "$prebuild_layers"
 			fi
 			return 0
