@@ -78,17 +78,25 @@ psql_q() { psql "$DBURL" -XAtq -c "$1"; }
 # level (one JSON access line per request, to a file, as in production).
 # SERVER (default ATLANTE) is the binary.
 start_server() {
-	local help
+	local help args=()
 	stop_server
-	"${SERVER:-$ATLANTE}" serve --addr "127.0.0.1:$PORT" --data-dir "$DB" --log-format json "$@" >"$BENCH_DIR/serve.log" 2>&1 &
+	help=$("${SERVER:-$ATLANTE}" serve --help 2>&1 || true)
+	if [[ $help == *tile-prebuild-mb* ]]; then
+		args=("$@")
+	else # a binary from before the prebuild: the flag would stop it
+		while [ $# -gt 0 ]; do
+			if [ "$1" = --tile-prebuild-mb ]; then shift 2; else args+=("$1") && shift; fi
+		done
+		set -- --tile-prebuild-mb 0
+	fi
+	"${SERVER:-$ATLANTE}" serve --addr "127.0.0.1:$PORT" --data-dir "$DB" --log-format json "${args[@]}" >"$BENCH_DIR/serve.log" 2>&1 &
 	server_pid=$!
 	log_mark=0
 	for _ in $(seq 1 100); do
 		if curl -sf -o /dev/null "$URL/healthz"; then
 			# Measure after the background prebuild of the small layers,
-			# unless it is off or this is a binary without it.
-			help=$("${SERVER:-$ATLANTE}" serve --help 2>&1 || true)
-			if [[ " $* " != *" --tile-prebuild-mb 0 "* && $help == *tile-prebuild-mb* ]]; then
+			# unless it is off.
+			if [[ " $* " != *" --tile-prebuild-mb 0 "* ]]; then
 				wait_prebuilt "$prebuild_layers"
 			fi
 			return 0
