@@ -98,6 +98,15 @@ type Layer struct {
 	MinZoom, MaxZoom int
 	Access           Access
 
+	// TileGeoms, when set, holds the layer's geometries already simplified
+	// for each zoom (see TileGeoms), so a cold tile neither transforms nor
+	// simplifies.
+	TileGeoms *TileGeoms
+	// Prebuild marks a small layer (a few dozen polygons, like comuni): the
+	// tile service builds its tiles in the background whenever its data
+	// version changes, so requests after a change find them ready.
+	Prebuild bool
+
 	// Sources are the tables whose writes change this layer; their data
 	// versions invalidate caches. Nil means the last element of Table.
 	Sources []string
@@ -127,6 +136,15 @@ func (t *Temporal) Properties() []string {
 // GeomTypes are the geometry types a layer may declare: one simple-feature
 // type each (RFC 7946 §3.1), never "Geometry" or a collection.
 var GeomTypes = []string{"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+
+// TileGeoms is a table of a layer's TileGeom simplified in advance, one row
+// per feature and zoom 0..MaxZoom, with columns id (the layer's id, same
+// type), z smallint and geom (EPSG:3857, simplified by half a tile unit of
+// zoom z, as tiles are). Triggers on the source table keep it in step.
+type TileGeoms struct {
+	Table   pgx.Identifier
+	MaxZoom int
+}
 
 // Edit describes how a layer is written.
 type Edit struct {
@@ -266,6 +284,14 @@ func validate(l *Layer) error {
 	if len(l.TileFunc) > 0 {
 		if err := plainName(l.TileFunc, "tile function"); err != "" {
 			return bad("%s", err)
+		}
+	}
+	if g := l.TileGeoms; g != nil {
+		if err := plainName(g.Table, "tile geometry table"); err != "" {
+			return bad("%s", err)
+		}
+		if l.TileGeom == "" || len(l.TileFunc) > 0 || g.MaxZoom < 0 || g.MaxZoom > 24 {
+			return bad("tile geometries need a tile geometry column, no tile function and a max zoom within 0..24")
 		}
 	}
 	if l.IDType != String && l.IDType != Integer {
@@ -442,6 +468,17 @@ func (c *Catalog) Check(ctx context.Context, pool *pgxpool.Pool) error {
 			}
 			if p != "" {
 				problems = append(problems, p)
+			}
+		}
+		if g := l.TileGeoms; g != nil {
+			cols, err := columns(ctx, pool, g.Table.Sanitize())
+			if err != nil {
+				return fmt.Errorf("catalog: check %s: %w", l.ID, err)
+			}
+			for _, w := range []string{"id", "z", "geom"} {
+				if !slices.Contains(cols, w) {
+					problems = append(problems, fmt.Sprintf("layer %s: tile geometry table %s has no column %s", l.ID, g.Table.Sanitize(), w))
+				}
 			}
 		}
 		if len(l.TileFunc) > 0 {
