@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cremasco/atlante/geo/cql2"
-	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/app"
+	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/demo"
 	"github.com/cremasco/atlante/internal/features"
