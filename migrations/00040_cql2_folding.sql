@@ -13,7 +13,10 @@
 -- named, which makes the result independent of search_path: unaccent
 -- itself is only STABLE for that reason, and cannot appear in an index.
 -- "Via Libertà" becomes "Via Liberta", "Via dell'Umanità" "Via
--- dell'Umanita".
+-- dell'Umanita". It is PL/pgSQL because PostgreSQL cannot inline an
+-- immutable SQL function around a stable one: each call then costs 5 µs,
+-- against 2 µs in PL/pgSQL and 0.4 µs for unaccent itself (200,000 street
+-- names on the load-test database).
 
 -- +goose Up
 CREATE EXTENSION IF NOT EXISTS unaccent;
@@ -35,8 +38,8 @@ BEGIN
     SELECT n.nspname INTO ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
     WHERE e.extname = 'unaccent';
     EXECUTE format(
-        'CREATE FUNCTION cql2_accenti(s text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE '
-        'AS $f$ SELECT %I.unaccent(%L::regdictionary, s) $f$', ext_schema, ext_schema || '.unaccent');
+        'CREATE FUNCTION cql2_accenti(s text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE '
+        'AS $f$ BEGIN RETURN %I.unaccent(%L::regdictionary, s); END $f$', ext_schema, ext_schema || '.unaccent');
 END
 $do$;
 -- +goose StatementEnd
