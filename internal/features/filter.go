@@ -146,8 +146,10 @@ func ParseFilter(l *catalog.Layer, filter, lang, crs string) (*Expression, error
 	var tree cql2.Expr
 	var err error
 	switch lang {
-	case LangText, LangGDAL:
+	case LangText:
 		tree, err = filterLimits.ParseText(filter)
+	case LangGDAL:
+		tree, err = filterLimits.ParseText(gdalILIKE(filter))
 	case LangJSON:
 		tree, err = filterLimits.ParseJSON([]byte(filter))
 	default:
@@ -240,6 +242,41 @@ func adaptGDAL(tree cql2.Expr, qs map[string]Queryable) {
 		}
 		return true
 	})
+}
+
+// gdalILIKE turns the ILIKE keyword that GDAL writes for an OGR SQL
+// ILIKE into LIKE, outside quoted strings and names: GDAL's LIKE ignores
+// case already (see adaptGDAL), so both mean the same.
+func gdalILIKE(s string) string {
+	var b strings.Builder
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote == '\'' && c == '\\' && i+1 < len(s):
+			b.WriteByte(c)
+			i++
+			c = s[i] // an escaped character of the string
+		case quote != 0:
+			if c == quote {
+				quote = 0 // a doubled quote closes and reopens: same result
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case (c == 'i' || c == 'I') && len(s)-i >= 5 && strings.EqualFold(s[i:i+5], "ILIKE") &&
+			(i == 0 || !identChar(s[i-1])) && (i+5 == len(s) || !identChar(s[i+5])):
+			// As long as ILIKE, so that error positions stay right.
+			b.WriteString(" LIKE")
+			i += 4
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func identChar(c byte) bool {
+	return c == '_' || c == ':' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 // gdalLiteral returns lit as the type of the property on the other side

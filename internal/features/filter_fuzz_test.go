@@ -101,3 +101,19 @@ func checkPlaceholders(t *testing.T, e *Expression) {
 		t.Fatalf("SQL %s uses placeholders %v for %d arguments", e.sql, used, len(e.args))
 	}
 }
+
+func TestGdalILIKE(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"name ILIKE 'crema%'", "name  LIKE 'crema%'"},
+		{"(name ilike 'a') AND (x = 1)", "(name  LIKE 'a') AND (x = 1)"},
+		{"name = ' ILIKE ' OR name ILIKE 'x'", "name = ' ILIKE ' OR name  LIKE 'x'"},
+		{`name = 'it''s ILIKE' OR "ILIKE" = 'a\' ILIKE'`, `name = 'it''s ILIKE' OR "ILIKE" = 'a\' ILIKE'`},
+		{"ILIKEness ILIKE 'x'", "ILIKEness  LIKE 'x'"},
+		{"ILIKE", " LIKE"},
+	}
+	for _, tt := range tests {
+		if got := gdalILIKE(tt.in); got != tt.want {
+			t.Errorf("gdalILIKE(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

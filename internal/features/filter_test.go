@@ -295,6 +295,7 @@ func testFilterConformance(t *testing.T, f *filterFixture) {
 			{layer: "comuni", lang: features.LangGDAL, filter: "(consortium = 1) AND (name LIKE 'crema%')", sql: "t.consortium AND t.name ILIKE 'crema%'"},
 			{layer: "comuni", lang: features.LangGDAL, filter: "NOT (consortium = 0)", sql: "t.consortium"},
 			{layer: "plan-status", lang: features.LangGDAL, filter: "(validated_at IS NULL)", sql: "t.validated_at IS NULL"},
+			{layer: "civici", lang: features.LangGDAL, filter: "(street ILIKE 'via dell''umanit%') AND (number = 1)", sql: "t.street ILIKE 'via dell''umanit%' AND t.number = 1"},
 		},
 	}
 	for class, cases := range classes {
