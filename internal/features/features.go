@@ -92,13 +92,12 @@ func featureSQL(l *catalog.Layer) string {
 	return b.String()
 }
 
-// where builds the WHERE clause for q, appending the values to args. The
-// filter's parameters are numbered from $1: they come first.
+// where builds the WHERE clause for q, appending the values to args.
 func where(l *catalog.Layer, q Query, args []any) (string, []any) {
 	var conds []string
-	if q.CQL != nil && len(args) == 0 {
+	if q.CQL != nil {
+		conds = append(conds, q.CQL.condition(len(args)))
 		args = append(args, q.CQL.args...)
-		conds = append(conds, q.CQL.sql)
 	}
 	if q.BBox != nil {
 		args = append(args, q.BBox.Min[0], q.BBox.Min[1], q.BBox.Max[0], q.BBox.Max[1])

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -186,6 +187,22 @@ func ParseFilter(l *catalog.Layer, filter, lang, crs string) (*Expression, error
 		return nil, invalidFilter(op, err)
 	}
 	return &Expression{Text: cql2.Text(tree), CRS: crs, sql: sql, args: c.args}, nil
+}
+
+// placeholderRE matches the parameters of a compiled filter; its SQL has
+// no other '$' (values are parameters, the rest is the compiler's text).
+var placeholderRE = regexp.MustCompile(`\$[0-9]+`)
+
+// condition returns the filter's SQL with its parameters numbered after
+// the first n.
+func (e *Expression) condition(n int) string {
+	if n == 0 {
+		return e.sql
+	}
+	return placeholderRE.ReplaceAllStringFunc(e.sql, func(p string) string {
+		i, _ := strconv.Atoi(p[1:]) // digits only
+		return "$" + strconv.Itoa(i+n)
+	})
 }
 
 func invalidFilter(op string, err error) error {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cremasco/atlante/internal/apperr"
@@ -115,5 +116,20 @@ func TestGdalILIKE(t *testing.T) {
 		if got := gdalILIKE(tt.in); got != tt.want {
 			t.Errorf("gdalILIKE(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestFilterAfterOtherParameters checks the numbering of a filter's
+// parameters when others come first.
+func TestFilterAfterOtherParameters(t *testing.T) {
+	l := fuzzLayers(t)[0]
+	e, err := ParseFilter(l, "street = 'a' OR number IN (1, 2) OR street = 'b'", LangText, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, args := where(l, Query{CQL: e}, []any{"x", "y"})
+	want := ` WHERE (("t"."street" = $3::text) OR ("t"."number" IN ($4::int8, $5::int8)) OR ("t"."street" = $6::text))`
+	if w != strings.ReplaceAll(want, `"t".`, "t.") || len(args) != 6 || args[2] != "a" || args[5] != "b" {
+		t.Errorf("where after two arguments = %s %v", w, args)
 	}
 }
