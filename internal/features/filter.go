@@ -136,9 +136,11 @@ type Expression struct {
 }
 
 // ParseFilter reads the filter parameter of l's items in the language
-// lang ("" is cql2-text), checks it against l's queryables and compiles
-// it. Every problem is an apperr.Invalid for field "filter" (or
-// "filter-lang") whose message says where and what was expected.
+// lang (cql2-text when "", cql2-json, or cql-text as GDAL writes it),
+// checks it against l's queryables and compiles it. crs is filter-crs as
+// given, already checked (see checkCRS): literals are read as CRS84. Every
+// problem is an apperr.Invalid for field "filter" (or "filter-lang") whose
+// message says where and what was expected.
 func ParseFilter(l *catalog.Layer, filter, lang, crs string) (*Expression, error) {
 	const op = "features.ParseFilter"
 	if lang == "" {
