@@ -175,7 +175,7 @@ var (
 
 // Reserved query parameters of the items endpoint; a property may not use
 // these names because filters share the query string with them.
-var Reserved = []string{"bbox", "bbox-crs", "limit", "offset", "f", "crs", "datetime", "filter", "filter-lang", "properties", "sortby"}
+var Reserved = []string{"bbox", "bbox-crs", "limit", "offset", "f", "crs", "datetime", "filter", "filter-lang", "filter-crs", "properties", "sortby"}
 
 // Property returns the property called name.
 func (l *Layer) Property(name string) (Property, bool) {
@@ -317,6 +317,10 @@ func validate(l *Layer) error {
 		}
 		if p.Name == l.Geom || p.Name == l.TileGeom {
 			return bad("property %q is the geometry column", p.Name)
+		}
+		if p.Name == "geometry" {
+			// The schemas and filters call the layer's geometry so.
+			return bad("property %q clashes with the name of the geometry in schemas and filters", p.Name)
 		}
 		switch p.Type {
 		case String, Integer, Number, Boolean, Date, DateTime:

@@ -172,6 +172,9 @@ func TestNewInvalid(t *testing.T) {
 		{"reserved property f", func(l *catalog.Layer) {
 			l.Properties = append(l.Properties, catalog.Property{Name: "f", Type: catalog.String})
 		}, `property "f" clashes with a query parameter`},
+		{"property geometry", func(l *catalog.Layer) {
+			l.Properties = append(l.Properties, catalog.Property{Name: "geometry", Type: catalog.String})
+		}, `property "geometry" clashes with the name of the geometry in schemas and filters`},
 		{"duplicate property", func(l *catalog.Layer) {
 			l.Properties = append(l.Properties, catalog.Property{Name: "name", Type: catalog.String})
 		}, `property "name" declared twice`},

@@ -44,6 +44,9 @@ type Query struct {
 	Limit    int
 	Offset   int
 	Filters  []Filter
+	// CQL is the filter parameter (Part 3), nil when absent; it holds
+	// with the other conditions (AND).
+	CQL *Expression
 }
 
 // Interval is the time of a datetime parameter (OGC API – Features Part 1
@@ -55,17 +58,19 @@ type Interval struct {
 }
 
 // crsParams may only name CRS84 until OGC API – Features Part 2 is
-// implemented.
-var crsParams = []string{"crs", "bbox-crs"}
+// implemented (see checkCRS).
+var crsParams = []string{"crs", "bbox-crs", "filter-crs"}
 
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // ParseQuery validates the query string of an items request against the
-// layer: reserved parameters, then one equality filter per known property.
-// Every problem is an apperr.Invalid naming the parameter.
+// layer: reserved parameters, one equality filter per known property (and
+// the id), and a CQL2 filter (filter, filter-lang, filter-crs). Every
+// problem is an apperr.Invalid naming the parameter.
 func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 	const op = "features.ParseQuery"
 	q := Query{Limit: DefaultLimit}
+	var filter, filterLang, filterCRS string
 	keys := make([]string, 0, len(v))
 	for k := range v {
 		keys = append(keys, k)
@@ -111,15 +116,25 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			if val != "json" && val != "geojson" {
 				return q, apperr.Invalidf(op, "f", "%q is not a supported format; use json", val)
 			}
+		case k == "filter":
+			filter = val
+		case k == "filter-lang":
+			if !slices.Contains(FilterLangs, val) {
+				return q, apperr.Invalidf(op, k, "%q is not a filter language of this server; use %s", val, strings.Join(FilterLangs[:2], " or "))
+			}
+			filterLang = val
 		case slices.Contains(crsParams, k):
-			// EPSG:4326 is WGS84 too, but latitude first (OGC 18-058):
-			// only the CRS84 identifiers mean the order we read.
-			srid, err := geo.ParseCRS(val)
-			if err != nil || srid != geo.WGS84 || !strings.HasSuffix(strings.ToLower(val), "crs84") {
-				return q, apperr.Invalidf(op, k, "only %s is supported", geo.WGS84.URI())
+			if err := checkCRS(op, k, val); err != nil {
+				return q, err
+			}
+			if k == "filter-crs" {
+				filterCRS = val
 			}
 		default:
 			p, ok := l.Property(k)
+			if !ok && k == l.IDColumn {
+				p, ok = catalog.Property{Name: l.IDColumn, Type: l.IDType}, true
+			}
 			if !ok {
 				return q, apperr.Invalidf(op, k, "unknown query parameter; %s", knownParams(l))
 			}
@@ -130,15 +145,39 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			q.Filters = append(q.Filters, Filter{Property: p, Value: typed, Raw: val})
 		}
 	}
+	// An empty filter is no filter: some clients send the parameter
+	// always.
+	if strings.TrimSpace(filter) != "" {
+		e, err := ParseFilter(l, filter, filterLang, filterCRS)
+		if err != nil {
+			return q, err
+		}
+		q.CQL = e
+	}
 	return q, nil
 }
 
-func knownParams(l *catalog.Layer) string {
-	names := l.PropertyNames()
-	if len(names) == 0 {
-		return "this collection has no filterable properties; parameters are bbox, datetime, limit, offset"
+// checkCRS accepts a CRS parameter (crs, bbox-crs, filter-crs) that names
+// CRS84, the only CRS served until OGC API – Features Part 2 is
+// implemented. EPSG:4326 is WGS84 too, but latitude first (OGC 18-058):
+// only the CRS84 identifiers mean the order we read.
+func checkCRS(op, param, val string) error {
+	srid, err := geo.ParseCRS(val)
+	if err != nil || srid != geo.WGS84 || !strings.HasSuffix(strings.ToLower(val), "crs84") {
+		return apperr.Invalidf(op, param, "only %s is supported", geo.WGS84.URI())
 	}
-	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, datetime, limit, offset"
+	return nil
+}
+
+func knownParams(l *catalog.Layer) string {
+	var names []string
+	for _, p := range l.FeatureProperties() {
+		names = append(names, p.Name)
+	}
+	if len(names) == 0 {
+		return "this collection has no filterable properties; parameters are bbox, datetime, filter, limit, offset"
+	}
+	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, datetime, filter, limit, offset"
 }
 
 // maxDatetime bounds the datetime parameter: two RFC 3339 date-times with
@@ -286,6 +325,13 @@ func (q Query) Values(offset int) url.Values {
 	}
 	for _, f := range q.Filters {
 		v.Set(f.Property.Name, f.Raw)
+	}
+	if q.CQL != nil {
+		v.Set("filter", q.CQL.Text)
+		v.Set("filter-lang", LangText)
+		if q.CQL.CRS != "" {
+			v.Set("filter-crs", q.CQL.CRS)
+		}
 	}
 	v.Set("limit", strconv.Itoa(q.Limit))
 	if offset > 0 {

@@ -7,10 +7,10 @@
 #
 #   internal/loadtest/bench.sh [step ...]
 #
-# Steps: setup coldrun comuni-tiles items stats civici-tiles sizes summary
-# (default: all but coldrun), and prebuild z14-ab base-ab tiles-compare peers
-# (see README.md). Figures are appended to RESULTS, one line per run;
-# summary prints their medians.
+# Steps: setup coldrun comuni-tiles items filters stats civici-tiles sizes
+# summary (default: all but coldrun), and prebuild z14-ab base-ab
+# tiles-compare peers (see README.md). Figures are appended to RESULTS, one
+# line per run; summary prints their medians.
 #
 # Environment: BENCH_DIR (default /tmp/atl-bench: binary, data, cluster,
 # logs), PORT (18091), CIVICI (1000000), DURATION (seconds per wrk run, 10),
@@ -356,6 +356,39 @@ step_items() {
 	stop_server
 }
 
+# filters: CQL2 filters (OGC API – Features Part 3) on the million civic
+# numbers, 100 features a page, every request a different filter (so that
+# numberMatched is counted each time; the server restarts before each run
+# to forget the counts): a triangle drawn over the Cremasco, about
+# 0.02 x 0.015 degrees (S_INTERSECTS), and a fragment of a street name
+# typed without accents or capitals (ACCENTI(CASEI(street)) LIKE '%...%').
+step_filters() {
+	ensure_cluster
+	local f
+	f="$BENCH_DIR/filters-spatial.txt"
+	awk 'BEGIN { srand(2); for (i = 0; i < 5000; i++) { x = 9.55 + rand() * 0.28; y = 45.30 + rand() * 0.14;
+		printf "S_INTERSECTS(geometry, POLYGON((%.4f %.4f, %.4f %.4f, %.4f %.4f, %.4f %.4f)))\n", x, y, x + 0.02, y, x + 0.01, y + 0.015, x, y } }' |
+		jq -Rr '"/collections/civici/items?limit=100&filter=" + @uri' >"$f"
+	filter_runs "filter spatial-triangle limit=100" "$f"
+	f="$BENCH_DIR/filters-street.txt"
+	# every 5- to 7-letter piece of the words of the street names, lower case, no accents
+	psql_q "SELECT DISTINCT lower(unaccent(w)) FROM (SELECT DISTINCT street FROM civici) s, regexp_split_to_table(street, ' ') w
+		WHERE w ~ '^[[:alpha:]]{5,}$'" |
+		awk '{ for (n = 5; n <= 7; n++) for (i = 1; i + n - 1 <= length($0); i++) print substr($0, i, n) }' | sort -u | shuf --random-source=<(yes) |
+		awk '{ printf "ACCENTI(CASEI(street)) LIKE ACCENTI(CASEI(%c%%%s%%%c))\n", 39, $0, 39 }' |
+		jq -Rr '"/collections/civici/items?limit=100&filter=" + @uri' >"$f"
+	filter_runs "filter street-accenti-like limit=100" "$f"
+}
+
+# filter_runs NAME PATHFILE: REPEAT wrk runs, each on a fresh server.
+filter_runs() {
+	for _ in $(seq 1 "$REPEAT"); do
+		start_server
+		wrk_run "$1" "$2"
+	done
+	stop_server
+}
+
 step_stats() {
 	ensure_cluster
 	start_server
@@ -475,7 +508,7 @@ step_peers() {
 step_summary() { awk -f "$HERE/summary.awk" "$RESULTS"; }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(setup comuni-tiles items stats civici-tiles sizes summary)
+[ ${#steps[@]} -gt 0 ] || steps=(setup comuni-tiles items filters stats civici-tiles sizes summary)
 result "# $(date -u +%Y-%m-%dT%H:%MZ) $(git -C "$ROOT" describe --always --dirty) $(nproc) cores, conns=$CONNS duration=${DURATION}s repeat=$REPEAT"
 for s in "${steps[@]}"; do
 	log "step $s"
