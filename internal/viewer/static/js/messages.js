@@ -95,6 +95,7 @@ export const messages = {
   "layer.energy-communities.title": {"it": "Comunità energetiche rinnovabili", "en": "Renewable energy communities"},
   "layer.energy-sites.title": {"it": "Siti delle comunità energetiche", "en": "Energy community member sites"},
   "prop.istat_code": {"it": "Codice ISTAT", "en": "ISTAT code"},
+  "prop.id": {"it": "Identificativo", "en": "Identifier"},
   "prop.name": {"it": "Nome", "en": "Name"},
   "prop.title": {"it": "Titolo", "en": "Title"},
   "prop.province_code": {"it": "Codice provincia", "en": "Province code"},
