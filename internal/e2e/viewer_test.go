@@ -1058,6 +1058,7 @@ func (v *viewerRun) phone(t *testing.T) {
 	ctx, pl := v.open(t, "/?lang=it", 390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	saveScreenshot(ctx, t, "viewer-phone.png")
 	got := eval[phoneState](ctx, t, phoneJS)
+	t.Logf("390×844: header %.0f px, the map %.0f %% of the screen", got.Header, 100*got.MapShare)
 	if got.Overflow > 0 {
 		t.Errorf("the page is %d px wider than the 390 px screen", got.Overflow)
 	}
