@@ -71,6 +71,7 @@ type Server struct {
 	cors     *corsPolicy
 	csp      string // Content-Security-Policy of every response
 	limiters map[string]*limiter
+	pages    *pageSet // the HTML pages of the OGC resources
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
@@ -110,6 +111,7 @@ func New(cfg Config, d Deps) *Server {
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
 		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
 		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
+		pages: newPageSet(http.HandlerFunc(NotFound)),
 	}
 	s.router = s.routes()
 	return s
