@@ -34,6 +34,8 @@ var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	// Every Part 1 resource is also a page (pages_ogc.go).
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 	// Part 3: /collections/{id}/queryables, each also a query parameter.
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
