@@ -243,9 +243,13 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, l *catalog.Lay
 	href := base + "/collections/" + l.ID
 	self := href + "/items/" + url.PathEscape(id)
 	p := s.newPage(r, id)
-	var name string
-	if json.Unmarshal(feat.Properties["name"], &name) == nil && name != "" && name != id {
-		p.Title = name + " (" + id + ")"
+	// A feature is called by its name or title when it has one.
+	for _, key := range []string{"name", "title"} {
+		var name string
+		if json.Unmarshal(feat.Properties[key], &name) == nil && name != "" && name != id {
+			p.Title = name + " (" + id + ")"
+			break
+		}
 	}
 	p.Crumbs = append(p.Crumbs, crumb{Href: base + "/collections?f=html", Text: p.T("title.collections")},
 		crumb{Href: href + "?f=html", Text: l.Title}, crumb{Href: href + "/items?f=html", Text: p.T("rel.items")}, crumb{Text: id})

@@ -177,6 +177,44 @@ func TestPages(t *testing.T) {
 		}
 	})
 
+	t.Run("the API documents f=html", func(t *testing.T) {
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Parameters []struct {
+					Name   string `json:"name"`
+					Schema struct {
+						Enum []string `json:"enum"`
+					} `json:"schema"`
+				} `json:"parameters"`
+				Responses map[string]struct {
+					Content map[string]any `json:"content"`
+				} `json:"responses"`
+			} `json:"paths"`
+		}
+		getJSON(t, s.URL+"/api", "application/vnd.oai.openapi+json;version=3.0", &doc)
+		for path, want := range map[string]bool{
+			"/": true, "/conformance": true, "/api": true, "/collections": true, "/collections/comuni": true,
+			"/collections/comuni/items": true, "/collections/comuni/items/{featureId}": true,
+			"/collections/comuni/queryables": true, "/collections/comuni/schema": true, "/collections/comuni/tiles": true,
+			"/tileMatrixSets": false, "/collections/comuni/schema/geojson": false, "/tiles/comuni.json": false,
+		} {
+			get := doc.Paths[path]["get"]
+			i := slices.IndexFunc(get.Parameters, func(p struct {
+				Name   string `json:"name"`
+				Schema struct {
+					Enum []string `json:"enum"`
+				} `json:"schema"`
+			}) bool {
+				return p.Name == "f"
+			})
+			html := i >= 0 && slices.Contains(get.Parameters[i].Schema.Enum, "html")
+			_, page := get.Responses["200"].Content["text/html"]
+			if html != want || page != want {
+				t.Errorf("%s: f=html documented %v, text/html answer %v; want %v", path, html, page, want)
+			}
+		}
+	})
+
 	t.Run("the map stays at /", func(t *testing.T) {
 		res, body := get(t, s.URL+"/", http.StatusOK, "Accept", browserAccept)
 		if !strings.Contains(string(body), "<title>Atlante — map of the Cremasco</title>") {

@@ -111,7 +111,6 @@ func New(cfg Config, d Deps) *Server {
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
 		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
 		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
-		pages: newPageSet(http.HandlerFunc(NotFound)),
 	}
 	s.router = s.routes()
 	return s

@@ -38,8 +38,9 @@
     center: hasBox ? undefined : [9.69, 45.36],
     zoom: hasBox ? undefined : 9,
     fitBoundsOptions: { padding: 20 },
-    attributionControl: { compact: true, customAttribution: el.dataset.attribution || undefined },
-    cooperativeGestures: false,
+    // The source is written under the map (see layout.html): on a phone
+    // MapLibre's attribution box would cover it.
+    attributionControl: false,
   });
   window.atlantePageMap = map;
   map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }), 'top-right');
