@@ -119,10 +119,11 @@ func pageLang(r *http.Request) string {
 }
 
 // formatTag makes a representation's entity tag from the tag of its data:
-// the JSON keeps it, a page adds its format and language, so that no
-// If-None-Match of one answers 304 for the other (RFC 9110 §8.8.3). Pages
-// are tagged weakly: they say when they were made and are gzipped.
-func formatTag(tag string, f format, lang string) string {
+// the JSON keeps it, a page adds its format, language and the build
+// (whose templates made it), so that no If-None-Match of one answers 304
+// for the other (RFC 9110 §8.8.3). Pages are tagged weakly: they are
+// gzipped, and a feature's row version is a strong tag of its JSON only.
+func formatTag(tag string, f format, lang, build string) string {
 	if tag == "" || f == formatJSON {
 		return tag
 	}
@@ -130,7 +131,7 @@ func formatTag(tag string, f format, lang string) string {
 	if !ok {
 		return ""
 	}
-	return `W/"` + opaque + "-html-" + lang + `"`
+	return `W/"` + opaque + "-html-" + lang + "-" + build + `"`
 }
 
 // withFormat returns href with the query v and f set to name ("" leaves f

@@ -261,7 +261,7 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 		lang = pageLang(r)
 	}
 	w.Header().Add("Vary", "Accept-Encoding")
-	if notModified(w, r, formatTag(s.layerTag(l), f, lang)) {
+	if notModified(w, r, formatTag(s.layerTag(l), f, lang, s.build)) {
 		return nil
 	}
 	// Part 3, /req/queryables/queryables-link: filterable resources link
@@ -379,7 +379,7 @@ func (s *Server) itemNotModified(w http.ResponseWriter, r *http.Request, l *cata
 	}
 	if l.Edit == nil || s.writer == nil {
 		w.Header().Add("Vary", "Accept-Encoding")
-		return notModified(w, r, formatTag(s.layerTag(l), f, lang)), nil
+		return notModified(w, r, formatTag(s.layerTag(l), f, lang, s.build)), nil
 	}
 	etag, err := s.writer.ItemVersion(r.Context(), l, id)
 	if err != nil {
@@ -391,7 +391,7 @@ func (s *Server) itemNotModified(w http.ResponseWriter, r *http.Request, l *cata
 		}
 		return false, nil
 	}
-	return notModified(w, r, formatTag(etag, f, lang)), nil
+	return notModified(w, r, formatTag(etag, f, lang, s.build)), nil
 }
 
 // rowOnly reports whether an editable layer's features are the rows of its

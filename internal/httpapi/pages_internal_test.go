@@ -120,13 +120,13 @@ func TestFormatTag(t *testing.T) {
 		want string
 	}{
 		{`W/"a-1"`, formatJSON, "", `W/"a-1"`},
-		{`W/"a-1"`, formatHTML, "it", `W/"a-1-html-it"`},
-		{`"7"`, formatHTML, "en", `W/"7-html-en"`},
+		{`W/"a-1"`, formatHTML, "it", `W/"a-1-html-it-b0"`},
+		{`"7"`, formatHTML, "en", `W/"7-html-en-b0"`},
 		{"", formatHTML, "it", ""},
 	}
 	for _, tt := range tests {
-		if got := formatTag(tt.tag, tt.f, tt.lang); got != tt.want {
-			t.Errorf("formatTag(%q, %v, %q) = %q, want %q", tt.tag, tt.f, tt.lang, got, tt.want)
+		if got := formatTag(tt.tag, tt.f, tt.lang, "b0"); got != tt.want {
+			t.Errorf("formatTag(%q, %v, %q, b0) = %q, want %q", tt.tag, tt.f, tt.lang, got, tt.want)
 		}
 	}
 }
