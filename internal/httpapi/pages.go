@@ -223,7 +223,6 @@ func (p *page) setJSONAlternate(href, mediaType string) {
 type valueCell struct {
 	Text  string
 	Class string // num, null or ""
-	Path  string // for ids: the path segment of the feature
 }
 
 // formatValue shows one JSON value of a feature in the page's language:

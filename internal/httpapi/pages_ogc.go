@@ -140,10 +140,11 @@ func (s *Server) contextTileJSON(base string, l *catalog.Layer) string {
 	return base + "/tiles/" + contextLayer + ".json"
 }
 
-// featureRow is one feature in the items table.
+// featureRow is one feature in the items table: its id, linked to its
+// page, then its other properties.
 type featureRow struct {
-	ID    string
-	Cells []valueCell
+	ID, Href string
+	Cells    []valueCell
 }
 
 // itemsView is what the items page shows.
@@ -178,12 +179,10 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request, l *catalog.La
 			return fmt.Errorf("httpapi: items page of %s: %w", l.ID, err)
 		}
 		row := featureRow{ID: idText(feat.ID)}
-		for i, c := range cols {
-			cell := p.formatValue(feat.Properties[c.Name])
-			if i == 0 {
-				cell = valueCell{Text: row.ID, Path: url.PathEscape(row.ID)}
-			}
-			row.Cells = append(row.Cells, cell)
+		row.Href = v.ItemBase + url.PathEscape(row.ID)
+		row.Cells = make([]valueCell, 0, len(cols)-1)
+		for _, c := range cols[1:] {
+			row.Cells = append(row.Cells, p.formatValue(feat.Properties[c.Name]))
 		}
 		v.Rows = append(v.Rows, row)
 		return nil
