@@ -74,6 +74,10 @@ func (s *Server) routes() chi.Router {
 		s.energyRoutes(r)
 	}
 
+	// The scripts and styles of the OGC resources' pages.
+	s.pages = newPageSet(http.HandlerFunc(NotFound))
+	r.Get("/assets/*", http.StripPrefix("/assets", s.pages.assets).ServeHTTP)
+
 	// The browser map's own files (the page itself is served at "/").
 	if s.viewer != nil {
 		r.Get("/viewer/*", http.StripPrefix("/viewer", s.viewer).ServeHTTP)

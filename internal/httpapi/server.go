@@ -71,6 +71,7 @@ type Server struct {
 	cors     *corsPolicy
 	csp      string // Content-Security-Policy of every response
 	limiters map[string]*limiter
+	pages    *pageSet // the HTML pages of the OGC resources
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
