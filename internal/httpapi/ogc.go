@@ -288,11 +288,8 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := chi.URLParam(r, "featureId")
-	f, err := s.features.Item(r.Context(), l, id)
-	if err != nil {
-		return err
-	}
-	if done, err := s.itemNotModified(w, r, l, id); done || err != nil {
+	f, done, err := s.item(w, r, l, id)
+	if done || err != nil {
 		return err
 	}
 	base := s.baseURL(r) + "/collections/" + l.ID
@@ -311,26 +308,31 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// itemNotModified sets the entity tag of a feature that exists and answers
-// 304 when If-None-Match matches it. An editable layer's tag is the row
-// version that If-Match must quote to change the feature; it tags the body
-// only when the layer shows the row and nothing else, so a layer that adds
-// data of other tables (energy-sites: the community's eligibility) is
-// never answered 304 on it. Other layers have the layer's data tag.
-func (s *Server) itemNotModified(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string) (bool, error) {
+// item reads a feature and sets its entity tag, answering 304 when
+// If-None-Match matches it (done). An editable layer's feature comes from
+// the primary with the row version that If-Match must quote to change it
+// (Writer.Item); that tag tags the body only when the layer shows the row
+// and nothing else, so a layer that adds data of other tables
+// (energy-sites: the community's eligibility) is never answered 304 on it.
+// Other layers' features come from where public reads go, with the layer's
+// data tag.
+func (s *Server) item(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string) (f []byte, done bool, err error) {
 	if l.Edit == nil || s.writer == nil {
+		if f, err = s.features.Item(r.Context(), l, id); err != nil {
+			return nil, false, err
+		}
 		w.Header().Set("Vary", "Accept-Encoding")
-		return notModified(w, r, s.layerTag(l)), nil
+		return f, notModified(w, r, s.layerTag(l)), nil
 	}
-	etag, err := s.writer.ItemVersion(r.Context(), l, id)
+	f, etag, err := s.writer.Item(r.Context(), l, id)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if !rowOnly(l) {
 		w.Header().Set("ETag", etag)
-		return false, nil
+		return f, false, nil
 	}
-	return notModified(w, r, etag), nil
+	return f, notModified(w, r, etag), nil
 }
 
 // rowOnly reports whether an editable layer's features are the rows of its
