@@ -183,9 +183,10 @@ func waitFor(t testing.TB, what string, budget time.Duration, cond func() bool) 
 	return time.Since(begin)
 }
 
-// demoDatabase migrates the database at url, loads the demo, sets Crema's
-// plan to draft (so its layers can be edited) and returns the tokens.
-func demoDatabase(t testing.TB, url string) map[string]string {
+// demoDatabase migrates the database at url, loads the demo (only the named
+// steps, if any), sets Crema's plan to draft (so its layers can be edited)
+// and returns the tokens by role.
+func demoDatabase(t testing.TB, url string, steps ...string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Config{URL: url})
@@ -197,7 +198,7 @@ func demoDatabase(t testing.TB, url string) map[string]string {
 	if err := store.Migrate(ctx, db.Write, logger); err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Load(ctx, db.Write, logger); err != nil {
+	if err := demo.Load(ctx, db.Write, logger, steps...); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Write.Exec(ctx, `UPDATE cp_plans SET status = 'draft' WHERE istat_code = '019035'`); err != nil {
