@@ -33,6 +33,7 @@ import (
 // gets SIGTERM and is started again. Not one request may fail, and a
 // request in flight at SIGTERM, held up for a second by a lock, must finish.
 func TestServeInstances(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := storetest.NewURL(t)
 	tokens := demoDatabase(t, url, "comuni", "coverage", "civilprotection")

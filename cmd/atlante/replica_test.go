@@ -38,6 +38,7 @@ import (
 var timeStamp = regexp.MustCompile(`"timeStamp":"[^"]*"`)
 
 func TestServeWithReplica(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := reachableTempDir(t)
 	primary := newPrimary(t, filepath.Join(dir, "primary"))
