@@ -187,6 +187,11 @@ func TestServeWithReplica(t *testing.T) {
 	} else if lag, _ := m["replica_lag_seconds"].(float64); lag < 1 {
 		t.Errorf("patient sees a replica lag of %v s, %v after the first write on a paused replica", lag, time.Since(firstWrite))
 	}
+	for in, want := range map[*instance]string{patient: "atlante_db_reads_from_replica 1", strict: "atlante_db_reads_from_replica 0"} {
+		if _, b := mustDo(t, http.StatusOK, in.base+"/metrics", "GET", "", ""); !bytes.Contains(b, []byte(want)) {
+			t.Errorf("%s /metrics lacks %q", in.name, want)
+		}
+	}
 	fresh := map[string]answer{}
 	for what := range paths {
 		if got := read(patient, what); !bytes.Equal(got.body, before[what].body) || got.etag != before[what].etag {

@@ -113,6 +113,7 @@ func New(cfg Config, d Deps) *Server {
 		reads: d.Reads, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
 		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
 	}
+	s.metrics.watchReads(d.Reads)
 	s.router = s.routes()
 	return s
 }
