@@ -383,10 +383,27 @@ step_national() {
 		x = minlon + rand() * (maxlon - minlon - 0.02); y = minlat + rand() * (maxlat - minlat - 0.015);
 		printf "/collections/civici/items?limit=1000&bbox=%.4f,%.4f,%.4f,%.4f\n", x, y, x + 0.02, y + 0.015 } }' >"$f"
 	repeat wrk_run "national items limit=1000 bbox-windows" "$f"
+	national_update
+	stop_server
+}
+
+# national_update: the rebuild after a 1 % update (a step of its own:
+# national-update).
+step_national_update() {
+	NATIONAL=1
+	ensure_cluster
+	start_server
+	national_update
+	stop_server
+}
+
+national_update() {
+	local data="$BENCH_DIR/national-data" comune
+	comune=$(psql_q "SELECT istat_code FROM coverage_comuni_stats ORDER BY civici LIMIT 1 OFFSET (SELECT count(*) / 2 FROM coverage_comuni_stats)")
 	# The rebuild after a 1 % update: every 100th offer changes status, and
 	# readers meanwhile (a statistics request every 0.5 s) say how long they
 	# waited.
-	awk -F';' 'BEGIN {OFS = ";"} NR == 1 || (NR % 100 == 0 && $10 != "active") {if (NR > 1) {$10 = "active"; $11 = ""} print}' \
+	awk -F';' 'BEGIN {OFS = ";"} NR == 1 {print} NR > 1 && NR % 100 == 0 {$10 = ($10 == "active" ? "connectable" : "active"); $11 = ""; print}' \
 		"$data/coverage.csv" >"$BENCH_DIR/coverage-update.csv"
 	local readers=$BENCH_DIR/readers.txt
 	: >"$readers"
@@ -401,7 +418,6 @@ step_national() {
 	result "national update offers=$(($(wc -l <"$BENCH_DIR/coverage-update.done.csv") - 1)) $upd" \
 		"reader_max_s=$(sort -n "$readers" | tail -1 | cut -d' ' -f1) reader_non200=$(awk '$2 != 200' "$readers" | wc -l) readers=$(wc -l <"$readers")"
 	grep -o '"msg":"[^"]*refresh[^"]*"[^}]*' "$BENCH_DIR/update_1pct.log" >&2 || true
-	stop_server
 }
 
 # summary: the median of every figure over the REPEAT runs in RESULTS.
