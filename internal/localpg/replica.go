@@ -194,15 +194,17 @@ func (r *Replica) CatchUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("localpg: primary: %w", err)
 	}
-	// A transaction committed synchronously flushes all WAL before its
-	// commit record, also the commits made with synchronous_commit off
-	// (Options.Fast), which the standby cannot receive before that.
+	// A transaction that writes WAL and commits synchronously flushes all
+	// WAL before its commit record, also the commits made with
+	// synchronous_commit off (Options.Fast), which the standby cannot
+	// receive before that. (One that only takes an xid writes no WAL
+	// before its commit record, and PostgreSQL does not flush it.)
 	var target string
 	err = pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "SELECT pg_current_xact_id()")
+		_, err := tx.Exec(ctx, "SELECT pg_logical_emit_message(true, 'atlante', 'catch up')")
 		return err
 	})
 	if err == nil {
