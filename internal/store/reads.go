@@ -70,6 +70,7 @@ type Reads struct {
 
 	mu       sync.Mutex // check
 	samples  []walSample
+	failed   int       // consecutive checks the replica failed
 	versions *Versions // gates the return to the replica; nil: none
 }
 
@@ -165,9 +166,12 @@ func (r *Reads) Monitor(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// checkTimeout bounds each query of a check: a replica that does not answer
-// within it counts as down.
-const checkTimeout = 2 * time.Second
+// checkTimeout bounds each query of a check.
+const checkTimeout = 5 * time.Second
+
+// downAfter is how many checks in a row a replica must fail to count as
+// down: one slow answer on a loaded machine must not move the reads.
+const downAfter = 2
 
 // Check measures the replica once and routes reads accordingly.
 func (r *Reads) Check(ctx context.Context) {
@@ -207,6 +211,9 @@ func (r *Reads) Check(ctx context.Context) {
 		return // shutting down: keep the last state
 	case rerr != nil:
 		st.Replica, st.Err = ReplicaDown, Translate("store.Reads.Check", rerr).Error()
+		if r.failed++; r.failed < downAfter && (prev.Replica == ReplicaOK || prev.Replica == ReplicaLagging) {
+			st.Replica, st.Lag = prev.Replica, prev.Lag // once is not yet down
+		}
 	case !inRecovery || replayLSN == nil:
 		st.Replica = ReplicaPromoted
 	case perr != nil:
@@ -227,6 +234,9 @@ func (r *Reads) Check(ctx context.Context) {
 		if st.Lag > r.maxLag {
 			st.Replica = ReplicaLagging
 		}
+	}
+	if rerr == nil {
+		r.failed = 0
 	}
 	r.status.Store(&st)
 
