@@ -334,11 +334,8 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := chi.URLParam(r, "featureId")
-	f, err := s.features.Item(r.Context(), l, id)
-	if err != nil {
-		return err
-	}
-	if done, err := s.itemNotModified(w, r, l, id, format); done || err != nil {
+	f, done, err := s.item(w, r, l, id, format)
+	if done || err != nil {
 		return err
 	}
 	if format == formatHTML {
@@ -362,36 +359,41 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// itemNotModified sets the entity tag of a feature that exists and answers
-// 304 when If-None-Match matches it. An editable layer's tag is the row
-// version that If-Match must quote to change the feature; it tags the body
-// only when the layer shows the row and nothing else, so a layer that adds
-// data of other tables (energy-sites: the community's eligibility) is
-// never answered 304 on it. Other layers have the layer's data tag.
+// item reads a feature and sets its entity tag, answering 304 when
+// If-None-Match matches it (done). An editable layer's feature comes from
+// the primary with the row version that If-Match must quote to change it
+// (Writer.Item); that tag tags the body only when the layer shows the row
+// and nothing else, so a layer that adds data of other tables
+// (energy-sites: the community's eligibility) is never answered 304 on it.
+// Other layers' features come from where public reads go, with the layer's
+// data tag.
 //
 // A page has a tag of its own, made from the same one (formatTag), and
 // none when the JSON is never answered 304: the row version it would
 // carry is for If-Match on the JSON.
-func (s *Server) itemNotModified(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string, f format) (bool, error) {
+func (s *Server) item(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string, ft format) (f []byte, done bool, err error) {
 	lang := ""
-	if f == formatHTML {
+	if ft == formatHTML {
 		lang = pageLang(r)
 	}
 	if l.Edit == nil || s.writer == nil {
+		if f, err = s.features.Item(r.Context(), l, id); err != nil {
+			return nil, false, err
+		}
 		w.Header().Add("Vary", "Accept-Encoding")
-		return notModified(w, r, formatTag(s.layerTag(l), f, lang, s.build)), nil
+		return f, notModified(w, r, formatTag(s.layerTag(l), ft, lang, s.build)), nil
 	}
-	etag, err := s.writer.ItemVersion(r.Context(), l, id)
+	f, etag, err := s.writer.Item(r.Context(), l, id)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if !rowOnly(l) {
-		if f == formatJSON {
+		if ft == formatJSON {
 			w.Header().Set("ETag", etag)
 		}
-		return false, nil
+		return f, false, nil
 	}
-	return notModified(w, r, formatTag(etag, f, lang, s.build)), nil
+	return f, notModified(w, r, formatTag(etag, ft, lang, s.build)), nil
 }
 
 // rowOnly reports whether an editable layer's features are the rows of its

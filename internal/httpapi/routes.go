@@ -26,7 +26,7 @@ func (s *Server) routes() chi.Router {
 
 	// Operations.
 	r.Get("/healthz", s.handleHealth)
-	r.Get("/readyz", s.handle(s.handleReady))
+	r.Get("/readyz", s.handleReady)
 	if !s.cfg.PrivateMetrics {
 		r.Get("/metrics", s.metrics.handler().ServeHTTP)
 	}
