@@ -111,6 +111,9 @@ func New(cfg Config, d Deps) *Server {
 		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
 		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
 	}
+	if s.viewer != nil {
+		s.viewer = fileErrors(s.viewer)
+	}
 	s.router = s.routes()
 	return s
 }
