@@ -25,6 +25,9 @@ func TestRedactQuery(t *testing.T) {
 		{"q=atl_secret", "q=[REDACTED]"},
 		{"q=%61tl_secret", "q=[REDACTED]"},
 		{"atl_bare", "[REDACTED]"},
+		// A token sent as a parameter's name.
+		{"atl_secret=1&limit=2", "[REDACTED]&limit=2"},
+		{"%61tl_secret=&f=json", "[REDACTED]&f=json"},
 		// Malformed queries are logged too: redaction works on raw text.
 		{"bbox=9;token=abc;f=%", "bbox=9;token=[REDACTED];f=%"},
 		{"access_token=%zz", "access_token=[REDACTED]"},

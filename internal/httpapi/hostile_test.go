@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,19 +25,32 @@ const hostileBound = 10 * time.Second
 // corpus's bodies that never finish get their 408 after it.
 const hostileReadTimeout = 3 * time.Second
 
-// TestHostileCorpus sends the hostile corpus (package hostile: malformed
+// TestHostile runs the adversarial suite over one server with the whole
+// demo: first the mixed concurrent reads and writes (mixedConcurrent),
+// then the hostile corpus (hostileCorpus), which changes some of the demo.
+// The concurrency limit is above the 32 clients of the first; the read
+// timeout is short, for the corpus's bodies that never finish.
+func TestHostile(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s := testserver.Start(t, testserver.Options{ReadTimeout: hostileReadTimeout, CacheMB: 1, HeavyRequests: 64, Logger: logger})
+	t.Run("MixedConcurrent", func(t *testing.T) { mixedConcurrent(t, s) })
+	t.Run("Corpus", func(t *testing.T) { hostileCorpus(t, s, &logs) })
+}
+
+// hostileCorpus sends the hostile corpus (package hostile: malformed
 // and absurd parameters on every endpoint family, broken paths, escapes
 // and framing, wrong methods, bodies, tokens and preconditions, geometry
 // bombs, slow and raw requests) to the whole stack over the demo, and
 // checks every answer: the status the corpus wants, never 5xx, a 4xx as
 // problem+json with status and detail, within hostileBound, nosniff, and
-// no internals or token secrets in the body or the headers.
-func TestHostileCorpus(t *testing.T) {
+// no internals or token secrets in the body or the headers; and no token
+// secret in the server's log.
+func hostileCorpus(t *testing.T, s *testserver.Server, logs *syncBuffer) {
 	specs, err := hostile.Corpus()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := testserver.Start(t, testserver.Options{ReadTimeout: hostileReadTimeout})
 	vars := corpusVars(t, s)
 	client, err := hostile.NewClient(s.URL, hostileBound, 4)
 	if err != nil {
@@ -52,6 +66,13 @@ func TestHostileCorpus(t *testing.T) {
 	var classes [6]int
 	closed, failed := 0, 0
 	var slowest hostile.Result
+	byTime := slices.Clone(results)
+	slices.SortFunc(byTime, func(a, b hostile.Result) int { return int(b.Answer.Took - a.Answer.Took) })
+	for _, res := range byTime[:10] {
+		if !res.Request.Spec.Stall {
+			t.Logf("slow: %s, line %d, %s (%d)", res.Answer.Took.Round(time.Millisecond), res.Request.Spec.Line, res.Request.Spec.Name, res.Answer.Status)
+		}
+	}
 	for _, res := range results {
 		a := res.Answer
 		switch {
@@ -81,10 +102,17 @@ func TestHostileCorpus(t *testing.T) {
 	if classes[5] > 0 {
 		t.Errorf("%d answers were 5xx; the corpus wants none", classes[5])
 	}
-	// The server is still whole.
+	// The server is still whole, and told no secret to its log.
 	res, body := do(t, http.MethodGet, s.URL+"/readyz")
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("after the corpus, /readyz = %d %s", res.StatusCode, body)
+	}
+	out := logs.String()
+	for name, secret := range vars {
+		if strings.HasPrefix(secret, "atl_") && strings.Contains(out, secret) {
+			i := strings.Index(out, secret)
+			t.Errorf("the log shows the %s token: …%s…", name, out[max(0, i-400):min(len(out), i+100)])
+		}
 	}
 }
 

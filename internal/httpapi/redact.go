@@ -55,7 +55,9 @@ func redactQuery(raw string) string {
 			continue
 		}
 		piece := raw[start:i]
-		if k, v, ok := strings.Cut(piece, "="); ok && v != "" {
+		if k, _, ok := strings.Cut(piece, "="); ok && looksLikeToken(k) {
+			piece = redacted // a token sent as a parameter's name
+		} else if k, v, ok := strings.Cut(piece, "="); ok && v != "" {
 			name := k
 			if u, err := url.QueryUnescape(k); err == nil {
 				name = u

@@ -25,6 +25,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -49,6 +50,7 @@ func run() error {
 	once := flag.Bool("once", false, "send each corpus request once, in order, check every answer, and stop")
 	strict := flag.Bool("strict", false, "count a 503 of the concurrency limit as an error")
 	seed := flag.Uint64("seed", 1, "random seed of the mix")
+	skip := flag.String("skip", "", "leave out the corpus requests whose name matches this regular expression")
 	flag.Parse()
 
 	vars, err := readVars(*varsFile)
@@ -58,6 +60,13 @@ func run() error {
 	specs, err := hostile.Corpus()
 	if err != nil {
 		return err
+	}
+	if *skip != "" {
+		re, err := regexp.Compile(*skip)
+		if err != nil {
+			return fmt.Errorf("-skip: %v", err)
+		}
+		specs = slices.DeleteFunc(specs, func(s hostile.Spec) bool { return re.MatchString(s.Name) })
 	}
 	if missing := missingVars(specs, vars); len(missing) > 0 {
 		return fmt.Errorf("-vars lacks %s", strings.Join(missing, ", "))
