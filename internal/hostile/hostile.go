@@ -235,7 +235,6 @@ func Resolve(s Spec, vars map[string]string) (*Request, error) {
 	}
 	if s.Raw != "" {
 		r.Raw = []byte(sub(s.Raw))
-		r.Method = rawMethod(r.Raw)
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("hostile: %s: no value for %s", s.Name, strings.Join(missing, ", "))
@@ -246,6 +245,7 @@ func Resolve(s Spec, vars map[string]string) (*Request, error) {
 		}
 	}
 	if r.Raw != nil {
+		r.Method = rawMethod(r.Raw)
 		// A raw request's Content-Length may be {{length}}: that of what
 		// follows the headers.
 		if head, body, ok := bytes.Cut(r.Raw, []byte("\r\n\r\n")); ok && bytes.Contains(head, []byte("{{length}}")) {

@@ -288,7 +288,7 @@ step_load64() {
 	ensure_cluster
 	start_server
 	local vars="$BENCH_DIR/load64-vars.txt" out="$BENCH_DIR/load64.out" a=("$ATLANTE" --data-dir "$DB" --log-format text)
-	token() { "${a[@]}" token create --role "$1" ${2:+--comuni "$2"} --name "load64 $1 $2" 2>&1 | grep -o 'atl_[a-z0-9]*' | head -1; }
+	token() { "${a[@]}" token create --role "$1" ${2:+--comuni "$2"} --name "load64 $1 ${2:-}" 2>&1 | grep -o 'atl_[a-z0-9]*' | head -1; }
 	{
 		echo "editor=$(token editor 019035)"
 		echo "other=$(token editor 019005)"

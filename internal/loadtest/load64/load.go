@@ -47,7 +47,11 @@ func (t *tally) add(o *tally) {
 
 func (t *tally) example(r *hostile.Request, what string) {
 	if len(t.examples) < 5 {
-		t.examples = append(t.examples, fmt.Sprintf("%s %.100s: %s", r.Method, r.Path+string(firstLine(r.Raw)), what))
+		target := r.Method + " " + r.Path
+		if r.Raw != nil {
+			target = fmt.Sprintf("%.60q (raw)", firstLine(r.Raw))
+		}
+		t.examples = append(t.examples, fmt.Sprintf("%.100s: %s", target, what))
 	}
 }
 

@@ -69,7 +69,7 @@ func run() error {
 		specs = slices.DeleteFunc(specs, func(s hostile.Spec) bool { return re.MatchString(s.Name) })
 	}
 	if missing := missingVars(specs, vars); len(missing) > 0 {
-		return fmt.Errorf("-vars lacks %s", strings.Join(missing, ", "))
+		return fmt.Errorf("-vars lacks a value for %s", strings.Join(missing, ", "))
 	}
 	client, err := hostile.NewClient(*base, *timeout, *conns)
 	if err != nil {
@@ -130,7 +130,7 @@ func readVars(file string) (map[string]string, error) {
 func missingVars(specs []hostile.Spec, vars map[string]string) []string {
 	var missing []string
 	for _, name := range hostile.Placeholders(specs) {
-		if _, ok := vars[name]; !ok {
+		if vars[name] == "" {
 			missing = append(missing, name)
 		}
 	}
