@@ -113,6 +113,11 @@ func (c *Client) sendHTTP(ctx context.Context, r *Request) Answer {
 		req.Header[k] = v
 	}
 	res, err := c.http.Do(req)
+	if err != nil && ctx.Err() == nil && isClosed(err) {
+		// The server answered nothing and closed, or closed while the
+		// body was still being written (a body it did not want).
+		return Answer{Closed: true}
+	}
 	if err != nil {
 		return Answer{Err: err}
 	}
@@ -138,7 +143,7 @@ func (c *Client) sendRaw(ctx context.Context, raw []byte, method string) Answer 
 	go conn.Write(raw)
 	res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
 	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		if isClosed(err) {
 			return Answer{Closed: true}
 		}
 		if ctx.Err() != nil {
@@ -178,6 +183,12 @@ func readAnswer(res *http.Response) Answer {
 		a.Body = plain.Bytes()
 	}
 	return a
+}
+
+// isClosed reports whether err means that the server closed the
+// connection.
+func isClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 func isTimeout(err error) bool {
