@@ -28,9 +28,10 @@ var corpusJSONL []byte
 // Spec is one line of the corpus: a request and the answer it must get.
 //
 // Path, header values, Body and Raw may hold placeholders: {{name}} is a
-// value of Vars (a token, a feature id), {{v}} each value of the set named
-// by Each, {{gen}} the output of Gen. When Gen is set and nothing holds
-// {{gen}}, its output is the body.
+// value of the vars given to Resolve (a token, a feature id), {{v}} each
+// value of the set named by Each, {{gen}} the output of Gen, and in Raw's
+// headers {{length}} the length of what follows them. When Gen is set and
+// nothing holds {{gen}}, its output is the body.
 type Spec struct {
 	Name   string            `json:"name"`
 	Method string            `json:"method,omitempty"` // GET when empty
@@ -44,8 +45,10 @@ type Spec struct {
 	// net/http's client cannot send (no Host, HTTP/1.0, broken escapes,
 	// bodies that never finish).
 	Raw string `json:"raw,omitempty"`
-	// Stall keeps a raw request's connection open after writing it, as a
-	// client whose body never arrives.
+	// Stall marks a raw request that stops before its end on purpose (a
+	// body that never arrives): it is answered only when the server's
+	// read timeout passes, so Run sends it beside the others with a longer
+	// bound, and load64 leaves it out.
 	Stall bool `json:"stall,omitempty"`
 	// Each names a value set: the spec is sent once for each value.
 	Each string `json:"each,omitempty"`

@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -20,18 +21,24 @@ type Result struct {
 // server's read timeout. vars fill the placeholders; secrets must never
 // come back.
 func Run(ctx context.Context, c *Client, stallBound time.Duration, specs []Spec, vars map[string]string, secrets []string) ([]Result, error) {
-	reqs := make([]*Request, len(specs))
-	for i, s := range specs {
-		r, err := Resolve(s, vars)
-		if err != nil {
-			return nil, err
+	// A missing value fails the run before anything is sent; bodies are
+	// made when sent, one at a time, so that the corpus's megabytes are
+	// never all held at once.
+	for _, name := range Placeholders(specs) {
+		if _, ok := vars[name]; !ok {
+			return nil, fmt.Errorf("hostile: no value for {{%s}}", name)
 		}
-		reqs[i] = r
 	}
 	results := make([]Result, len(specs))
 	send := func(c *Client, i int) {
-		a := c.Send(ctx, reqs[i])
-		results[i] = Result{Request: reqs[i], Answer: a, Bad: Check(reqs[i], a, secrets)}
+		r, err := Resolve(specs[i], vars)
+		if err != nil { // a generator's arguments (checked by TestCorpus)
+			results[i] = Result{Request: &Request{Spec: specs[i]}, Bad: []string{err.Error()}}
+			return
+		}
+		a := c.Send(ctx, r)
+		results[i] = Result{Request: r, Answer: a, Bad: Check(r, a, secrets)}
+		r.Body, r.Raw = nil, nil // the checks are done
 	}
 	var wg sync.WaitGroup
 	slow := c.WithTimeout(stallBound)

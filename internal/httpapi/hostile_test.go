@@ -150,7 +150,7 @@ func corpusVars(t *testing.T, s *testserver.Server) map[string]string {
 		{"scenario", `SELECT min(id) FROM cp_scenarios WHERE istat_code = '019035'`},
 		{"other_scenario", `SELECT min(id) FROM cp_scenarios WHERE istat_code = '019005'`},
 		{"building", `SELECT min(id) FROM cp_buildings WHERE istat_code = '019035'`},
-		{"area", `SELECT min(id) FROM cp_emergency_areas WHERE istat_code = '019035'`},
+		{"area", `SELECT min(id) FROM cp_emergency_areas WHERE istat_code = '019035' AND GeometryType(geom) = 'MULTIPOLYGON'`},
 		{"member", `SELECT min(id) FROM cp_crisis_unit WHERE istat_code = '019035'`},
 		{"community", `SELECT min(id) FROM cer_communities WHERE '019035' = ANY (comuni)`},
 		{"site", `SELECT min(id) FROM cer_sites WHERE istat_code = '019035'`},

@@ -302,7 +302,7 @@ step_load64() {
 		SELECT 'scenario', min(id) FROM cp_scenarios WHERE istat_code = '019035'
 		UNION ALL SELECT 'other_scenario', min(id) FROM cp_scenarios WHERE istat_code = '019005'
 		UNION ALL SELECT 'building', min(id) FROM cp_buildings WHERE istat_code = '019035'
-		UNION ALL SELECT 'area', min(id) FROM cp_emergency_areas WHERE istat_code = '019035'
+		UNION ALL SELECT 'area', min(id) FROM cp_emergency_areas WHERE istat_code = '019035' AND GeometryType(geom) = 'MULTIPOLYGON'
 		UNION ALL SELECT 'member', min(id) FROM cp_crisis_unit WHERE istat_code = '019035'
 		UNION ALL SELECT 'community', min(id) FROM cer_communities WHERE '019035' = ANY (comuni)
 		UNION ALL SELECT 'site', min(id) FROM cer_sites WHERE istat_code = '019035'
