@@ -109,7 +109,14 @@ func where(l *catalog.Layer, q Query, args []any) (string, []any) {
 	}
 	for _, f := range q.Filters {
 		args = append(args, f.Value)
-		conds = append(conds, fmt.Sprintf("t.%s = $%d", pgx.Identifier{f.Property.Name}.Sanitize(), len(args)))
+		// An integer is compared as bigint whatever the column's width: a
+		// value beyond an int2 or int4 column matches nothing, where the
+		// driver would refuse to encode it into the column's type.
+		cast := ""
+		if f.Property.Type == catalog.Integer {
+			cast = "::bigint"
+		}
+		conds = append(conds, fmt.Sprintf("t.%s = $%d%s", pgx.Identifier{f.Property.Name}.Sanitize(), len(args), cast))
 	}
 	if q.Datetime != nil && l.Temporal != nil {
 		var c string

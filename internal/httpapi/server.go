@@ -115,6 +115,9 @@ func New(cfg Config, d Deps) *Server {
 		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
 	}
 	s.metrics.watchReads(d.Reads)
+	if s.viewer != nil {
+		s.viewer = fileErrors(s.viewer)
+	}
 	s.router = s.routes()
 	return s
 }
