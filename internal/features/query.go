@@ -39,7 +39,9 @@ type Filter struct {
 
 // Query is a validated items request.
 type Query struct {
-	BBox     *orb.Bound
+	BBox     *orb.Bound // x (longitude, easting) first, in BBoxCRS
+	BBoxCRS  geo.CRS    // the zero CRS is CRS84
+	CRS      geo.CRS    // of the coordinates written; the zero CRS is CRS84
 	Datetime *Interval
 	Limit    int
 	Offset   int
@@ -54,10 +56,6 @@ type Interval struct {
 	Raw        string // as given, for links
 }
 
-// crsParams may only name CRS84 until OGC API – Features Part 2 is
-// implemented.
-var crsParams = []string{"crs", "bbox-crs"}
-
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // ParseQuery validates the query string of an items request against the
@@ -65,7 +63,7 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 // Every problem is an apperr.Invalid naming the parameter.
 func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 	const op = "features.ParseQuery"
-	q := Query{Limit: DefaultLimit}
+	q := Query{Limit: DefaultLimit, CRS: geo.CRS84, BBoxCRS: geo.CRS84}
 	keys := make([]string, 0, len(v))
 	for k := range v {
 		keys = append(keys, k)
@@ -78,12 +76,8 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 		}
 		val := vals[0]
 		switch {
-		case k == "bbox":
-			b, err := geo.ParseBBox(val)
-			if err != nil {
-				return q, apperr.Invalidf(op, "bbox", "%s", strings.TrimPrefix(err.Error(), "bbox: "))
-			}
-			q.BBox = &b
+		case k == "bbox", k == "bbox-crs":
+			// Read together below: the box is in bbox-crs.
 		case k == "limit":
 			// More than the maximum is a request for the maximum (Part 1,
 			// /req/core/fc-limit-response-1): the page says how many came.
@@ -111,13 +105,12 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			if val != "json" && val != "geojson" {
 				return q, apperr.Invalidf(op, "f", "%q is not a supported format; use json", val)
 			}
-		case slices.Contains(crsParams, k):
-			// EPSG:4326 is WGS84 too, but latitude first (OGC 18-058):
-			// only the CRS84 identifiers mean the order we read.
-			srid, err := geo.ParseCRS(val)
-			if err != nil || srid != geo.WGS84 || !strings.HasSuffix(strings.ToLower(val), "crs84") {
-				return q, apperr.Invalidf(op, k, "only %s is supported", geo.WGS84.URI())
+		case k == "crs":
+			c, err := ParseCRS(k, val)
+			if err != nil {
+				return q, err
 			}
+			q.CRS = c
 		default:
 			p, ok := l.Property(k)
 			if !ok {
@@ -130,7 +123,32 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			q.Filters = append(q.Filters, Filter{Property: p, Value: typed, Raw: val})
 		}
 	}
+	if bc := v.Get("bbox-crs"); bc != "" {
+		c, err := ParseCRS("bbox-crs", bc)
+		if err != nil {
+			return q, err
+		}
+		q.BBoxCRS = c
+	}
+	if _, ok := v["bbox"]; ok {
+		b, err := geo.ParseBBoxIn(v.Get("bbox"), q.BBoxCRS)
+		if err != nil {
+			return q, apperr.Invalidf(op, "bbox", "%s", strings.TrimPrefix(err.Error(), "bbox: "))
+		}
+		q.BBox = &b
+	}
 	return q, nil
+}
+
+// ParseCRS reads the CRS a parameter (crs, bbox-crs, filter-crs) names:
+// one of geo.SupportedCRSs (OGC API – Features Part 2). Anything else is
+// an apperr.Invalid for param that lists them (/req/crs/fc-crs-valid-value).
+func ParseCRS(param, value string) (geo.CRS, error) {
+	c, err := geo.LookupCRS(value)
+	if err != nil {
+		return geo.CRS{}, apperr.Invalidf("features.ParseCRS", param, "%s", strings.TrimPrefix(err.Error(), "crs: "))
+	}
+	return c, nil
 }
 
 func knownParams(l *catalog.Layer) string {
@@ -279,7 +297,13 @@ func validText(s string) bool {
 func (q Query) Values(offset int) url.Values {
 	v := url.Values{}
 	if q.BBox != nil {
-		v.Set("bbox", geo.FormatBBox(*q.BBox))
+		v.Set("bbox", geo.FormatBBoxIn(*q.BBox, q.BBoxCRS))
+		if !q.BBoxCRS.IsCRS84() {
+			v.Set("bbox-crs", q.BBoxCRS.URI())
+		}
+	}
+	if !q.CRS.IsCRS84() {
+		v.Set("crs", q.CRS.URI())
 	}
 	if q.Datetime != nil {
 		v.Set("datetime", q.Datetime.Raw)

@@ -41,6 +41,8 @@ var conformance = []string{
 	// the editable collections.
 	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
 	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+	// Part 2: crs and bbox-crs on items, crs on an item, Content-Crs.
+	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	// Part 5 (draft): /collections/{id}/schema.
 	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/returnables-and-receivables",
@@ -135,7 +137,25 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
 		"links":       []link{{Href: base + "/collections", Rel: "self", Type: mediaJSON}},
 		"collections": cols,
+		// Part 2, /per/crs/fc-md-crs-list-global: the collections refer
+		// to this list with "#/crs".
+		"crs": crsURIs(),
 	})
+}
+
+// crsURIs lists the CRSs served (OGC API – Features Part 2), CRS84 first.
+func crsURIs() []string {
+	var out []string
+	for _, c := range geo.SupportedCRSs() {
+		out = append(out, c.URI())
+	}
+	return out
+}
+
+// setContentCRS says in which CRS the coordinates of a response are (Part
+// 2, /req/crs/ogc-crs-header), also when it is the default CRS84.
+func setContentCRS(w http.ResponseWriter, c geo.CRS) {
+	w.Header().Set("Content-Crs", "<"+c.URI()+">")
 }
 
 func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request) error {
@@ -150,6 +170,8 @@ func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	// Alone, the collection has no global list to refer to.
+	c["crs"] = crsURIs()
 	return writeJSON(w, http.StatusOK, mediaJSON, c)
 }
 
@@ -160,7 +182,10 @@ func (s *Server) collection(r *http.Request, l *catalog.Layer, base string) (map
 		"title":       l.Title,
 		"description": l.Description,
 		"itemType":    "feature",
-		"crs":         []string{geo.WGS84.URI()},
+		"crs":         []string{"#/crs"},
+		// Stored in SRID 4326 with longitude first: CRS84 is served
+		// without a transformation.
+		"storageCrs": geo.CRS84.URI(),
 		"links": append([]link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: l.Title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: l.Title + " as GeoJSON"},
@@ -225,6 +250,7 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 	if notModified(w, r, s.layerTag(l)) {
 		return nil
 	}
+	setContentCRS(w, q.CRS)
 	// Part 3, /req/queryables/queryables-link: filterable resources link
 	// their queryables in a header.
 	w.Header().Set("Link", "<"+s.baseURL(r)+"/collections/"+l.ID+pathQueryables+`>; rel="`+relQueryables+`"; type="`+mediaSchema+`"`)
@@ -279,16 +305,20 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for k := range r.URL.Query() {
-		if k != "f" {
-			return apperr.Invalidf("httpapi.item", k, "unknown query parameter; only f is accepted here")
-		}
+	if err := allowParams(r, "f", "crs"); err != nil {
+		return err
 	}
 	if _, err := onlyFormat(r, "json", "geojson"); err != nil {
 		return err
 	}
+	crs := geo.CRS84
+	if v := r.URL.Query().Get("crs"); v != "" {
+		if crs, err = features.ParseCRS("crs", v); err != nil {
+			return err
+		}
+	}
 	id := chi.URLParam(r, "featureId")
-	f, err := s.features.Item(r.Context(), l, id)
+	f, err := s.features.Item(r.Context(), l, id, crs)
 	if err != nil {
 		return err
 	}
@@ -300,6 +330,7 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 		{Href: base + "/items/" + url.PathEscape(id), Rel: "self", Type: mediaGeoJSON},
 		{Href: base, Rel: "collection", Type: mediaJSON},
 	})
+	setContentCRS(w, crs)
 	// Splice the links into the feature object PostgreSQL wrote.
 	out := make([]byte, 0, len(f)+len(links)+12)
 	out = append(out, f[:len(f)-1]...)

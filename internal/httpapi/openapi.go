@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/tiles"
@@ -58,6 +59,12 @@ func queryParam(name, desc string, schema obj) obj {
 	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": schema, "style": "form", "explode": false}
 }
 
+// crsParam is a parameter naming one of the CRSs served (OGC API –
+// Features Part 2).
+func crsParam(name, desc string) obj {
+	return queryParam(name, desc, obj{"type": "string", "format": "uri", "enum": crsURIs(), "default": geo.CRS84.URI()})
+}
+
 func propertySchema(p catalog.Property) obj {
 	switch p.Type {
 	case catalog.Date, catalog.DateTime:
@@ -99,8 +106,10 @@ func (s *Server) openAPI(base string) obj {
 	for _, l := range s.publicLayers() {
 		id := l.ID
 		params := []obj{
-			queryParam("bbox", "Only features that intersect the box minLon,minLat,maxLon,maxLat (CRS84).",
+			queryParam("bbox", "Only features that intersect the box minLon,minLat,maxLon,maxLat (CRS84), or in bbox-crs and its axis order.",
 				obj{"type": "array", "minItems": 4, "maxItems": 6, "items": obj{"type": "number"}}),
+			crsParam("bbox-crs", "CRS of bbox (Part 2); default CRS84."),
+			crsParam("crs", "CRS of the coordinates returned, in its axis order (Part 2); default CRS84. The Content-Crs header echoes it."),
 			queryParam("limit", "Number of features per page; a larger number returns the maximum.",
 				obj{"type": "integer", "minimum": 1, "maximum": features.MaxLimit, "default": features.DefaultLimit}),
 			queryParam("offset", "Number of features to skip.",
@@ -114,7 +123,8 @@ func (s *Server) openAPI(base string) obj {
 		paths["/collections/"+id] = obj{"get": op("Describe "+l.Title, "describe_"+id, nil, jsonResponse("the collection", mediaJSON))}
 		paths["/collections/"+id+"/items"] = obj{"get": op("Features of "+l.Title, "items_"+id, params, geoJSON)}
 		paths["/collections/"+id+"/items/{featureId}"] = obj{"get": op("One feature of "+l.Title, "item_"+id,
-			[]obj{pathParam("featureId", "the feature's "+l.IDColumn, obj{"type": "string"})},
+			[]obj{pathParam("featureId", "the feature's "+l.IDColumn, obj{"type": "string"}),
+				crsParam("crs", "CRS of the coordinates returned, in its axis order (Part 2); default CRS84.")},
 			jsonResponse("a GeoJSON Feature", mediaGeoJSON))}
 		if l.Edit != nil {
 			s.editOperations(paths, l)
