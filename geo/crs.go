@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -278,4 +279,49 @@ func supportedList() string {
 	}
 	return "supported are " + strings.Join(names, ", ") +
 		" (as http://www.opengis.net/def/crs/EPSG/0/n, urn:ogc:def:crs:EPSG::n or EPSG:n; CRS84 as http://www.opengis.net/def/crs/OGC/1.3/CRS84)"
+}
+
+// maxCRSMember bounds the crs member ParseCRSMember reads; a named CRS
+// takes under 100 bytes.
+const maxCRSMember = 4096
+
+// ParseCRSMember reads the crs member of GeoJSON 2008 (§3), which RFC 7946
+// dropped but ogr2ogr still writes for data not in CRS84: a named CRS
+// {"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32632"}}, or
+// the {"type":"EPSG","properties":{"code":32632}} of its drafts; null
+// means CRS84. The name is read as ParseCRS reads it. Positions under
+// such a member are x, y (longitude or easting first) whatever the CRS.
+// The error is an *Error for field "crs".
+func ParseCRSMember(raw []byte) (SRID, error) {
+	if len(raw) > maxCRSMember {
+		return 0, errorf("crs", fmt.Sprintf("the crs member is longer than %d bytes", maxCRSMember))
+	}
+	if string(raw) == "null" {
+		return WGS84, nil
+	}
+	var c struct {
+		Type       string `json:"type"`
+		Properties struct {
+			Name string      `json:"name"`
+			Code json.Number `json:"code"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return 0, errorf("crs", `want {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32632"}}`)
+	}
+	var name string
+	switch strings.ToLower(c.Type) {
+	case "name":
+		name = c.Properties.Name
+	case "epsg":
+		name = "EPSG:" + string(c.Properties.Code)
+	default:
+		return 0, errorf("crs", fmt.Sprintf("CRS of type %s is not supported; want a named CRS such as urn:ogc:def:crs:EPSG::32632", quote(c.Type)))
+	}
+	srid, err := ParseCRS(name)
+	var ge *Error
+	if errors.As(err, &ge) {
+		return 0, errorf("crs", "unknown CRS: "+ge.Msg)
+	}
+	return srid, err
 }

@@ -260,3 +260,41 @@ func TestParseBBoxIn(t *testing.T) {
 		}
 	}
 }
+
+// crsMemberTests is shared with FuzzParseCRSMember as its seed corpus.
+var crsMemberTests = []struct {
+	in      string
+	want    SRID
+	wantErr string
+}{
+	{in: `{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3003"}}`, want: 3003},
+	{in: `{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}}`, want: WGS84},
+	{in: `{"type":"name","properties":{"name":"EPSG:6707"}}`, want: 6707},
+	{in: `{"type":"EPSG","properties":{"code":32632}}`, want: UTM32N},
+	{in: `null`, want: WGS84},
+	{in: `{"type":"link","properties":{"href":"http://example.com/crs"}}`, wantErr: `crs: CRS of type "link" is not supported; want a named CRS`},
+	{in: `{"type":"name","properties":{"name":"EPSG:9999999"}}`, wantErr: "crs: unknown CRS: EPSG code 9999999 is outside 1..998999"},
+	{in: `{"type":"name","properties":{"name":"WGS84"}}`, wantErr: `crs: unknown CRS: "WGS84" is not a supported CRS identifier`},
+	{in: `"EPSG:4326"`, wantErr: `crs: want {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32632"}}`},
+	{in: `{"type":"EPSG","properties":{"code":"x"}}`, wantErr: `crs: want {"type": "name"`},
+}
+
+func TestParseCRSMember(t *testing.T) {
+	t.Parallel()
+	for _, tt := range crsMemberTests {
+		got, err := ParseCRSMember([]byte(tt.in))
+		if tt.wantErr != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Errorf("ParseCRSMember(%s) = %v, %v; want an error starting %q", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseCRSMember(%s) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := ParseCRSMember([]byte(`{"type":"name","properties":{"name":"` + strings.Repeat("x", 5000) + `"}}`)); err == nil ||
+		!strings.Contains(err.Error(), "longer than 4096 bytes") {
+		t.Errorf("a 5 kB crs member: %v, want it refused for its size", err)
+	}
+}

@@ -146,3 +146,22 @@ func FuzzParseBBoxIn(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseCRSMember(f *testing.F) {
+	for _, tt := range crsMemberTests {
+		f.Add([]byte(tt.in))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		srid, err := ParseCRSMember(b)
+		if err != nil {
+			var ge *Error
+			if !errors.As(err, &ge) || ge.Field != "crs" {
+				t.Fatalf("ParseCRSMember(%q) error = %#v, want a *geo.Error for crs", b, err)
+			}
+			return
+		}
+		if !srid.Valid() {
+			t.Fatalf("ParseCRSMember(%q) = %v, not a valid SRID", b, srid)
+		}
+	})
+}
