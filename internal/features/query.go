@@ -71,7 +71,9 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		vals := v[k]
-		if len(vals) > 1 {
+		// The same value twice is once: GDAL before 3.7 adds the query
+		// of its dataset URL (e.g. ?crs=) to next links that carry it.
+		if len(vals) > 1 && slices.ContainsFunc(vals, func(o string) bool { return o != vals[0] }) {
 			return q, apperr.Invalidf(op, k, "given %d times; give it once", len(vals))
 		}
 		val := vals[0]
