@@ -352,3 +352,19 @@ func TestBBoxInProjectedCRSUsesTheIndex(t *testing.T) {
 		t.Errorf("the plan transforms the column:\n%s", text)
 	}
 }
+
+// TestCRS84TransformsNothing checks that the default path stays the one
+// pages always took: no ST_Transform, no axis swap, 7 decimals; and that
+// every other CRS does transform (EPSG:4326 only swaps).
+func TestCRS84TransformsNothing(t *testing.T) {
+	l := &catalog.Layer{ID: "x", Table: pgx.Identifier{"public", "x"}, IDColumn: "id", Geom: "geom", GeomType: "Polygon"}
+	for _, c := range append(geo.SupportedCRSs(), geo.CRS{}) {
+		for name, sql := range map[string]string{"page": pageSQL(l, "", 1, 2, false, c), "deferred page": pageSQL(l, "", 1, 2, true, c), "item": featureSQLIn(l, c)} {
+			transforms, swaps := strings.Contains(sql, "ST_Transform"), strings.Contains(sql, "ST_FlipCoordinates")
+			wantT, wantS := c.SRID != geo.WGS84 && c.SRID != 0, c.NorthFirst
+			if transforms != wantT || swaps != wantS || c.IsCRS84() && !strings.Contains(sql, `ST_AsGeoJSON(ST_ForcePolygonCCW(t."geom"), 7)`) {
+				t.Errorf("%s SQL in %v: ST_Transform %v, ST_FlipCoordinates %v; want %v, %v:\n%s", name, c, transforms, swaps, wantT, wantS, sql)
+			}
+		}
+	}
+}
