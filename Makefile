@@ -13,18 +13,36 @@ VENDOR     := $(VIEWER)/static/vendor
 
 export CGO_ENABLED := 1
 
-.PHONY: run test build lint deps deps-run deps-test viewer bench clean db-stop
+.PHONY: run test fuzz build lint deps deps-run deps-test viewer bench clean db-stop
 
 ## run: install what is missing, build, migrate, load the demo on first start, serve on $(ADDR)
 run: deps-run build
 	$(BIN) serve --demo --addr "$(ADDR)" --data-dir "$(DATA_DIR)"
 
-## test: install what is missing and run every test against a real PostGIS
+## test: install what is missing, run every test against a real PostGIS with the race detector, then fuzz every fuzz target briefly
 test: deps-test build
 	@set -o pipefail; status=0; \
-	$(GO) test -count=1 -timeout 45m ./... || status=$$?; \
+	$(GO) test -race -count=1 -timeout 45m ./... || status=$$?; \
 	$(BIN) db stop --data-dir "$(TEST_DIR)" >/dev/null 2>&1 || true; \
+	$(MAKE) --no-print-directory fuzz || status=$$?; \
 	exit $$status
+
+## fuzz: run each fuzz target (any func FuzzX in a _test.go under cmd, geo, internal) as a fuzzer
+## for its share of FUZZ_SECONDS (at least 3 s); a crasher fails it and is saved in its package's testdata/fuzz
+FUZZ_SECONDS ?= 120
+fuzz:
+	@set -eo pipefail; \
+	targets=$$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' cmd geo internal | sed -E 's|^(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)\($$|./\1 \2|' | sort); \
+	count=$$(echo "$$targets" | grep -c . || true); \
+	if [ "$$count" = 0 ]; then echo "fuzz: no fuzz targets found"; exit 1; fi; \
+	each=$$(( $(FUZZ_SECONDS) / count )); [ $$each -ge 3 ] || each=3; \
+	echo "fuzz: $$count targets, $${each}s each"; \
+	failed=""; \
+	while read -r pkg name; do \
+	  echo "fuzz: $$name in $$pkg"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime "$${each}s" "$$pkg" </dev/null || failed="$$failed $$name"; \
+	done <<< "$$targets"; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (each crashing input is saved in testdata/fuzz of its package)"; exit 1; fi
 
 ## build: the binary, with the map viewer's MapLibre GL JS bundled in it
 build: viewer

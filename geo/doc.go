@@ -1,7 +1,10 @@
 // Package geo holds Atlante's DB-free geometry vocabulary on orb types: tile
 // addresses of the WebMercatorQuad tile matrix set, the OGC API bbox
 // parameter, CRS identifiers (OGC URIs, URNs, EPSG codes and Shapefile .prj
-// files) and the tile geometry the SQL side needs.
+// files), the tile geometry the SQL side needs, and the limits on every
+// geometry that comes from outside (Limits: vertices, rings, parts, holes,
+// nesting, and a bounded count of self-crossings), checked without GEOS
+// before any GEOS call.
 //
 // Every parser here takes untrusted input (a URL path segment, a query value,
 // a file's contents) and either returns a valid value or an *Error naming the

@@ -16,7 +16,8 @@ import (
 // cluster when this process started it.
 type database struct {
 	*store.DB
-	cluster *localpg.Cluster // nil with DATABASE_URL or when the cluster was already running
+	cluster  *localpg.Cluster // nil with DATABASE_URL or when the cluster was already running
+	embedded *localpg.Cluster // nil with DATABASE_URL; the cluster in use, started or reused
 }
 
 // openDatabase connects to DATABASE_URL, or starts (or reuses) the embedded
@@ -43,6 +44,7 @@ func openDatabase(ctx context.Context, cmd *cli.Command, logger *slog.Logger, mi
 		if started {
 			d.cluster = c
 		}
+		d.embedded = c
 		url = c.URL("atlante")
 		readURL = ""
 	}
@@ -63,6 +65,18 @@ func openDatabase(ctx context.Context, cmd *cli.Command, logger *slog.Logger, mi
 		}
 	}
 	return d, nil
+}
+
+// supervise restarts the embedded cluster whenever its postmaster dies,
+// until ctx is done; with DATABASE_URL the database is someone else's to
+// run, and it returns at once. A cluster that was running already (started
+// by `atlante db start` or another Atlante process) is supervised too: it
+// is the data dir's cluster all the same, and the lock in localpg makes
+// several supervisors restart it once. The pools reconnect by themselves.
+func (d *database) supervise(ctx context.Context) {
+	if d.embedded != nil {
+		d.embedded.Supervise(ctx, localpg.Supervision{})
+	}
 }
 
 func (d *database) close(logger *slog.Logger) {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -20,16 +23,78 @@ import (
 )
 
 func importCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "import",
-		Usage: "load official files into the database",
-		Commands: append([]*cli.Command{
-			importComuniCommand(),
-			importCiviciCommand(),
-			importCoverageCommand(),
-			importRoutesCommand(),
-		}, append(civilProtectionImportCommands(), energyImportCommands()...)...),
+	cmds := append([]*cli.Command{
+		importComuniCommand(),
+		importCiviciCommand(),
+		importCoverageCommand(),
+		importRoutesCommand(),
+	}, append(civilProtectionImportCommands(), energyImportCommands()...)...)
+	for _, c := range cmds {
+		// civici and coverage read CSV: no features.
+		features := c.Name != "civici" && c.Name != "coverage"
+		c.Flags = append(c.Flags, limitFlags(features)...)
 	}
+	return &cli.Command{
+		Name:     "import",
+		Usage:    "load official files into the database",
+		Commands: cmds,
+	}
+}
+
+// limitFlags raise the limits every import checks while reading its file
+// (importer.Limits); the others (64 KiB lines, 10,000 members in an
+// archive, 1,000,000 features) have no reason to be raised. features adds
+// the one of feature files.
+func limitFlags(features bool) []cli.Flag {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "max-expanded", Value: "8GiB",
+			Usage: "most that a zip archive may expand to, all members together (e.g. 16GiB; KiB, MiB, GiB, TiB)"},
+		&cli.IntFlag{Name: "max-ratio", Value: importer.DefaultMaxRatio,
+			Usage: "most times its compressed size that a zip member may expand to, beyond its first 16 MiB"},
+	}
+	if features {
+		flags = append(flags, &cli.StringFlag{Name: "max-feature-size", Value: "64MiB",
+			Usage: "largest GeoJSON feature or .shp record (e.g. 256MiB)"})
+	}
+	return flags
+}
+
+// importLimits reads the limit flags.
+func importLimits(cmd *cli.Command) (importer.Limits, error) {
+	var lim importer.Limits
+	var err error
+	if lim.MaxExpanded, err = parseSize(cmd.String("max-expanded")); err != nil {
+		return lim, fmt.Errorf("--max-expanded: %w", err)
+	}
+	if cmd.String("max-feature-size") != "" { // the flag of feature files
+		if lim.MaxFeature, err = parseSize(cmd.String("max-feature-size")); err != nil {
+			return lim, fmt.Errorf("--max-feature-size: %w", err)
+		}
+	}
+	if lim.MaxRatio = int64(cmd.Int("max-ratio")); lim.MaxRatio < 1 {
+		return lim, fmt.Errorf("--max-ratio: %d is not a ratio; want a whole number such as 100", lim.MaxRatio)
+	}
+	return lim, nil
+}
+
+// parseSize reads a size in bytes: a whole number, with an optional unit
+// KiB, MiB, GiB or TiB (KB, MB, GB, TB and K, M, G, T are read the same,
+// as powers of 1024).
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	shift := 0
+	if t != "" {
+		if i := strings.IndexByte("KMGT", t[len(t)-1]); i >= 0 {
+			shift = 10 * (i + 1)
+			t = strings.TrimSpace(t[:len(t)-1])
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 1 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q is not a size; want e.g. 16GiB, 512MiB or a number of bytes", s)
+	}
+	return n << shift, nil
 }
 
 func importComuniCommand() *cli.Command {
@@ -64,6 +129,7 @@ func importComuni(ctx context.Context, cmd *cli.Command) error {
 		Strict:   cmd.Bool("strict"),
 		Layer:    cmd.String("layer"),
 		Source:   cmd.String("source"),
+		Limits:   env.limits,
 	}
 	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
 		opts.Progress = progress
@@ -118,6 +184,7 @@ var importerInput = []apperr.Kind{apperr.Invalid, apperr.Unprocessable}
 type importEnv struct {
 	path   string
 	crs    geo.SRID // --crs when the command has it and it is given, else 0
+	limits importer.Limits
 	logger *slog.Logger
 }
 
@@ -141,6 +208,9 @@ func (fi fileImport) start(cmd *cli.Command) (importEnv, error) {
 		env.crs = srid
 	}
 	var err error
+	if env.limits, err = importLimits(cmd); err != nil {
+		return importEnv{}, err
+	}
 	if env.logger, err = newLogger(cmd); err != nil {
 		return importEnv{}, err
 	}
@@ -245,7 +315,7 @@ func importCivici(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	opts := importer.CiviciOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
+	opts := importer.CiviciOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer"), Limits: env.limits}
 	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
 		opts.Progress = progress
 		rep, err := importer.New(d.Write, env.logger).Civici(ctx, env.path, opts)
@@ -282,7 +352,7 @@ func importCoverage(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	opts := importer.CoverageOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
+	opts := importer.CoverageOptions{Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer"), Limits: env.limits}
 	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
 		opts.Progress = progress
 		rep, err := importer.New(d.Write, env.logger).Coverage(ctx, env.path, opts)
@@ -320,7 +390,7 @@ func importRoutes(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	opts := importer.RoutesOptions{CRS: env.crs, Replace: cmd.Bool("replace"), Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer")}
+	opts := importer.RoutesOptions{CRS: env.crs, Replace: cmd.Bool("replace"), Strict: cmd.Bool("strict"), Source: cmd.String("source"), Layer: cmd.String("layer"), Limits: env.limits}
 	return imp.load(ctx, cmd, env, func(ctx context.Context, d *database, progress func(importer.Progress)) (string, error) {
 		opts.Progress = progress
 		rep, err := importer.New(d.Write, env.logger).Routes(ctx, env.path, opts)

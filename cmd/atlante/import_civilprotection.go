@@ -73,7 +73,7 @@ func importCivilProtection(kind civilprotection.ImportKind) cli.ActionFunc {
 			return fmt.Errorf("--comune: %w", err)
 		}
 		// Read before a database is started: a malformed file needs none.
-		features, srid, err := readCivilProtectionFile(env.path, env.crs)
+		features, srid, err := readCivilProtectionFile(env.path, env.crs, env.limits)
 		if err != nil {
 			return imp.inputError(err)
 		}
@@ -100,9 +100,9 @@ func importCivilProtection(kind civilprotection.ImportKind) cli.ActionFunc {
 }
 
 // readCivilProtectionFile reads every feature of path and the CRS of their
-// geometries.
-func readCivilProtectionFile(path string, crs geo.SRID) ([]civilprotection.ImportFeature, geo.SRID, error) {
-	r, err := importer.Open(path, importer.OpenOptions{CRS: crs})
+// geometries, within the import limits.
+func readCivilProtectionFile(path string, crs geo.SRID, lim importer.Limits) ([]civilprotection.ImportFeature, geo.SRID, error) {
+	r, err := importer.Open(path, importer.OpenOptions{CRS: crs, Limits: lim})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -77,6 +77,7 @@ func energyImportZones(ctx context.Context, cmd *cli.Command) error {
 		sum, err := energyimport.Zones(ctx, energy.NewStore(d.Write, d.Write, nil), env.path, energyimport.ZoneOptions{
 			CRS: env.crs, Layer: cmd.String("layer"), CodeProperty: cmd.String("code-property"),
 			Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+			Limits: env.limits,
 		})
 		if err != nil {
 			return "", err
@@ -101,6 +102,7 @@ func energyImportSites(ctx context.Context, cmd *cli.Command) error {
 		start := time.Now()
 		sum, err := energyimport.Sites(ctx, energy.NewStore(d.Write, d.Write, nil), env.path, int64(community), energyimport.SiteOptions{
 			CRS: env.crs, Replace: cmd.Bool("replace"), Source: cmd.String("source"),
+			Limits: env.limits,
 		})
 		if err != nil {
 			return "", err

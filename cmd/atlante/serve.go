@@ -31,6 +31,8 @@ func serveCommand() *cli.Command {
 				Usage: "time budget of one request"},
 			&cli.DurationFlag{Name: "query-timeout", Value: 25 * time.Second, Sources: cli.EnvVars("ATLANTE_QUERY_TIMEOUT"),
 				Usage: "PostgreSQL statement_timeout for serving"},
+			&cli.IntFlag{Name: "heavy-requests", Value: httpapi.DefaultHeavyRequests, Sources: cli.EnvVars("ATLANTE_HEAVY_REQUESTS"),
+				Usage: "expensive requests (area statistics, feature writes, exposure) of each kind run at once; more get 503"},
 			&cli.IntFlag{Name: "tile-cache-mb", Value: 256, Sources: cli.EnvVars("ATLANTE_TILE_CACHE_MB"),
 				Usage: "size of the in-memory tile cache (0 disables it)"},
 			&cli.DurationFlag{Name: "version-poll", Value: time.Second, Sources: cli.EnvVars("ATLANTE_VERSION_POLL"),
@@ -50,6 +52,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	logger, err := newLogger(cmd)
 	if err != nil {
 		return err
+	}
+	if cmd.Int("heavy-requests") < 1 {
+		return fmt.Errorf("--heavy-requests must be at least 1, not %d", cmd.Int("heavy-requests"))
 	}
 	if cmd.Duration("query-timeout") >= cmd.Duration("request-timeout") {
 		return fmt.Errorf("--query-timeout (%s) must be shorter than --request-timeout (%s)", cmd.Duration("query-timeout"), cmd.Duration("request-timeout"))
@@ -81,6 +86,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 			CORSOrigins:    corsOrigins,
 			FrameAncestors: cmd.String("frame-ancestors"),
 			PrivateMetrics: metricsAddr != "",
+			HeavyRequests:  cmd.Int("heavy-requests"),
 		},
 		TileCacheMB: cmd.Int("tile-cache-mb"),
 		Logger:      logger,
@@ -111,6 +117,10 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	logger.Info("serving", "url", displayURL(ln.Addr()), "version", version, "layers", len(svc.Catalog.Layers()))
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		db.supervise(gctx)
+		return nil
+	})
 	g.Go(func() error {
 		svc.Versions.Poll(gctx, cmd.Duration("version-poll"), logger)
 		return nil

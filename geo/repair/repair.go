@@ -3,6 +3,31 @@
 // accepted as is, repaired, or refused with a reason a person can act on. It
 // is the only package that uses GEOS (through go-geos).
 //
+// # Limits
+//
+// Before anything else, and before any GEOS call, a geometry must fit the
+// Checker's Limits (geo.DefaultLimits from NewChecker; see geo.Limits):
+//
+//   - at most 50,000 vertices, 10,000 rings, 1,000 parts (polygons of a
+//     MultiPolygon, lines of a MultiLineString, members of collections) and
+//     1,000 holes in one polygon, and GeometryCollections nested at most 4
+//     deep;
+//   - a Polygon or MultiPolygon may cross or touch itself (away from
+//     consecutive edges) at most at 1,000 points, counted without GEOS by
+//     geo.Limits.CheckCrossings;
+//   - and finding those points may take at most 1,000,000 steps (pairs of
+//     monotone runs of edges lying side by side), which also bounds GEOS's
+//     own search; beyond, the geometry is refused as too intricate.
+//
+// A random polygon of 2,000 vertices, for instance, is refused with
+//
+//	the Polygon crosses or touches itself at more than 1,000 points (one is at (9.615 45.343)): fix it at the source
+//
+// GEOS cannot be interrupted once a call has started: these limits are what
+// bound its time and memory, measured at each limit in
+// internal/loadtest/README.md ("Geometry limits"). A geometry over a limit
+// is refused with an *Error whose Err is the *geo.LimitError.
+//
 // # Checks
 //
 // Every geometry must be non-empty and have finite coordinates (no NaN or
@@ -59,6 +84,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/twpayne/go-geos"
+
+	"github.com/cremasco/atlante/geo"
 )
 
 // DefaultMaxAreaChange is the largest relative change of area NewChecker
@@ -71,28 +98,47 @@ const DefaultMaxAreaChange = 0.001
 type Checker struct {
 	ctx *geos.Context
 
+	// Limits bound the geometries Check accepts; they are checked before
+	// any GEOS call (see the package documentation).
+	Limits geo.Limits
+
 	// MaxAreaChange is the largest relative change of area an automatic
 	// repair may make (see the package documentation); 0 accepts only repairs
 	// that keep the area exactly.
 	MaxAreaChange float64
 }
 
-// NewChecker returns a Checker with MaxAreaChange = DefaultMaxAreaChange.
+// NewChecker returns a Checker with MaxAreaChange = DefaultMaxAreaChange
+// and Limits = geo.DefaultLimits.
 func NewChecker() *Checker {
-	return &Checker{ctx: geos.NewContext(), MaxAreaChange: DefaultMaxAreaChange}
+	return &Checker{ctx: geos.NewContext(), MaxAreaChange: DefaultMaxAreaChange, Limits: geo.DefaultLimits}
 }
 
 // An Error says why a geometry was refused. Reason is the complete
 // human-readable explanation (it already mentions Location when there is
 // one); Location, when known, is where the problem is, in the geometry's own
-// coordinates, for pointing at it on a map.
+// coordinates, for pointing at it on a map. Err is the *geo.LimitError when
+// the geometry exceeds one of the Checker's Limits, nil otherwise.
 type Error struct {
 	Reason   string
 	Location *orb.Point
+	Err      error
 }
 
 // Error returns Reason.
 func (e *Error) Error() string { return e.Reason }
+
+// Unwrap returns Err, so that errors.As finds a *geo.LimitError.
+func (e *Error) Unwrap() error { return e.Err }
+
+// limitError turns a *geo.LimitError into an *Error.
+func limitError(err error) error {
+	var le *geo.LimitError
+	if errors.As(err, &le) {
+		return &Error{Reason: le.Msg, Location: le.Location, Err: le}
+	}
+	return err
+}
 
 // A Result is a geometry that passed the checks. Repaired says whether
 // Geometry differs from the input; Note then says what was repaired, e.g.
@@ -111,6 +157,9 @@ func (c *Checker) Check(g orb.Geometry) (res Result, err error) {
 			res, err = Result{}, &Error{Reason: fmt.Sprintf("the geometry engine failed on this geometry: %v", r)}
 		}
 	}()
+	if err := c.Limits.Check(g); err != nil {
+		return Result{}, limitError(err)
+	}
 	return c.check(g)
 }
 
@@ -230,6 +279,11 @@ func (c *Checker) checkPolygonal(g orb.Geometry, mp orb.MultiPolygon) (Result, e
 		// judging it: in floating point, validity can depend on the direction.
 		closed = closed.Clone()
 		orient(closed)
+	}
+	// Before the first GEOS call: what GEOS would have to build, and the
+	// work to find it, must fit the limits.
+	if err := c.Limits.CheckCrossings(closed); err != nil {
+		return Result{}, limitError(err)
 	}
 	gg, err := c.geom(asInput(closed, single))
 	if err != nil {
@@ -522,7 +576,7 @@ func formatPercent(r float64) string {
 func prefix(p string, err error) error {
 	var e *Error
 	if errors.As(err, &e) {
-		return &Error{Reason: p + e.Reason, Location: e.Location}
+		return &Error{Reason: p + e.Reason, Location: e.Location, Err: e.Err}
 	}
 	return err
 }

@@ -1,6 +1,10 @@
 package coverage
 
-import "testing"
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
 
 func TestStreetKey(t *testing.T) {
 	t.Parallel()
@@ -52,4 +56,43 @@ func FuzzStreetKey(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStreetKeyConcurrent runs StreetKey from many goroutines at once, as
+// concurrent searches, address lookups and an import do, and compares each
+// key with the one computed alone. The shared transformer it once used made
+// keys wrong or panicked (slice bounds out of range in stripAccents); the
+// race detector (make test runs with -race) also reports it.
+func TestStreetKeyConcurrent(t *testing.T) {
+	t.Parallel()
+	inputs := []string{"Via Libertà", "Piazza Città", "VIA LIBERTA'", "Via Niccolò Tommaseo", "Via Sant’Agostino",
+		"Località Cà de' Fré", "Viale Àèìòù", "V. Roma", "Via Lodi", "Largo Dossena", "Via Gesù", "Corso Umberto Iº"}
+	want := make([]string, len(inputs))
+	for i, s := range inputs {
+		want[i] = StreetKey(s)
+	}
+	const goroutines, rounds = 32, 200
+	errs := make(chan string, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					errs <- fmt.Sprintf("goroutine %d: panic: %v", g, r)
+				}
+			}()
+			for n := range rounds {
+				i := (g + n) % len(inputs)
+				if got := StreetKey(inputs[i]); got != want[i] {
+					errs <- fmt.Sprintf("goroutine %d: StreetKey(%q) = %q, want %q (computed alone)", g, inputs[i], got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/geo/repair"
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/catalog"
@@ -260,10 +261,23 @@ func sameID(l *catalog.Layer, path string, key any, in Input) error {
 
 // geometry checks the input geometry with GEOS for the layer: type, then
 // validity (repaired where safe, else refused with the reason, 422).
-func geometry(l *catalog.Layer, g orb.Geometry) ([]byte, string, error) {
+func geometry(ctx context.Context, l *catalog.Layer, g orb.Geometry) ([]byte, string, error) {
 	const op = "features.geometry"
 	if g == nil {
 		return nil, "", apperr.Invalidf(op, "geometry", "is required")
+	}
+	// The limits first: everything below, and GEOS above all, grows with
+	// the geometry.
+	limit := func(err error) error {
+		var le *geo.LimitError
+		if !errors.As(err, &le) {
+			return nil
+		}
+		return &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: "geometry: " + err.Error(), Err: err,
+			Fields: []apperr.FieldError{{Field: "geometry", Reason: fmt.Sprintf("%s: %d, at most %d", le.Limit, le.Count, le.Max)}}}
+	}
+	if err := limit(geo.DefaultLimits.Check(g)); err != nil {
+		return nil, "", err
 	}
 	types := l.Edit.GeomTypes
 	t := g.GeoJSONType()
@@ -280,7 +294,13 @@ func geometry(l *catalog.Layer, g orb.Geometry) ([]byte, string, error) {
 		return nil, "", &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: "geometry: coordinates outside longitude -180..180 / latitude -90..90: send CRS84 longitude, latitude (RFC 7946)",
 			Fields: []apperr.FieldError{{Field: "geometry", Reason: "not CRS84"}}}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", err // the client left: start no GEOS work for it
+	}
 	res, err := repair.NewChecker().Check(g)
+	if lerr := limit(err); lerr != nil {
+		return nil, "", lerr
+	}
 	if err != nil {
 		return nil, "", &apperr.Error{Op: op, Kind: apperr.Unprocessable, Msg: "geometry: " + err.Error(), Err: err,
 			Fields: []apperr.FieldError{{Field: "geometry", Reason: err.Error()}}}
@@ -376,7 +396,7 @@ func (w *Writer) Create(ctx context.Context, l *catalog.Layer, in Input, allow A
 	if err := allow(scope); err != nil {
 		return Change{}, err
 	}
-	g, note, err := geometry(l, in.Geometry)
+	g, note, err := geometry(ctx, l, in.Geometry)
 	if err != nil {
 		return Change{}, err
 	}
@@ -444,7 +464,7 @@ func (w *Writer) change(ctx context.Context, op, action string, l *catalog.Layer
 	var g []byte
 	ch := Change{ID: id}
 	if in.HasGeometry || full {
-		if g, ch.Repair, err = geometry(l, in.Geometry); err != nil {
+		if g, ch.Repair, err = geometry(ctx, l, in.Geometry); err != nil {
 			return Change{}, err
 		}
 	}

@@ -33,7 +33,7 @@ func (s *Server) civilProtectionRoutes(r chi.Router) {
 	r.Put("/civil-protection/plans/{istat}/crisis-unit/{id}", s.handle(s.handleChangeMember))
 	r.Patch("/civil-protection/plans/{istat}/crisis-unit/{id}", s.handle(s.handleChangeMember))
 	r.Delete("/civil-protection/plans/{istat}/crisis-unit/{id}", s.handle(s.handleDeleteMember))
-	r.Get("/civil-protection/scenarios/{id}/exposure", s.handle(s.handleExposure))
+	r.With(s.heavy(limitExposure)).Get("/civil-protection/scenarios/{id}/exposure", s.handle(s.handleExposure))
 }
 
 func (s *Server) handlePlans(w http.ResponseWriter, r *http.Request) error {

@@ -29,7 +29,7 @@ const maxPolygonBody = 4 << 20
 
 func (s *Server) coverageRoutes(r chi.Router) {
 	r.Get("/coverage/stats", s.handle(s.handleCoverageStats))
-	r.Post("/coverage/stats", s.handle(s.handleCoverageStats))
+	r.With(s.heavy(limitCoverageStats)).Post("/coverage/stats", s.handle(s.handleCoverageStats))
 	r.Get("/coverage/search", s.handle(s.handleCoverageSearch))
 	r.Get("/coverage/address", s.handle(s.handleCoverageAddress))
 	r.Get("/coverage/nearest", s.handle(s.handleCoverageNearest))
@@ -208,9 +208,11 @@ func decodeArea(r *http.Request, param *geo.CRS) (orb.Geometry, geo.CRS, string,
 	if g == nil {
 		return nil, geo.CRS{}, "", apperr.New(op, apperr.Invalid, "the feature has no geometry")
 	}
+	if err := geometryLimits(op, "area", g); err != nil {
+		return nil, geo.CRS{}, "", err
+	}
 	if swap {
-		g = orb.Clone(g)
-		swapAxes(g)
+		swapAxes(g) // g was decoded for this request alone
 	}
 	b := g.Bound()
 	if d := crs.Domain; !d.Contains(b.Min) || !d.Contains(b.Max) {
@@ -226,8 +228,14 @@ func decodeArea(r *http.Request, param *geo.CRS) (orb.Geometry, geo.CRS, string,
 		}
 		return nil, geo.CRS{}, "", apperr.New(op, apperr.Unprocessable, "coordinates outside the area of %s (%s): is the area in it, as %s?", crs, crs.Name, order)
 	}
+	if err := r.Context().Err(); err != nil {
+		return nil, geo.CRS{}, "", err // the client left: start no GEOS work for it
+	}
 	mp, res, err := repair.NewChecker().Polygonal(g)
 	if err != nil {
+		if le := limitProblem(op, "area", err); le != err {
+			return nil, geo.CRS{}, "", le
+		}
 		return nil, geo.CRS{}, "", apperr.Wrap(op, apperr.Unprocessable, err, "invalid area: %s", err)
 	}
 	return mp, crs, res.Note, nil

@@ -45,10 +45,11 @@ func (s *Server) routes() chi.Router {
 	r.Get("/collections/{collectionId}/queryables", s.handle(s.handleQueryables))
 
 	// OGC API – Features, Part 4: writes to editable layers, with a token.
-	r.Post("/collections/{collectionId}/items", s.handle(s.handleCreateItem))
-	r.Put("/collections/{collectionId}/items/{featureId}", s.handle(s.handleReplaceItem))
-	r.Patch("/collections/{collectionId}/items/{featureId}", s.handle(s.handleUpdateItem))
-	r.Delete("/collections/{collectionId}/items/{featureId}", s.handle(s.handleDeleteItem))
+	w := r.With(s.heavy(limitWrites))
+	w.Post("/collections/{collectionId}/items", s.handle(s.handleCreateItem))
+	w.Put("/collections/{collectionId}/items/{featureId}", s.handle(s.handleReplaceItem))
+	w.Patch("/collections/{collectionId}/items/{featureId}", s.handle(s.handleUpdateItem))
+	w.Delete("/collections/{collectionId}/items/{featureId}", s.handle(s.handleDeleteItem))
 
 	// Vector tiles and TileJSON.
 	r.Get("/tiles/{layer}.json", s.handle(s.handleTileJSON))

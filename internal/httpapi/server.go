@@ -46,6 +46,10 @@ type Config struct {
 	// PrivateMetrics leaves /metrics off this handler: the caller serves
 	// Server.Metrics on a listener of its own.
 	PrivateMetrics bool
+	// HeavyRequests is how many requests of each expensive kind (area
+	// statistics, feature writes, exposure) run at once; 0 means
+	// DefaultHeavyRequests. See limit.go.
+	HeavyRequests int
 }
 
 // Server carries the dependencies of the handlers.
@@ -66,6 +70,7 @@ type Server struct {
 	build    string     // identifies the build in entity tags (buildTag)
 	cors     *corsPolicy
 	csp      string // Content-Security-Policy of every response
+	limiters map[string]*limiter
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
@@ -103,7 +108,7 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, versions: d.Versions, coverage: d.Coverage,
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
-		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version),
+		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
 		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
 	}
 	s.router = s.routes()

@@ -112,6 +112,9 @@ func TestTerritoryRule(t *testing.T) {
 		}, false},
 		{"emergency-areas", func(code string) map[string]any {
 			return map[string]any{"istat_code": code, "kind": "attesa", "name": "Area fuori comune (test)", "capacity": 500}
+		}, false},
+		{"emergency-area-points", func(code string) map[string]any {
+			return map[string]any{"istat_code": code, "kind": "attesa", "name": "Punto di attesa fuori comune (test)", "capacity": 500}
 		}, true},
 		{"strategic-buildings", func(code string) map[string]any {
 			return map[string]any{"istat_code": code, "kind": "scuola", "name": "Scuola fuori comune (test)"}
@@ -200,7 +203,7 @@ func TestTerritoryRule(t *testing.T) {
 	// A Crema-labelled area 300 m from the scenario, in Bagnolo: refused.
 	var near json.RawMessage
 	sqlJSON(t, s, &near, `SELECT ST_AsGeoJSON(ST_Project(ST_PointOnSurface(geom)::geography, 300, 0)::geometry)::text FROM comuni WHERE istat_code = $1`, bagnolo)
-	res, body = energySend(t, http.MethodPost, s.URL+"/collections/emergency-areas/items",
+	res, body = energySend(t, http.MethodPost, s.URL+"/collections/emergency-area-points/items",
 		feature(map[string]any{"istat_code": crema, "kind": "accoglienza", "name": "Palestra fuori comune (test)", "capacity": 800}, near), "Authorization", editor)
 	expectStatus(t, "an area in Bagnolo as Crema", res, body, http.StatusUnprocessableEntity)
 	var e struct {
@@ -535,7 +538,7 @@ func TestMalformedWrites(t *testing.T) {
 		{"escape in a multi-line property", "POST", s.URL + "/collections/scenarios/items", editor,
 			`{"type":"Feature","properties":{"istat_code":"019035","hazard":"altro","title":"t","severity":1,"description":"a\u001b[2Jb"},"geometry":` + square + `}`,
 			400, "description: holds the control character U+001B at character 2; only tab, line feed and carriage return are allowed"},
-		{"integer beyond its column", "POST", s.URL + "/collections/emergency-areas/items", editor,
+		{"integer beyond its column", "POST", s.URL + "/collections/emergency-area-points/items", editor,
 			`{"type":"Feature","properties":{"istat_code":"019035","kind":"attesa","name":"n","capacity":1e12},"geometry":` + point + `}`,
 			400, "capacity: want an integer from -2147483648 to 2147483647"},
 		{"smallint beyond its column", "PATCH", fmt.Sprintf("%s/collections/scenarios/items/%d", s.URL, scenario), editor,

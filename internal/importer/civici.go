@@ -25,6 +25,8 @@ type CiviciOptions struct {
 	Source string
 	// Progress, if set, is called as the file is read (often: throttle it).
 	Progress func(Progress)
+	// Limits bound what the file may make the import read (zero: the defaults).
+	Limits Limits
 }
 
 // Italy's bounding box, with a margin: a position outside it is a mistake,
@@ -174,7 +176,7 @@ func checkItaly(lon, lat float64, xName, yName string) (col, reason string) {
 func (im *Importer) Civici(ctx context.Context, path string, opts CiviciOptions) (*RowReport, error) {
 	const op = "importer.Civici"
 	start := time.Now()
-	f, err := openCSV(path, opts.Layer)
+	f, err := openCSV(path, csvOptions{layer: opts.Layer, what: "an ANNCSU address file", limits: opts.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +189,8 @@ func (im *Importer) Civici(ctx context.Context, path string, opts CiviciOptions)
 	if opts.Source == "" {
 		opts.Source = "ANNCSU (" + filepath.Base(path) + ")"
 	}
-	rows := rowSeq(ctx, op, f, rep, rowOptions{strict: opts.Strict, progress: opts.Progress, read: func() {
-		im.logger.Info("file read, loading", "file", rep.File, "rows", rep.Read, "skipped", len(rep.Skipped))
+	rows := rowSeq(ctx, op, f, rep, rowOptions{strict: opts.Strict, what: "an ANNCSU address file", progress: opts.Progress, read: func() {
+		im.logger.Info("file read, loading", "file", rep.File, "rows", rep.Read, "skipped", rep.SkippedCount())
 	}}, a.parse)
 	im.logger.Info("importing civic numbers", "file", rep.File)
 	sum, err := coverage.NewStore(im.pool).LoadCivici(ctx, rows, coverage.LoadOptions{Source: opts.Source, Strict: opts.Strict})
@@ -200,7 +202,7 @@ func (im *Importer) Civici(ctx context.Context, path string, opts CiviciOptions)
 	}
 	rep.Loaded = true
 	im.logger.Info("civic numbers imported", "file", rep.File, "read", rep.Read, "inserted", rep.Inserted,
-		"updated", rep.Updated, "unchanged", rep.Unchanged, "skipped", len(rep.Skipped), "duplicates", len(rep.Duplicates),
+		"updated", rep.Updated, "unchanged", rep.Unchanged, "skipped", rep.SkippedCount(), "duplicates", len(rep.Duplicates),
 		"duration", rep.Duration.Round(time.Millisecond))
 	return rep, nil
 }

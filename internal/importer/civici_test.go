@@ -284,7 +284,7 @@ func TestImportCiviciFailuresChangeNothing(t *testing.T) {
 		{"wrong separator", write("comma.csv", strings.ReplaceAll(anncsuText(fresh), ";", "\t")), CiviciOptions{},
 			[]string{"comma.csv:1: columns CODICE_ISTAT, ODONIMO, CIVICO, PROGRESSIVO_ACCESSO, COORD_X_COMUNE, COORD_Y_COMUNE are missing"}},
 		{"strict with a bad row", write("strict.csv", anncsuText(append(slices.Clone(fresh), anncsuRows[5]))), CiviciOptions{Strict: true},
-			[]string{"strict.csv:4: COORD_X_COMUNE: \"9.55.1\" is not a number (1 row was skipped; strict mode is on, so nothing was imported)"}},
+			[]string{"strict.csv:4: COORD_X_COMUNE: \"9.55.1\" is not a number (strict mode is on: the import stopped at this row and nothing was imported)"}},
 		{"strict with a duplicate", write("dup.csv", anncsuText(append(slices.Clone(fresh), fresh[0]))), CiviciOptions{Strict: true},
 			[]string{"dup.csv:4: repeats ANNCSU access 2001 of line 2 (1 row was skipped; strict mode is on, so nothing was imported)"}},
 		{"not UTF-8 after thousands of rows", write("latin1.csv", anncsuText(append(slices.Clone(long), "D142;019035;1;VIA NICOL\xd2;1;;9001;9,7;45,37;"))), CiviciOptions{},

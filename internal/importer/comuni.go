@@ -73,6 +73,8 @@ type ComuniOptions struct {
 	Source string
 	// Progress, if set, is called as features are read (often: throttle it).
 	Progress func(Progress)
+	// Limits bound what the file may make the import read (zero: the defaults).
+	Limits Limits
 }
 
 // Issue is a feature that was repaired or rejected, and why.
@@ -166,7 +168,7 @@ func (im *Importer) Comuni(ctx context.Context, path string, opts ComuniOptions)
 			return nil, apperr.Invalidf(op, "crs", "unknown CRS %s: PostGIS has no definition for it (spatial_ref_sys)", opts.CRS)
 		}
 	}
-	r, err := Open(path, OpenOptions{CRS: opts.CRS, Layer: opts.Layer, PreferLayer: "com"})
+	r, err := Open(path, OpenOptions{CRS: opts.CRS, Layer: opts.Layer, PreferLayer: "com", Limits: opts.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +250,9 @@ func ReadComuni(ctx context.Context, r Reader, opts ComuniOptions) ([]comuni.Com
 			if err := ctx.Err(); err != nil {
 				return nil, rep, err
 			}
+		}
+		if opts.Strict && len(rep.Rejected) > 0 {
+			break // the import fails: reading on would only cost time
 		}
 		f, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -381,8 +386,9 @@ func sridKnown(ctx context.Context, pool *pgxpool.Pool, srid geo.SRID) (bool, er
 	return ok, store.Translate("importer.sridKnown", err)
 }
 
-// strictRejection is the error of a strict import that rejected features:
-// nothing is imported, and each rejection is named.
+// strictRejection is the error of a strict import that rejected features
+// (the reading stops at the first): nothing is imported, and each
+// rejection is named.
 func (r *Report) strictRejection(op, one, many string) error {
 	lines := make([]string, len(r.Rejected))
 	for i, iss := range r.Rejected {
@@ -392,6 +398,6 @@ func (r *Report) strictRejection(op, one, many string) error {
 	if len(r.Rejected) > 1 {
 		what = fmt.Sprintf("%d %s were", len(r.Rejected), many)
 	}
-	return apperr.New(op, apperr.Unprocessable, "%s: %s rejected and strict mode is on, so nothing was imported: %s",
+	return apperr.New(op, apperr.Unprocessable, "%s: %s rejected and strict mode is on, so the import stopped there and nothing was imported: %s",
 		r.File, what, strings.Join(lines, "; "))
 }

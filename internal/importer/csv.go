@@ -24,12 +24,15 @@ const opCSV = "importer.CSV"
 // .csv of a zip archive (or the one OpenOptions.Layer names). The first
 // record is the header; columns are found by name, without regard to case.
 //
-// A file that is not UTF-8, has malformed quoting, or repeats a column name
-// gives an error naming the file and the line: the file is not read on.
+// A file that is not UTF-8, has malformed quoting, repeats a column name,
+// or has a line longer than Limits.MaxLine gives an error naming the file
+// and the line: the file is not read on.
 type csvFile struct {
 	name    string // for messages: the path, or "archive.zip (member.csv)"
+	what    string // what the file should be, for messages: "an ANNCSU address file"
 	closers []io.Closer
 	count   *countingReader
+	lim     *lineLimiter
 	size    int64
 	r       *csv.Reader
 	sep     rune
@@ -39,9 +42,15 @@ type csvFile struct {
 	read    int            // data records read
 }
 
+// csvOptions say how to open a CSV file.
+type csvOptions struct {
+	layer  string // the member of an archive holding several
+	what   string // what the file should be, for messages
+	limits Limits
+}
+
 // openCSV opens the file at path (a .csv, or a zip archive holding one).
-// layer chooses the member of an archive holding several.
-func openCSV(path string, layer string) (*csvFile, error) {
+func openCSV(path string, opts csvOptions) (*csvFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, openError(opCSV, path, err)
@@ -54,27 +63,24 @@ func openCSV(path string, layer string) (*csvFile, error) {
 	}
 	if strings.EqualFold(filepath.Ext(path), ".zip") || string(magic[:n]) == "PK\x03\x04" {
 		f.Close()
-		return openCSVZip(path, layer)
+		return openCSVZip(path, opts)
 	}
 	var size int64
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
 	}
-	c := &csvFile{name: path, closers: []io.Closer{f}, size: size}
-	if err := c.init(f); err != nil {
+	c := &csvFile{name: path, what: opts.what, closers: []io.Closer{f}, size: size}
+	if err := c.init(f, opts.limits); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
 }
 
-func openCSVZip(zipPath, layer string) (*csvFile, error) {
-	z, err := zip.OpenReader(zipPath)
+func openCSVZip(zipPath string, opts csvOptions) (*csvFile, error) {
+	z, err := openArchive(opCSV, zipPath, opts.limits)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, openError(opCSV, zipPath, err)
-		}
-		return nil, fileError(opCSV, zipPath, 0, 0, "", "", "not a readable zip archive", err)
+		return nil, err
 	}
 	var csvs []*zip.File
 	for _, f := range z.File {
@@ -95,20 +101,20 @@ func openCSVZip(zipPath, layer string) (*csvFile, error) {
 	if len(onlyCSV) > 0 {
 		csvs = onlyCSV
 	}
-	member, err := chooseLayer(csvs, ".csv", "CSV files", OpenOptions{Layer: layer})
+	member, err := chooseLayer(csvs, ".csv", "CSV files", OpenOptions{Layer: opts.layer})
 	if err != nil {
 		z.Close()
 		return nil, fileError(opCSV, zipPath, 0, 0, "", "", err.Error(), nil)
 	}
-	c := &csvFile{name: fmt.Sprintf("%s (%s)", zipPath, member.Name), closers: []io.Closer{z},
+	c := &csvFile{name: fmt.Sprintf("%s (%s)", zipPath, member.Name), what: opts.what, closers: []io.Closer{z},
 		size: int64(min(member.UncompressedSize64, math.MaxInt64))}
-	rc, err := member.Open()
+	rc, err := z.open(member)
 	if err != nil {
 		c.Close()
 		return nil, fileError(opCSV, c.name, 0, 0, "", "", "cannot read the member of the archive", err)
 	}
 	c.closers = append(c.closers, rc)
-	if err := c.init(rc); err != nil {
+	if err := c.init(rc, opts.limits); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -118,11 +124,23 @@ func openCSVZip(zipPath, layer string) (*csvFile, error) {
 // maxHeader bounds the header line.
 const maxHeader = 64 << 10
 
+// maxColumns bounds the columns of the header: the formats read have a
+// dozen or so.
+const maxColumns = 1024
+
+// csvBuffer is the read-ahead of the CSV parser.
+const csvBuffer = 1 << 20
+
 // init reads the header: byte order mark, separator, column names.
-func (c *csvFile) init(r io.Reader) error {
+func (c *csvFile) init(r io.Reader, lim Limits) error {
+	lim = lim.withDefaults()
 	c.count = &countingReader{r: r}
-	br := bufio.NewReaderSize(c.count, 1<<20)
-	head, _ := br.Peek(maxHeader)
+	c.lim = newLineLimiter(c.count, lim.MaxLine)
+	br := bufio.NewReaderSize(c.lim, csvBuffer)
+	head, err := br.Peek(maxHeader)
+	if le, ok := asLimit(err); ok && le.line <= 1 { // a later line's comes again when it is read
+		return c.readError(err)
+	}
 	switch {
 	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
 		br.Discard(3)
@@ -156,6 +174,9 @@ func (c *csvFile) init(r io.Reader) error {
 	}
 	if err := c.checkUTF8(header, 1); err != nil {
 		return err
+	}
+	if len(header) > maxColumns {
+		return fileError(opCSV, c.name, 1, 0, "", "", fmt.Sprintf("the header has %s columns, more than %s: %s", thousands(int64(len(header))), thousands(maxColumns), c.notWhat()), nil)
 	}
 	c.header = make([]string, len(header))
 	c.cols = make(map[string]int, len(header))
@@ -243,11 +264,21 @@ func (c *csvFile) checkUTF8(rec []string, line int) error {
 	return nil
 }
 
-// readError reports a CSV syntax error (quoting) at its line and column.
+// readError reports a CSV syntax error (quoting) at its line and column,
+// or the limit the text went past.
 func (c *csvFile) readError(err error) error {
+	// The limiter runs ahead of the parser: what comes first in the file
+	// is the error.
+	le, long := c.lim.err.(*limitError)
 	var pe *csv.ParseError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) && (!long || pe.StartLine <= le.line) {
 		return fileError(opCSV, c.name, pe.Line, pe.Column, "", "", "malformed CSV: "+pe.Err.Error(), nil)
+	}
+	if long {
+		return fileError(opCSV, c.name, le.line, 0, "", "", le.msg+": "+c.notWhat(), nil)
+	}
+	if le, ok := asLimit(err); ok { // the archive's
+		return fileError(opCSV, c.name, 0, 0, "", "", le.msg, nil)
 	}
 	return fileError(opCSV, c.name, c.line+1, 0, "", "", "cannot read the file", err)
 }
@@ -281,11 +312,106 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// notWhat suggests what the file is when it breaks a limit.
+func (c *csvFile) notWhat() string {
+	if c.what == "" {
+		return "not a CSV file?"
+	}
+	return "not " + c.what + "?"
+}
+
+// lineLimiter passes CSV text through and fails, before the parser
+// buffers it, when a record gets longer than max bytes: a line, or lines
+// joined by a quoted field (a quote that never closes would swallow the
+// rest of the file). A newline ends a record when the quotes before it are
+// even in number: RFC 4180 doubles a quote inside a quoted field. It
+// counts the lines it passes, so that its error says where.
+type lineLimiter struct {
+	r      io.Reader
+	max    int
+	line   int  // the line being passed, from 1
+	start  int  // the line where the record being passed starts
+	n      int  // bytes of that record passed so far
+	quoted bool // an odd number of quotes passed
+	err    error
+}
+
+func newLineLimiter(r io.Reader, max int) *lineLimiter {
+	return &lineLimiter{r: r, max: max, line: 1, start: 1}
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	record := 0 // where the record being passed starts in p, if it starts there
+	for i := 0; i < n; {
+		end := n
+		if j := bytes.IndexByte(p[i:n], '\n'); j >= 0 {
+			end = i + j
+		}
+		if bytes.Count(p[i:end], []byte{'"'})%2 == 1 {
+			l.quoted = !l.quoted
+		}
+		l.n += end - i
+		if l.n > l.max {
+			msg := fmt.Sprintf("longer than %s", byteCount(int64(l.max)))
+			if l.start < l.line {
+				msg = fmt.Sprintf("this record runs on to line %d and is longer than %s (a quote that is never closed?)", l.line, byteCount(int64(l.max)))
+			}
+			l.err = &limitError{line: l.start, msg: msg}
+			// Pass on the records before the long one; the error comes next.
+			if record == 0 {
+				return 0, l.err
+			}
+			return record, nil
+		}
+		if end == n {
+			break
+		}
+		l.line++
+		l.n++
+		if !l.quoted {
+			l.start, l.n, record = l.line, 0, end+1
+		}
+		i = end + 1
+	}
+	return n, err
+}
+
+// LimitLines passes the CSV text of r through, failing the read at the
+// first record (a line, or lines joined by quotes) longer than
+// lim.MaxLine bytes, before a CSV parser would hold it, with an Invalid
+// *apperr.Error naming file and line. For CSV files read without this
+// package's readers.
+func LimitLines(r io.Reader, file string, lim Limits) io.Reader {
+	return &namedLimiter{l: newLineLimiter(r, lim.withDefaults().MaxLine), file: file}
+}
+
+type namedLimiter struct {
+	l    *lineLimiter
+	file string
+}
+
+func (n *namedLimiter) Read(p []byte) (int, error) {
+	k, err := n.l.Read(p)
+	if le, ok := err.(*limitError); ok {
+		return k, fileError(opCSV, n.file, le.line, 0, "", "", le.msg+": not a CSV file?", nil)
+	}
+	return k, err
+}
+
 // newCSVReader reads CSV text from r; name is used in messages. For tests
 // and fuzzing.
 func newCSVReader(r io.Reader, name string) (*csvFile, error) {
+	return newCSVReaderLimits(r, name, Limits{})
+}
+
+// newCSVReaderLimits is newCSVReader with limits.
+func newCSVReaderLimits(r io.Reader, name string, lim Limits) (*csvFile, error) {
 	c := &csvFile{name: name}
-	if err := c.init(r); err != nil {
+	if err := c.init(r, lim); err != nil {
 		return nil, err
 	}
 	return c, nil

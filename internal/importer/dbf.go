@@ -40,8 +40,8 @@ type dbfField struct {
 const maxDBFFields = 2048
 
 // newDBFReader reads the header of a .dbf. cpg is the content of the .cpg
-// file ("" when there is none).
-func newDBFReader(r io.Reader, cpg string) (*dbfReader, error) {
+// file ("" when there is none); size is the file's size, 0 when unknown.
+func newDBFReader(r io.Reader, cpg string, size int64) (*dbfReader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var h [32]byte
 	if _, err := io.ReadFull(br, h[:]); err != nil {
@@ -100,6 +100,13 @@ func newDBFReader(r io.Reader, cpg string) (*dbfReader, error) {
 	}
 	if sum != d.recLen {
 		return nil, fmt.Errorf("record length %d does not match its fields (%d bytes)", d.recLen, sum)
+	}
+	// The header's count, checked against the file before any record is
+	// read: it is the progress total, and a lie must not cost a read of
+	// gigabytes to find out.
+	if need := int64(headerLen) + int64(d.records)*int64(d.recLen); size > 0 && need > size {
+		return nil, fmt.Errorf("its header announces %s records of %d bytes, %s, but the file has %s: the file is truncated or corrupt",
+			thousands(int64(d.records)), d.recLen, byteCount(need), byteCount(size))
 	}
 	d.buf = make([]byte, d.recLen)
 	return d, nil

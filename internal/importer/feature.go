@@ -147,6 +147,8 @@ type OpenOptions struct {
 	// picks the only one whose base name starts with it (ignoring case).
 	// ISTAT's boundary archives hold Com…, ProvCM…, Reg… and RipGeo….
 	PreferLayer string
+	// Limits bound what the file may make the reader read (zero: the defaults).
+	Limits Limits
 }
 
 // Open opens the file at path with the reader its format needs: a zipped

@@ -42,6 +42,11 @@ func FuzzGeoJSON(f *testing.F) {
 		"{\"type\":\"FeatureCollection\",\n\"features\":[\n{\"type\":}]}",
 		`{"type":"Feature","id":{},"properties":5}`,
 		`{"type":"FeatureCollection","crs":{"type":"EPSG","properties":{"code":1e400}},"features":[]}`,
+		// Past the small limits the fuzzer also reads with.
+		`{"type":"FeatureCollection","name":"` + strings.Repeat("n", 300) + `","features":[]}`,
+		`{"type":"FeatureCollection","features":[` + feature(`{"name":"`+strings.Repeat("x", 300)+`"}`, `null`) + `]}`,
+		feature(`{}`, `null`) + "\n" + feature(`{}`, `null`) + "\n" + feature(`{}`, `null`) + "\n" + feature(`{}`, `null`),
+		`{"type":"Feature",` + strings.Repeat("\n", 100) + `"properties":{}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -52,6 +57,13 @@ func FuzzGeoJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fs, err := readBytes(data)
+		// Limits refuse a file or read it as it is, never otherwise.
+		limited, lerr := readBytesLimits(data, Limits{MaxFeature: 256, MaxFeatures: 3})
+		if lerr != nil {
+			checkReadError(t, lerr)
+		} else if err != nil || !reflect.DeepEqual(limited, fs) {
+			t.Fatalf("within the limits: %d features; without: %d features, %v", len(limited), len(fs), err)
+		}
 		if err != nil {
 			checkReadError(t, err)
 			return
@@ -79,7 +91,11 @@ func FuzzGeoJSON(f *testing.F) {
 }
 
 func readBytes(data []byte) ([]Feature, error) {
-	r := NewGeoJSONReader(strings.NewReader(string(data)), "t.geojson", OpenOptions{})
+	return readBytesLimits(data, Limits{})
+}
+
+func readBytesLimits(data []byte, lim Limits) ([]Feature, error) {
+	r := NewGeoJSONReader(strings.NewReader(string(data)), "t.geojson", OpenOptions{Limits: lim})
 	var fs []Feature
 	for {
 		f, err := r.Next()
@@ -208,11 +224,19 @@ func FuzzDBF(f *testing.F) {
 		f.Add(b, "")
 		f.Add(b, "UTF-8")
 		f.Add(b, "1252")
+		// A header announcing more records than the file holds.
+		lying := bytes.Clone(b)
+		copy(lying[4:8], []byte{0xff, 0xff, 0xff, 0x7f})
+		f.Add(lying, "")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cpg string) {
-		d, err := newDBFReader(bytes.NewReader(data), cpg)
+		d, err := newDBFReader(bytes.NewReader(data), cpg, int64(len(data)))
 		if err != nil {
 			return
+		}
+		// The count was checked against the file: every record is there.
+		if d.records > 0 && int64(d.records)*int64(d.recLen) > int64(len(data)) {
+			t.Fatalf("%d records of %d bytes announced in %d bytes, and the header was accepted", d.records, d.recLen, len(data))
 		}
 		for i := 0; i < 50; i++ {
 			if _, _, err := d.next(); err != nil {

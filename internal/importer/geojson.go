@@ -30,6 +30,10 @@ import (
 // Syntax errors and a truncated file are reported at their line and column;
 // a malformed feature at the line and column where it starts, with the
 // member that is wrong.
+//
+// Each feature is decoded whole, so its text is bounded by
+// Limits.MaxFeature (checked as the bytes come in, before the decoder holds
+// them), and the features of a file by Limits.MaxFeatures.
 type GeoJSONReader struct {
 	name     string
 	closer   io.Closer
@@ -37,6 +41,8 @@ type GeoJSONReader struct {
 	lines    *lineTracker
 	dec      *json.Decoder
 	override geo.SRID
+	lim      Limits
+	valueAt  int64 // where the value being decoded starts (or the space before it)
 
 	srid geo.SRID // from the crs member; 0 until one is seen
 
@@ -72,10 +78,13 @@ func NewGeoJSONReader(r io.Reader, name string, opts OpenOptions) *GeoJSONReader
 	if b, _ := br.Peek(3); string(b) == "\ufeff" {
 		br.Discard(3) // a UTF-8 byte order mark, which RFC 8259 §8.1 lets parsers ignore
 	}
-	t := &lineTracker{r: br, lastNL: -1}
+	lim := opts.Limits.withDefaults()
+	// The decoder reads at most one chunk past the value it decodes.
+	chunk := int(min(maxRead, max(lim.MaxFeature/8, 512)))
+	t := &lineTracker{r: br, lastNL: -1, chunk: chunk, max: lim.MaxFeature + int64(chunk)}
 	dec := json.NewDecoder(t)
 	dec.UseNumber()
-	return &GeoJSONReader{name: name, lines: t, dec: dec, override: opts.CRS}
+	return &GeoJSONReader{name: name, lines: t, dec: dec, override: opts.CRS, lim: lim}
 }
 
 // Format returns "GeoJSON".
@@ -120,6 +129,9 @@ func (r *GeoJSONReader) errAt(off int64, feature, field, msg string) error {
 // jsonErr turns an error of the JSON decoder into one at its place; at is
 // the offset to use when the error carries none.
 func (r *GeoJSONReader) jsonErr(err error, at int64, context string) error {
+	if r.lines.err != nil {
+		return r.tooLarge()
+	}
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -185,6 +197,9 @@ func (r *GeoJSONReader) Next() (Feature, error) {
 					r.eof = true
 					return Feature{}, io.EOF
 				}
+				if r.lines.err != nil {
+					return Feature{}, r.tooLarge()
+				}
 				return Feature{}, r.errAt(r.dec.InputOffset(), "", "", "malformed JSON: unexpected text after the GeoJSON object")
 			}
 			t, err := r.token("")
@@ -192,6 +207,7 @@ func (r *GeoJSONReader) Next() (Feature, error) {
 				return Feature{}, err
 			}
 			start := r.dec.InputOffset() - 1 // the token just read
+			r.valueAt = start
 			if d, ok := t.(json.Delim); !ok || d != '{' {
 				return Feature{}, r.errAt(start, "", "", "want a GeoJSON object ({\"type\": \"FeatureCollection\", ...}), found "+tokenText(t))
 			}
@@ -228,8 +244,12 @@ func (r *GeoJSONReader) Next() (Feature, error) {
 				r.depth = 1
 				continue
 			}
+			if r.index >= r.lim.MaxFeatures {
+				return Feature{}, r.tooMany(r.valueStart())
+			}
 			context := fmt.Sprintf(" in features[%d]", r.index)
 			at := r.dec.InputOffset()
+			r.valueAt = r.valueStart()
 			var raw json.RawMessage
 			if err := r.dec.Decode(&raw); err != nil {
 				return Feature{}, r.jsonErr(err, at, context)
@@ -242,6 +262,46 @@ func (r *GeoJSONReader) Next() (Feature, error) {
 			return f, err
 		}
 	}
+}
+
+// valueStart is where the next value starts: the decoder's offset is
+// before the comma and spaces that precede it.
+func (r *GeoJSONReader) valueStart() int64 {
+	at := r.dec.InputOffset()
+	var b [64]byte
+	n, _ := io.ReadFull(r.dec.Buffered(), b[:])
+	for i := range n {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n', ',':
+			continue
+		}
+		return at + int64(i)
+	}
+	return at
+}
+
+// tooLarge reports the value that went past Limits.MaxFeature, where it starts.
+func (r *GeoJSONReader) tooLarge() error {
+	what := "a GeoJSON object"
+	switch {
+	case r.depth == 2:
+		what = fmt.Sprintf("features[%d]", r.index)
+	case r.depth == 1 && r.typ == "Feature":
+		what = fmt.Sprintf("feature %d", r.index)
+	}
+	line, col := r.lines.position(max(r.valueAt, r.lines.base))
+	msg := fmt.Sprintf("%s is larger than %s", what, byteCount(r.lim.MaxFeature))
+	if r.lines.tooManyLines {
+		msg = fmt.Sprintf("%s spans more than %s lines", what, thousands(r.lim.MaxFeature/8))
+	}
+	return fileError(opGeoJSON, r.name, line, col, "", "", msg+"; if the file is right, raise the limit with --max-feature-size", nil)
+}
+
+// tooMany reports a file with more than Limits.MaxFeatures features, at
+// the first feature too many.
+func (r *GeoJSONReader) tooMany(at int64) error {
+	return r.errAt(at, "", "", fmt.Sprintf("more than %s features: more than an import takes at once; split the file",
+		thousands(int64(r.lim.MaxFeatures))))
 }
 
 // member reads the value of key in a top-level object.
@@ -304,6 +364,9 @@ func (r *GeoJSONReader) endTopLevel() (Feature, bool, error) {
 	case r.collection:
 		return Feature{}, false, r.errAt(r.memberPos, "", "type", strconv.Quote(truncate(r.typ, 40))+" with a features member; want \"FeatureCollection\"")
 	case r.typ == "Feature":
+		if r.index >= r.lim.MaxFeatures {
+			return Feature{}, false, r.tooMany(r.memberPos)
+		}
 		obj := map[string]json.RawMessage{"type": json.RawMessage(`"Feature"`)}
 		for k, v := range r.members {
 			obj[k] = v
@@ -386,6 +449,10 @@ func (r *GeoJSONReader) feature(raw json.RawMessage, start int64, index int, ref
 	if f.Geometry, err = decodeGeometry(rf.Geometry, 0); err != nil {
 		return bad("geometry", err.Error())
 	}
+	// Before any check that grows with the geometry (GEOS above all).
+	if err := geo.DefaultLimits.Check(f.Geometry); err != nil {
+		return bad("geometry", err.Error())
+	}
 	return f, nil
 }
 
@@ -443,7 +510,8 @@ func decodeProperties(raw json.RawMessage) (Properties, error) {
 	return p, nil
 }
 
-// maxGeometryDepth bounds the nesting of GeometryCollections.
+// maxGeometryDepth bounds the nesting of GeometryCollections while
+// decoding; deeper ones would be refused by geo.DefaultLimits anyway.
 const maxGeometryDepth = 8
 
 // rawGeometry is a GeoJSON geometry object (RFC 7946 §3.1) before its
@@ -641,6 +709,10 @@ func truncate(s string, n int) string {
 // stream can be turned into a line and a column. It keeps the offsets of
 // the newlines after the release point only, so its memory is bounded by the
 // feature being read plus the decoder's read-ahead, not by the file.
+//
+// With max set, a read fails once more than max bytes, or more than max/8
+// newlines, have come in after the release point: the value being decoded
+// is too large, and neither it nor its newlines are held any further.
 type lineTracker struct {
 	r      io.Reader
 	n      int64   // bytes read so far
@@ -648,14 +720,26 @@ type lineTracker struct {
 	lines  int     // newlines before base
 	lastNL int64   // offset of the last newline before base, -1 if none
 	nls    []int64 // offsets of the newlines at or after base
+	chunk  int     // the most one read passes on; 0: maxRead
+	max    int64   // 0: no limit
+
+	err          error
+	tooManyLines bool
 }
 
 // maxRead caps each read, so the decoder never runs far ahead.
 const maxRead = 64 << 10
 
 func (t *lineTracker) Read(p []byte) (int, error) {
-	if len(p) > maxRead {
-		p = p[:maxRead]
+	if t.err != nil {
+		return 0, t.err
+	}
+	chunk := t.chunk
+	if chunk == 0 {
+		chunk = maxRead
+	}
+	if len(p) > chunk {
+		p = p[:chunk]
 	}
 	n, err := t.r.Read(p)
 	// RFC 8142 record separators: never valid in JSON text, so reading
@@ -677,6 +761,11 @@ func (t *lineTracker) Read(p []byte) (int, error) {
 		i += j + 1
 	}
 	t.n += int64(n)
+	if t.max > 0 && (t.n-t.base > t.max || int64(len(t.nls)) > t.max/8) {
+		t.tooManyLines = t.n-t.base <= t.max
+		t.err = &limitError{msg: "a GeoJSON value too large"}
+		return 0, t.err
+	}
 	return n, err
 }
 

@@ -23,6 +23,8 @@ type CoverageOptions struct {
 	Source string
 	// Progress, if set, is called as the file is read (often: throttle it).
 	Progress func(Progress)
+	// Limits bound what the file may make the import read (zero: the defaults).
+	Limits Limits
 }
 
 // The columns of Atlante's coverage file (data/README.md).
@@ -198,7 +200,7 @@ func (o *offerReader) parse(rec []string, line int) (coverage.OfferRow, *RowIssu
 func (im *Importer) Coverage(ctx context.Context, path string, opts CoverageOptions) (*RowReport, error) {
 	const op = "importer.Coverage"
 	start := time.Now()
-	f, err := openCSV(path, opts.Layer)
+	f, err := openCSV(path, csvOptions{layer: opts.Layer, what: "a coverage file", limits: opts.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +213,8 @@ func (im *Importer) Coverage(ctx context.Context, path string, opts CoverageOpti
 	if opts.Source == "" {
 		opts.Source = "imported from " + filepath.Base(path)
 	}
-	rows := rowSeq(ctx, op, f, rep, rowOptions{strict: opts.Strict, progress: opts.Progress, read: func() {
-		im.logger.Info("file read, loading", "file", rep.File, "rows", rep.Read, "skipped", len(rep.Skipped))
+	rows := rowSeq(ctx, op, f, rep, rowOptions{strict: opts.Strict, what: "a coverage file", progress: opts.Progress, read: func() {
+		im.logger.Info("file read, loading", "file", rep.File, "rows", rep.Read, "skipped", rep.SkippedCount())
 	}}, o.parse)
 	im.logger.Info("importing coverage offers", "file", rep.File)
 	sum, err := coverage.NewStore(im.pool).LoadOffers(ctx, rows, coverage.LoadOptions{Source: opts.Source, Strict: opts.Strict})
@@ -224,7 +226,7 @@ func (im *Importer) Coverage(ctx context.Context, path string, opts CoverageOpti
 	}
 	rep.Loaded = true
 	im.logger.Info("coverage imported", "file", rep.File, "read", rep.Read, "inserted", rep.Inserted,
-		"updated", rep.Updated, "skipped", len(rep.Skipped), "unmatched", rep.Counts()[IssueUnmatched],
+		"updated", rep.Updated, "skipped", rep.SkippedCount(), "unmatched", rep.Counts()[IssueUnmatched],
 		"duration", rep.Duration.Round(time.Millisecond))
 	return rep, nil
 }

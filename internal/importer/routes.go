@@ -39,6 +39,8 @@ type RoutesOptions struct {
 	Source string
 	// Progress, if set, is called as features are read (often: throttle it).
 	Progress func(Progress)
+	// Limits bound what the file may make the import read (zero: the defaults).
+	Limits Limits
 }
 
 // The property names of a route, matched without regard to case.
@@ -68,7 +70,7 @@ func (im *Importer) Routes(ctx context.Context, path string, opts RoutesOptions)
 			return nil, apperr.Invalidf(op, "crs", "unknown CRS %s: PostGIS has no definition for it (spatial_ref_sys)", opts.CRS)
 		}
 	}
-	r, err := Open(path, OpenOptions{CRS: opts.CRS, Layer: opts.Layer})
+	r, err := Open(path, OpenOptions{CRS: opts.CRS, Layer: opts.Layer, Limits: opts.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +139,9 @@ func ReadRoutes(ctx context.Context, r Reader, opts RoutesOptions) ([]coverage.R
 			if err := ctx.Err(); err != nil {
 				return nil, rep, err
 			}
+		}
+		if opts.Strict && len(rep.Rejected) > 0 {
+			break // the import fails: reading on would only cost time
 		}
 		f, err := r.Next()
 		if errors.Is(err, io.EOF) {

@@ -156,7 +156,7 @@ func TestImportRoutes(t *testing.T) {
 			want string
 		}{
 			{"strict with an invalid geometry", lonlat, RoutesOptions{Strict: true, Replace: true}, apperr.Unprocessable,
-				`routes.geojson: 4 features were rejected and strict mode is on, so nothing was imported: features[2] (id "bad1") Stub: line 1: LineString has fewer than 2 distinct points`},
+				`routes.geojson: 1 feature was rejected and strict mode is on, so the import stopped there and nothing was imported: features[2] (id "bad1") Stub: line 1: LineString has fewer than 2 distinct points`},
 			{"projected coordinates without a CRS", noCRS, RoutesOptions{}, apperr.Invalid,
 				`utm-without-crs.geojson:3:1: features[0] (id "r1"): geometry: coordinates such as (553000 5023000) are not longitude and latitude`},
 			{"nothing to import", onlyBad, RoutesOptions{Replace: true}, apperr.Invalid, "bad.geojson: no route to import (1 features read, 1 rejected)"},

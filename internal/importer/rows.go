@@ -46,6 +46,15 @@ func (i RowIssue) Text(file string) string {
 	return s + i.Reason
 }
 
+// at formats the issue without the file: "line 7: COLUMN: reason".
+func (i RowIssue) at() string {
+	s := fmt.Sprintf("line %d: ", i.Line)
+	if i.Column != "" {
+		s += i.Column + ": "
+	}
+	return s + i.Reason
+}
+
 // RowReport says what an import of a CSV file did.
 type RowReport struct {
 	File   string // the file, and for an archive the member read
@@ -55,7 +64,11 @@ type RowReport struct {
 	Read, Inserted, Updated, Unchanged int
 	// Skipped are the rows not loaded, in line order: malformed, without
 	// coordinates, outside Italy, duplicates, offers matching no civic number.
+	// Of the rows found unloadable while reading, the first maxListed are
+	// listed; the others are counted in Unlisted.
 	Skipped []RowIssue
+	// Unlisted counts by kind the skipped rows not in Skipped.
+	Unlisted map[IssueKind]int
 	// Duplicates are the rows that repeat an earlier one; those not loaded
 	// are in Skipped too (a civic number at the address of another, with an
 	// ANNCSU access of its own, is loaded and only reported).
@@ -65,13 +78,42 @@ type RowReport struct {
 	Duration time.Duration
 }
 
-// Counts counts the skipped rows by kind.
+// Counts counts the skipped rows by kind, listed or not.
 func (r *RowReport) Counts() map[IssueKind]int {
 	m := map[IssueKind]int{}
 	for _, i := range r.Skipped {
 		m[i.Kind]++
 	}
+	for k, n := range r.Unlisted {
+		m[k] += n
+	}
 	return m
+}
+
+// SkippedCount counts the skipped rows, listed or not.
+func (r *RowReport) SkippedCount() int {
+	n := len(r.Skipped)
+	for _, u := range r.Unlisted {
+		n += u
+	}
+	return n
+}
+
+// maxListed bounds the rows found unloadable while reading that a report
+// lists one by one: a file of millions of bad rows must not fill memory
+// with their reasons.
+const maxListed = 10000
+
+// skip records a row not loaded: listed, or counted beyond maxListed.
+func (r *RowReport) skip(i RowIssue) {
+	if len(r.Skipped) < maxListed {
+		r.Skipped = append(r.Skipped, i)
+		return
+	}
+	if r.Unlisted == nil {
+		r.Unlisted = map[IssueKind]int{}
+	}
+	r.Unlisted[i.Kind]++
 }
 
 // Summary is the report as text for people: one line of counts, then up to
@@ -82,7 +124,7 @@ func (r *RowReport) Summary(max int) string {
 	if r.Unchanged > 0 {
 		fmt.Fprintf(&b, ", unchanged %d", r.Unchanged)
 	}
-	fmt.Fprintf(&b, ", skipped %d", len(r.Skipped))
+	fmt.Fprintf(&b, ", skipped %d", r.SkippedCount())
 	counts := r.Counts()
 	var parts []string
 	for _, k := range []IssueKind{IssueInvalid, IssueNoCoordinates, IssueOutsideItaly, IssueDuplicate, IssueUnmatched} {
@@ -112,11 +154,13 @@ func (r *RowReport) Summary(max int) string {
 	shown := 0
 	for _, i := range r.Skipped {
 		if max > 0 && shown == max {
-			fmt.Fprintf(&b, "  … and %d more skipped rows\n", len(r.Skipped)-shown)
 			break
 		}
 		b.WriteString("  skipped " + i.Text(r.File) + "\n")
 		shown++
+	}
+	if more := r.SkippedCount() - shown; more > 0 {
+		fmt.Fprintf(&b, "  … and %d more skipped rows\n", more)
 	}
 	shown = 0
 	for _, d := range r.Duplicates {
@@ -164,30 +208,53 @@ func (r *RowReport) addLoaded(sum coverage.LoadSummary, kind IssueKind) {
 // first of them, where it is, and why nothing was imported.
 func strictError(op string, rep *RowReport) error {
 	what := "1 row was skipped"
-	if len(rep.Skipped) > 1 {
-		what = fmt.Sprintf("the first of %d rows skipped", len(rep.Skipped))
+	if n := rep.SkippedCount(); n > 1 {
+		what = fmt.Sprintf("the first of %d rows skipped", n)
 	}
 	return apperr.New(op, apperr.Invalid, "%s (%s; strict mode is on, so nothing was imported)", rep.Skipped[0].Text(rep.File), what)
+}
+
+// Bad rows: a file in which more than half of the rows read are invalid or
+// outside Italy, once there are badRowsFloor of them, is not the file it
+// claims to be (or not one to load): the import stops there rather than
+// grinding through millions of rows. Rows without coordinates do not count:
+// the register lacks positions for whole comuni.
+const badRowsFloor = 1000
+
+// badRows is the error of a file with too many bad rows; first is the
+// first of them.
+func badRows(op string, rep *RowReport, first RowIssue, bad, read int, what string) error {
+	return apperr.New(op, apperr.Invalid, "%s: %s of the first %s rows are invalid (the first: %s): not %s? The import stopped there and nothing was imported",
+		rep.File, thousands(int64(bad)), thousands(int64(read)), first.at(), what)
+}
+
+// noRows is the error of a file none of whose rows can be loaded.
+func noRows(op string, rep *RowReport) error {
+	return apperr.New(op, apperr.Invalid, "%s: none of its %s rows can be loaded (the first: %s); nothing was imported",
+		rep.File, thousands(int64(rep.SkippedCount())), rep.Skipped[0].at())
 }
 
 // rowOptions are what the CSV imports have in common.
 type rowOptions struct {
 	strict   bool
+	what     string // what the file should be, for messages: "an ANNCSU address file"
 	progress func(Progress)
 	read     func() // called when the whole file has been read
 }
 
 // rowSeq streams the rows of f through parse into the loader: rows with a
-// problem are recorded in rep and left out; a file-level error (and, in
-// strict mode, any skipped row once the file has been read) ends the
-// sequence with an error, which makes the load roll back and comes back
-// from it.
+// problem are recorded in rep and left out. A file-level error, in strict
+// mode the first row with a problem, too many bad rows (see badRowsFloor),
+// or a file none of whose rows can be loaded ends the sequence with an
+// error, which makes the load roll back and comes back from it.
 func rowSeq[T any](ctx context.Context, op string, f *csvFile, rep *RowReport, opts rowOptions,
 	parse func([]string, int) (T, *RowIssue)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		fail := func(err error) { yield(zero, err) }
 		defer func() { rep.Read = f.read }()
+		bad, loadable := 0, 0
+		var firstBad RowIssue
 		for n := 0; ; n++ {
 			if n%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -208,9 +275,23 @@ func rowSeq[T any](ctx context.Context, op string, f *csvFile, rep *RowReport, o
 			}
 			row, issue := parse(rec, line)
 			if issue != nil {
-				rep.Skipped = append(rep.Skipped, *issue)
+				rep.skip(*issue)
+				if opts.strict {
+					fail(apperr.New(op, apperr.Invalid, "%s (strict mode is on: the import stopped at this row and nothing was imported)", issue.Text(rep.File)))
+					return
+				}
+				if issue.Kind != IssueNoCoordinates {
+					if bad++; bad == 1 {
+						firstBad = *issue
+					}
+				}
+				if bad >= badRowsFloor && 2*bad > f.read {
+					fail(badRows(op, rep, firstBad, bad, f.read, opts.what))
+					return
+				}
 				continue
 			}
+			loadable++
 			if !yield(row, nil) {
 				return
 			}
@@ -226,8 +307,8 @@ func rowSeq[T any](ctx context.Context, op string, f *csvFile, rep *RowReport, o
 		if opts.read != nil {
 			opts.read()
 		}
-		if opts.strict && len(rep.Skipped) > 0 {
-			fail(strictError(op, rep))
+		if loadable == 0 && rep.SkippedCount() > 0 {
+			fail(noRows(op, rep))
 		}
 	}
 }

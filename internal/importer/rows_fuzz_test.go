@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"regexp"
@@ -106,6 +107,9 @@ func FuzzANNCSURow(f *testing.F) {
 		"D142;019035;1;'';1;;1;9,7;45,3;", "D142;0;1;VIA;1;;1;9,7;45,3;", "D142;019035;1;VIA\nROMA;1;;1;9,7;45,3;",
 		"D142;019035;1;VIA ROMA;99999;ZZZZZZZZZZ;999999999999999999;18,6;47,1;", "D142;019035;1;VIA ROMA;1;;1;-0;-0;",
 		"D142;019035;1;VIA ROMA;1;;1;9,7;45,3;\n\"", "\xff;\xfe",
+		// Past the limits: a line of 70,000 bytes; a quote that never closes.
+		"D142;019035;1;VIA ROMA;1;;1;9,7;45,3;\n" + strings.Repeat("9", 70000) + "\n",
+		"D142;019035;1;\"VIA ROMA;1;;1;9,7;45,3;\n" + strings.Repeat("D142;019035;1;VIA ROMA;1;;1;9,7;45,3;\n", 2000),
 	} {
 		f.Add(s)
 	}
@@ -197,6 +201,72 @@ func FuzzCoverageRow(f *testing.F) {
 			case o.StatusDate != nil && (o.StatusDate.Year() < 1990 || o.StatusDate.Year() > 2100):
 				t.Fatalf("status_date %v", o.StatusDate)
 			}
+		}
+	})
+}
+
+// chunks reads at most n bytes at a time.
+type chunks struct {
+	r io.Reader
+	n int
+}
+
+func (c chunks) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// FuzzLineLimiter checks the CSV line limiter against a plain reading of
+// the same text, whatever the sizes of the reads: records (lines joined
+// while an odd number of quotes is open) of at most max bytes pass
+// unchanged; at the first longer one the error names the line it starts
+// on, and every record before it has been passed whole.
+func FuzzLineLimiter(f *testing.F) {
+	for _, s := range []string{
+		"a;b\n1;2\n", "a;b\r\n" + strings.Repeat("x", 80) + "\r\n", "\"a\nb\nc\"\nd\n", "\"\"\"\n\n\n\n\"", "\n\n\n", "x\"y\"\"z\nw\n",
+		anncsuHeader + strings.Join(anncsuRows, "\n"),
+	} {
+		f.Add([]byte(s), uint8(20), uint8(7))
+		f.Add([]byte(s), uint8(63), uint8(255))
+	}
+	f.Fuzz(func(t *testing.T, text []byte, maxLine, chunk uint8) {
+		m, c := int(maxLine)%64+1, int(chunk)+1
+		out, err := io.ReadAll(newLineLimiter(chunks{bytes.NewReader(text), c}, m))
+		// The reference, byte by byte.
+		line, start, n, quoted, recStart, long := 1, 1, 0, false, 0, false
+		for i, b := range text {
+			if b == '\n' {
+				if n > m {
+					long = true
+					break
+				}
+				line++
+				n++
+				if !quoted {
+					start, n, recStart = line, 0, i+1
+				}
+				continue
+			}
+			if b == '"' {
+				quoted = !quoted
+			}
+			if n++; n > m {
+				long = true
+				break
+			}
+		}
+		if !bytes.HasPrefix(text, out) {
+			t.Fatalf("passed %q, not a prefix of the text", out)
+		}
+		if !long {
+			if err != nil || len(out) != len(text) {
+				t.Fatalf("no record over %d bytes: passed %d of %d bytes, error %v; want all, no error", m, len(out), len(text), err)
+			}
+			return
+		}
+		le, ok := err.(*limitError)
+		if !ok || le.line != start {
+			t.Fatalf("a record over %d bytes from line %d: error %v; want a limit error at line %d", m, start, err, start)
+		}
+		if len(out) < recStart {
+			t.Fatalf("passed %d bytes, want at least the %d before the long record", len(out), recStart)
 		}
 	})
 }

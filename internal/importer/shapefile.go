@@ -30,7 +30,10 @@ import (
 //
 // The reader trusts no count in the files: a corrupt or truncated file gives
 // an error naming the record, never a panic or an allocation larger than the
-// data present.
+// data present. A .dbf header announcing more records than its file holds,
+// or more than Limits.MaxFeatures, fails before any record is read; a .shp
+// record is at most Limits.MaxFeature bytes; a zipped Shapefile is read
+// under the archive limits (see Limits).
 type ShapefileReader struct {
 	name    string // for messages: the .shp, or "archive.zip (member.shp)"
 	closers []io.Closer
@@ -38,6 +41,7 @@ type ShapefileReader struct {
 	dbf     *dbfReader
 	srid    geo.SRID
 
+	lim    Limits
 	shpLen int64 // bytes of the .shp to read, header included
 	offset int64 // bytes of the .shp read so far
 	record int   // records read from the .shp
@@ -108,23 +112,29 @@ func openShapefileDir(shpPath string, opts OpenOptions) (*ShapefileReader, error
 		}
 		return ""
 	}
-	open := func(ext string) (io.ReadCloser, error) {
+	open := func(ext string) (io.ReadCloser, int64, error) {
 		p := sidecar(ext)
 		if p == "" {
-			return nil, nil
+			return nil, 0, nil
 		}
-		return os.Open(p)
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, 0, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		return f, st.Size(), nil
 	}
 	return r.init(f, st.Size(), open, opts)
 }
 
 func openShapefileZip(zipPath string, opts OpenOptions) (*ShapefileReader, error) {
-	z, err := zip.OpenReader(zipPath)
+	z, err := openArchive(opShapefile, zipPath, opts.Limits)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, openError(opShapefile, zipPath, err)
-		}
-		return nil, fileError(opShapefile, zipPath, 0, 0, "", "", "not a readable zip archive", err)
+		return nil, err
 	}
 	r := &ShapefileReader{name: zipPath, closers: []io.Closer{z}}
 	var shps []*zip.File
@@ -142,15 +152,17 @@ func openShapefileZip(zipPath string, opts OpenOptions) (*ShapefileReader, error
 	}
 	r.name = fmt.Sprintf("%s (%s)", zipPath, shp.Name)
 	prefix := strings.TrimSuffix(shp.Name, path.Ext(shp.Name))
-	open := func(ext string) (io.ReadCloser, error) {
+	// archive/zip reads no more of a member than its declared size.
+	open := func(ext string) (io.ReadCloser, int64, error) {
 		for _, f := range z.File {
 			if strings.EqualFold(f.Name, prefix+ext) {
-				return f.Open()
+				rc, err := z.open(f)
+				return rc, int64(min(f.UncompressedSize64, math.MaxInt64)), err
 			}
 		}
-		return nil, nil
+		return nil, 0, nil
 	}
-	sf, err := shp.Open()
+	sf, err := z.open(shp)
 	if err != nil {
 		return nil, r.fail("cannot read the .shp in the archive", err)
 	}
@@ -205,10 +217,13 @@ func chooseLayer(shps []*zip.File, ext, plural string, opts OpenOptions) (*zip.F
 	return nil, fmt.Errorf("the archive holds %d %s (%s); choose one with --layer", len(shps), plural, names(shps))
 }
 
-// init reads the headers: .shp, .dbf (required), .cpg and .prj.
-func (r *ShapefileReader) init(shp io.Reader, size int64, open func(ext string) (io.ReadCloser, error), opts OpenOptions) (*ShapefileReader, error) {
+// init reads the headers: .shp, .dbf (required), .cpg and .prj. open
+// opens the sidecar file with an extension and gives its size (nil when
+// there is none).
+func (r *ShapefileReader) init(shp io.Reader, size int64, open func(ext string) (io.ReadCloser, int64, error), opts OpenOptions) (*ShapefileReader, error) {
+	r.lim = opts.Limits.withDefaults()
 	readSidecar := func(ext string) (string, bool, error) {
-		f, err := open(ext)
+		f, _, err := open(ext)
 		if err != nil {
 			return "", false, err
 		}
@@ -254,23 +269,36 @@ func (r *ShapefileReader) init(shp io.Reader, size int64, open func(ext string) 
 	if err != nil {
 		return nil, r.fail("cannot read the .cpg", err)
 	}
-	df, err := open(".dbf")
+	df, dbfSize, err := open(".dbf")
 	if err != nil {
+		if le, ok := asLimit(err); ok {
+			return nil, r.fail(le.msg, nil)
+		}
 		return nil, r.fail("cannot read the .dbf", err)
 	}
 	if df == nil {
 		return nil, r.fail("no .dbf file beside the .shp: the attributes are missing", nil)
 	}
 	r.closers = append(r.closers, df)
-	dbf, err := newDBFReader(df, cpg)
+	dbf, err := newDBFReader(df, cpg, dbfSize)
 	if err != nil {
+		if le, ok := asLimit(err); ok {
+			return nil, r.fail(le.msg, nil)
+		}
 		return nil, r.fail("the .dbf is unreadable: "+err.Error(), nil)
 	}
 	r.dbf = dbf
+	if dbf.records > r.lim.MaxFeatures {
+		return nil, r.fail(fmt.Sprintf("the .dbf announces %s records, more than the %s an import takes at once; split the file",
+			thousands(int64(dbf.records)), thousands(int64(r.lim.MaxFeatures))), nil)
+	}
 
 	r.shp = bufio.NewReaderSize(shp, 256<<10)
 	var h [100]byte
 	if _, err := io.ReadFull(r.shp, h[:]); err != nil {
+		if le, ok := asLimit(err); ok {
+			return nil, r.fail(le.msg, nil)
+		}
 		return nil, r.fail("not a shapefile: the .shp has no complete header", nil)
 	}
 	if code := binary.BigEndian.Uint32(h[0:4]); code != 9994 {
@@ -336,6 +364,9 @@ func (r *ShapefileReader) Next() (Feature, error) {
 		index := r.record
 		ref := fmt.Sprintf("record %d", index+1)
 		g, err := r.nextShape()
+		if le, ok := asLimit(err); ok {
+			return Feature{}, fileError(opShapefile, r.name, 0, 0, ref, "", le.msg, nil)
+		}
 		if err != nil {
 			return Feature{}, fileError(opShapefile, r.name, 0, 0, ref, "", err.Error(), nil)
 		}
@@ -344,11 +375,17 @@ func (r *ShapefileReader) Next() (Feature, error) {
 		if errors.Is(err, io.EOF) {
 			return Feature{}, fileError(opShapefile, r.name, 0, 0, ref, "", fmt.Sprintf("the .shp has more shapes than the %d records of the .dbf", r.dbf.records), nil)
 		}
+		if le, ok := asLimit(err); ok {
+			return Feature{}, fileError(opShapefile, r.name, 0, 0, ref, "", le.msg, nil)
+		}
 		if err != nil {
 			return Feature{}, fileError(opShapefile, r.name, 0, 0, ref, "", "the .dbf is unreadable: "+err.Error(), nil)
 		}
 		if deleted {
 			continue
+		}
+		if err := geo.DefaultLimits.Check(g); err != nil {
+			return Feature{}, fileError(opShapefile, r.name, 0, 0, ref, "geometry", err.Error(), nil)
 		}
 		return Feature{Index: index, Properties: props, Geometry: g, ref: ref}, nil
 	}
@@ -364,6 +401,10 @@ func (r *ShapefileReader) nextShape() (orb.Geometry, error) {
 	r.offset += 8
 	if n < 4 || r.offset+n > r.shpLen {
 		return nil, fmt.Errorf(".shp record of %d bytes does not fit in the file (corrupt or truncated)", n)
+	}
+	if n > r.lim.MaxFeature {
+		return nil, &limitError{msg: fmt.Sprintf(".shp record of %s, more than %s; if the file is right, raise the limit with --max-feature-size",
+			byteCount(n), byteCount(r.lim.MaxFeature))}
 	}
 	r.buf.Reset()
 	// CopyN grows the buffer with the data actually read, so a lying
@@ -433,6 +474,15 @@ func parseParts(b []byte) ([][]orb.Point, error) {
 		return nil, errors.New("record too short for its parts")
 	}
 	nParts, nPoints := int64(le.Uint32(b[36:40])), int64(le.Uint32(b[40:44]))
+	// The limits on incoming geometries, before allocating: a polygon's
+	// parts are its rings, a line's its lines (the whole geometry is
+	// checked again once assembled).
+	if l := geo.DefaultLimits; nPoints > int64(l.Vertices) {
+		return nil, fmt.Errorf("the shape has %s vertices; at most %s are accepted", geo.Thousands(int(nPoints)), geo.Thousands(l.Vertices))
+	}
+	if l := geo.DefaultLimits; nParts > int64(l.Rings) {
+		return nil, fmt.Errorf("the shape has %s parts (rings or lines); at most %s are accepted", geo.Thousands(int(nParts)), geo.Thousands(l.Rings))
+	}
 	pts := 44 + 4*nParts
 	if pts+16*nPoints > int64(len(b)) {
 		return nil, fmt.Errorf("%d parts and %d points do not fit in the record", nParts, nPoints)

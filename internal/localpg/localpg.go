@@ -17,7 +17,8 @@
 // Several processes (parallel test packages, a serve and an import) may
 // share one data dir: Start serialises initdb and start with a file lock, so
 // exactly one of them initialises and starts the cluster and the others reuse
-// it.
+// it. Supervise (used by `serve`) starts the server again when its
+// postmaster dies.
 package localpg
 
 import (

@@ -22,6 +22,7 @@ type recorder struct {
 	t     testing.TB
 	mu    sync.Mutex
 	msgs  []string
+	lines []string // level, message and attributes
 	attrs []slog.Attr
 }
 
@@ -36,6 +37,7 @@ func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
 	})
 	r.mu.Lock()
 	r.msgs = append(r.msgs, rec.Message)
+	r.lines = append(r.lines, b.String())
 	r.mu.Unlock()
 	r.t.Log(b.String())
 	return nil

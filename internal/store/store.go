@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -197,5 +200,18 @@ func Translate(op string, err error) error {
 	if errors.As(err, &ce) {
 		return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the database is not available", Err: err}
 	}
+	if lostConnection(err) {
+		return &apperr.Error{Op: op, Kind: apperr.Unavailable, Msg: "the connection to the database was lost", Err: err}
+	}
 	return &apperr.Error{Op: op, Kind: apperr.Internal, Err: err}
+}
+
+// lostConnection reports whether err is the connection breaking under a
+// query: the server died without a word (killed with its postmaster, a
+// restart, a network cut). pgx returns the bare read error then, e.g.
+// io.ErrUnexpectedEOF; the pool drops the connection and the next request
+// gets a new one.
+func lostConnection(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }

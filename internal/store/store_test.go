@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -224,6 +228,8 @@ func TestTranslateWithoutDatabase(t *testing.T) {
 		{"a closed transaction", pgx.ErrTxClosed, apperr.Unavailable, false},
 		{"an admin shutdown", &pgconn.PgError{Code: "57P01"}, apperr.Unavailable, false},
 		{"too many connections", &pgconn.PgError{Code: "53300"}, apperr.Unavailable, false},
+		{"a connection that broke under a query", io.ErrUnexpectedEOF, apperr.Unavailable, false},
+		{"a connection reset by a remote server", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, apperr.Unavailable, false},
 		{"a plain error", errors.New("boom"), apperr.Internal, false},
 	}
 	for _, tt := range tests {

@@ -36,6 +36,8 @@ type Options struct {
 	CORSOrigins []string
 	// PrivateMetrics leaves /metrics off the server (Server.Metrics serves it).
 	PrivateMetrics bool
+	// HeavyRequests is the serve flag of that name; 0 means its default.
+	HeavyRequests int
 }
 
 // Server is a running test server.
@@ -74,7 +76,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	svc, err := app.New(ctx, db, app.Config{
 		HTTP: httpapi.Config{RequestTimeout: opts.Timeout, Version: "test",
-			CORSOrigins: opts.CORSOrigins, PrivateMetrics: opts.PrivateMetrics},
+			CORSOrigins: opts.CORSOrigins, PrivateMetrics: opts.PrivateMetrics, HeavyRequests: opts.HeavyRequests},
 		TileCacheMB: opts.CacheMB,
 		Logger:      logger,
 	})

@@ -40,6 +40,7 @@ type ZoneOptions struct {
 	Replace      bool     // delete the zones not in the file
 	Source       string   // stored with every zone; default from the file name
 	Actor        string   // who imports, for the audit log
+	Limits       importer.Limits
 }
 
 // SiteOptions say how to import sites.
@@ -48,6 +49,7 @@ type SiteOptions struct {
 	Replace bool     // delete the community's sites first
 	Source  string   // stored with every site; default from the file name
 	Actor   string   // who imports, for the audit log
+	Limits  importer.Limits
 }
 
 // Property names, matched without regard to case.
@@ -114,7 +116,7 @@ func ReadZones(ctx context.Context, r importer.Reader, opts ZoneOptions) ([]ener
 // Zones imports the primary-substation zones of the file at path
 // (GeoJSON or a zipped Shapefile) in one transaction.
 func Zones(ctx context.Context, st *energy.Store, path string, opts ZoneOptions) (energy.LoadSummary, error) {
-	r, err := importer.Open(path, importer.OpenOptions{CRS: opts.CRS, Layer: opts.Layer})
+	r, err := importer.Open(path, importer.OpenOptions{CRS: opts.CRS, Layer: opts.Layer, Limits: opts.Limits})
 	if err != nil {
 		return energy.LoadSummary{}, err
 	}

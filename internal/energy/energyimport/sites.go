@@ -153,6 +153,10 @@ func containsString(list []string, s string) bool {
 
 // csvError reports a malformed CSV file at its line.
 func csvError(op, name string, err error) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) { // a limit of importer.LimitLines, with its place
+		return err
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return fieldError(op, name, fmt.Sprintf("line %d, column %d", pe.Line, pe.Column), "row", pe.Err.Error())
@@ -253,11 +257,11 @@ func Sites(ctx context.Context, st *energy.Store, path string, community int64, 
 			return energy.LoadSummary{}, apperr.Wrap(op, apperr.Invalid, err, "%s: cannot read the file", path)
 		}
 		defer f.Close()
-		if sites, err = ReadSitesCSV(f, path); err != nil {
+		if sites, err = ReadSitesCSV(importer.LimitLines(f, path, opts.Limits), path); err != nil {
 			return energy.LoadSummary{}, err
 		}
 	case ".geojson", ".json":
-		r, err := importer.Open(path, importer.OpenOptions{CRS: opts.CRS})
+		r, err := importer.Open(path, importer.OpenOptions{CRS: opts.CRS, Limits: opts.Limits})
 		if err != nil {
 			return energy.LoadSummary{}, err
 		}
