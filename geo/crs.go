@@ -200,8 +200,8 @@ var (
 	EPSG3003 = epsg(3003, false, false, "Monte Mario / Italy zone 1", bnd(1225000, 4042000, 1769000, 5215000))
 )
 
-// supportedCRSs is the list /collections publishes; CRS84 comes first, as
-// Part 2 asks of the default (/req/crs/fc-md-crs-list-A).
+// supportedCRSs is the list /collections publishes; CRS84, the default of
+// Part 1, comes first.
 var supportedCRSs = []CRS{CRS84, EPSG4326, EPSG4258, EPSG3857, EPSG32632, EPSG6707, EPSG7791, EPSG3003}
 
 func epsg(srid SRID, northFirst, geographic bool, name string, domain orb.Bound) CRS {

@@ -137,7 +137,7 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
 		"links":       []link{{Href: base + "/collections", Rel: "self", Type: mediaJSON}},
 		"collections": cols,
-		// Part 2, /per/crs/fc-md-crs-list-global: the collections refer
+		// Part 2, /req/crs/fc-md-crs-list-global: the collections refer
 		// to this list with "#/crs".
 		"crs": crsURIs(),
 	})
