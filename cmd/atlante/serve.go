@@ -35,6 +35,8 @@ func serveCommand() *cli.Command {
 				Usage: "expensive requests (area statistics, feature writes, exposure) of each kind run at once; more get 503"},
 			&cli.IntFlag{Name: "tile-cache-mb", Value: 256, Sources: cli.EnvVars("ATLANTE_TILE_CACHE_MB"),
 				Usage: "size of the in-memory tile cache (0 disables it)"},
+			&cli.IntFlag{Name: "tile-prebuild-mb", Value: 64, Sources: cli.EnvVars("ATLANTE_TILE_PREBUILD_MB"),
+				Usage: "memory for the tiles of small layers built in advance after each data change (0: build them on request)"},
 			&cli.DurationFlag{Name: "version-poll", Value: time.Second, Sources: cli.EnvVars("ATLANTE_VERSION_POLL"),
 				Usage: "how often to check whether layers changed (cache invalidation)"},
 			&cli.StringFlag{Name: "cors-origins", Value: "*", Sources: cli.EnvVars("ATLANTE_CORS_ORIGINS"),
@@ -123,6 +125,10 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	})
 	g.Go(func() error {
 		svc.Versions.Poll(gctx, cmd.Duration("version-poll"), logger)
+		return nil
+	})
+	g.Go(func() error {
+		svc.Tiles.Prebuild(gctx, svc.Catalog, int64(cmd.Int("tile-prebuild-mb"))<<20, cmd.Duration("version-poll"), logger)
 		return nil
 	})
 	for i, srv := range servers {

@@ -47,6 +47,8 @@ type Service struct {
 	Metrics  http.Handler // the Prometheus metrics, also at /metrics unless HTTP.PrivateMetrics
 	Catalog  *catalog.Catalog
 	Versions *store.Versions
+	// Tiles is the tile service; the caller runs its Prebuild.
+	Tiles *tiles.Service
 }
 
 // New checks the catalog against the database and assembles the service.
@@ -66,11 +68,12 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if cfg.HTTP.Basemap == "" {
 		cfg.HTTP.Basemap = viewer.BasemapOrigin
 	}
+	ts := tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20)
 	h := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Logger:   cfg.Logger,
 		Catalog:  cat,
 		Features: features.New(db.Read, versions),
-		Tiles:    tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20),
+		Tiles:    ts,
 		Versions: versions,
 		Coverage: coverage.NewStore(db.Read),
 		Auth:     auth.NewStore(db.Write),
@@ -82,5 +85,5 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 		CivilProtection: civilprotection.NewStore(db.Write, db.Read, versions),
 		Energy:          energy.NewStore(db.Write, db.Read, versions),
 	})
-	return &Service{Handler: h, Metrics: h.Metrics(), Catalog: cat, Versions: versions}, nil
+	return &Service{Handler: h, Metrics: h.Metrics(), Catalog: cat, Versions: versions, Tiles: ts}, nil
 }

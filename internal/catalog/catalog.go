@@ -98,6 +98,15 @@ type Layer struct {
 	MinZoom, MaxZoom int
 	Access           Access
 
+	// TileGeoms, when set, holds the layer's geometries already simplified
+	// for each zoom (see TileGeoms), so a cold tile neither transforms nor
+	// simplifies.
+	TileGeoms *TileGeoms
+	// Prebuild marks a small layer (a few dozen polygons, like comuni): the
+	// tile service builds its tiles in the background whenever its data
+	// version changes, so requests after a change find them ready.
+	Prebuild bool
+
 	// Sources are the tables whose writes change this layer; their data
 	// versions invalidate caches. Nil means the last element of Table.
 	Sources []string
@@ -128,6 +137,15 @@ func (t *Temporal) Properties() []string {
 // type each (RFC 7946 §3.1), never "Geometry" or a collection.
 var GeomTypes = []string{"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 
+// TileGeoms is a table of a layer's TileGeom simplified in advance, one row
+// per feature and zoom 0..MaxZoom, with columns id (the layer's id, same
+// type), z smallint and geom (EPSG:3857, simplified by half a tile unit of
+// zoom z, as tiles are). Triggers on the source table keep it in step.
+type TileGeoms struct {
+	Table   pgx.Identifier
+	MaxZoom int
+}
+
 // Edit describes how a layer is written.
 type Edit struct {
 	// Table is written; its columns are the layer's ID, Geom and Writable
@@ -157,7 +175,7 @@ var (
 
 // Reserved query parameters of the items endpoint; a property may not use
 // these names because filters share the query string with them.
-var Reserved = []string{"bbox", "bbox-crs", "limit", "offset", "f", "crs", "datetime", "filter", "filter-lang", "properties", "sortby"}
+var Reserved = []string{"bbox", "bbox-crs", "limit", "offset", "f", "crs", "datetime", "filter", "filter-lang", "filter-crs", "properties", "sortby"}
 
 // Property returns the property called name.
 func (l *Layer) Property(name string) (Property, bool) {
@@ -268,6 +286,14 @@ func validate(l *Layer) error {
 			return bad("%s", err)
 		}
 	}
+	if g := l.TileGeoms; g != nil {
+		if err := plainName(g.Table, "tile geometry table"); err != "" {
+			return bad("%s", err)
+		}
+		if l.TileGeom == "" || len(l.TileFunc) > 0 || g.MaxZoom < 0 || g.MaxZoom > 24 {
+			return bad("tile geometries need a tile geometry column, no tile function and a max zoom within 0..24")
+		}
+	}
 	if l.IDType != String && l.IDType != Integer {
 		return bad("id type must be string or integer")
 	}
@@ -291,6 +317,10 @@ func validate(l *Layer) error {
 		}
 		if p.Name == l.Geom || p.Name == l.TileGeom {
 			return bad("property %q is the geometry column", p.Name)
+		}
+		if p.Name == "geometry" {
+			// The schemas and filters call the layer's geometry so.
+			return bad("property %q clashes with the name of the geometry in schemas and filters", p.Name)
 		}
 		switch p.Type {
 		case String, Integer, Number, Boolean, Date, DateTime:
@@ -442,6 +472,17 @@ func (c *Catalog) Check(ctx context.Context, pool *pgxpool.Pool) error {
 			}
 			if p != "" {
 				problems = append(problems, p)
+			}
+		}
+		if g := l.TileGeoms; g != nil {
+			cols, err := columns(ctx, pool, g.Table.Sanitize())
+			if err != nil {
+				return fmt.Errorf("catalog: check %s: %w", l.ID, err)
+			}
+			for _, w := range []string{"id", "z", "geom"} {
+				if !slices.Contains(cols, w) {
+					problems = append(problems, fmt.Sprintf("layer %s: tile geometry table %s has no column %s", l.ID, g.Table.Sanitize(), w))
+				}
 			}
 		}
 		if len(l.TileFunc) > 0 {

@@ -64,6 +64,9 @@ func TestNewValid(t *testing.T) {
 		{"no tile geometry", func(l *catalog.Layer) { l.TileGeom = "" }},
 		{"tile function", func(l *catalog.Layer) { l.TileFunc = pgx.Identifier{"public", "places_tile"} }},
 		{"one zoom", func(l *catalog.Layer) { l.MinZoom, l.MaxZoom = 12, 12 }},
+		{"tile geometries simplified in advance, prebuilt", func(l *catalog.Layer) {
+			l.TileGeoms, l.Prebuild = &catalog.TileGeoms{Table: pgx.Identifier{"public", "places_tile_geoms"}, MaxZoom: 16}, true
+		}},
 		{"no properties", func(l *catalog.Layer) { l.Properties, l.TileProperties, l.Edit = nil, nil, nil }},
 		{"id column is also a property", func(l *catalog.Layer) {
 			l.Properties = append(l.Properties, catalog.Property{Name: "id", Type: catalog.Integer})
@@ -119,6 +122,15 @@ func TestNewInvalid(t *testing.T) {
 		{"tile geometry column", func(l *catalog.Layer) { l.TileGeom = "Geom3857" }, `tile geometry column "Geom3857"`},
 		{"tile function", func(l *catalog.Layer) { l.TileFunc = pgx.Identifier{"public", "tile()"} }, `tile function name "tile()" is not a plain identifier`},
 		{"tile function of three parts", func(l *catalog.Layer) { l.TileFunc = pgx.Identifier{"db", "public", "places_tile"} }, "tile function must be [schema.]name"},
+		{"tile geometries table", func(l *catalog.Layer) {
+			l.TileGeoms = &catalog.TileGeoms{Table: pgx.Identifier{"public", "geoms;"}, MaxZoom: 16}
+		}, `tile geometry table name "geoms;" is not a plain identifier`},
+		{"tile geometries without a tile geometry column", func(l *catalog.Layer) {
+			l.TileGeom, l.TileGeoms = "", &catalog.TileGeoms{Table: pgx.Identifier{"public", "places_tile_geoms"}, MaxZoom: 16}
+		}, "tile geometries need a tile geometry column"},
+		{"tile geometries beyond zoom 24", func(l *catalog.Layer) {
+			l.TileGeoms = &catalog.TileGeoms{Table: pgx.Identifier{"public", "places_tile_geoms"}, MaxZoom: 25}
+		}, "max zoom within 0..24"},
 
 		{"no id type", func(l *catalog.Layer) { l.IDType = "" }, "id type must be string or integer"},
 		{"number ids", func(l *catalog.Layer) { l.IDType = catalog.Number }, "id type must be string or integer"},
@@ -160,6 +172,9 @@ func TestNewInvalid(t *testing.T) {
 		{"reserved property f", func(l *catalog.Layer) {
 			l.Properties = append(l.Properties, catalog.Property{Name: "f", Type: catalog.String})
 		}, `property "f" clashes with a query parameter`},
+		{"property geometry", func(l *catalog.Layer) {
+			l.Properties = append(l.Properties, catalog.Property{Name: "geometry", Type: catalog.String})
+		}, `property "geometry" clashes with the name of the geometry in schemas and filters`},
 		{"duplicate property", func(l *catalog.Layer) {
 			l.Properties = append(l.Properties, catalog.Property{Name: "name", Type: catalog.String})
 		}, `property "name" declared twice`},
@@ -442,8 +457,11 @@ func TestCheck(t *testing.T) {
 			[]string{"layer comuni: ", `relation "public"."comuni_2026" does not exist`}},
 		{"unknown schema", func(l *catalog.Layer) { l.Table = pgx.Identifier{"istat", "comuni"} },
 			[]string{"layer comuni: ", `relation "istat"."comuni" does not exist`}},
-		{"unknown tile function", func(l *catalog.Layer) { l.TileFunc = pgx.Identifier{"public", "comuni_tile"} },
+		{"unknown tile function", func(l *catalog.Layer) { l.TileFunc, l.TileGeoms = pgx.Identifier{"public", "comuni_tile"}, nil },
 			[]string{"layer comuni: ", `tile function "public"."comuni_tile" does not exist`}},
+		{"unknown tile geometries table", func(l *catalog.Layer) {
+			l.TileGeoms = &catalog.TileGeoms{Table: pgx.Identifier{"public", "comuni_generalised"}, MaxZoom: 16}
+		}, []string{"layer comuni: ", `tile geometry table "public"."comuni_generalised" has no column id`}},
 		{"unknown edit table", func(l *catalog.Layer) {
 			l.Edit = &catalog.Edit{Table: pgx.Identifier{"public", "comuni_edits"}, ScopeColumn: "istat_code",
 				Writable: []string{"name"}, GeomTypes: []string{"MultiPolygon"}}

@@ -164,6 +164,7 @@ func Layers() []catalog.Layer {
 			TileProperties: []string{"istat_code", "hazard", "title", "severity"},
 			Temporal:       &catalog.Temporal{Instant: "updated_at"},
 			MinZoom:        8, MaxZoom: 18,
+			TileGeoms: &catalog.TileGeoms{Table: pgx.Identifier{"public", "cp_scenarios_tile_geoms"}, MaxZoom: 16},
 			Edit: &catalog.Edit{
 				Table:       pgx.Identifier{"public", "cp_scenarios"},
 				ScopeColumn: "istat_code",
@@ -231,7 +232,9 @@ func Layers() []catalog.Layer {
 			// ten, where validated_at would otherwise be null.
 			ValuesFirst: []string{"validated_at", "validated_version"},
 			MinZoom:     0, MaxZoom: 14,
-			Sources: []string{"cp_plans", "comuni"},
+			Sources:   []string{"cp_plans", "comuni"},
+			TileGeoms: &catalog.TileGeoms{Table: pgx.Identifier{"public", "comuni_tile_geoms"}, MaxZoom: 16},
+			Prebuild:  true,
 		},
 	}
 }

@@ -163,6 +163,8 @@ func Layers() []catalog.Layer {
 		MinZoom:        0,
 		MaxZoom:        16,
 		Access:         catalog.Public,
+		TileGeoms:      &catalog.TileGeoms{Table: pgx.Identifier{"public", "comuni_tile_geoms"}, MaxZoom: 16},
+		Prebuild:       true,
 	}}
 }
 

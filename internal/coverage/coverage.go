@@ -162,6 +162,8 @@ func Layers() []catalog.Layer {
 			},
 			MinZoom: 0, MaxZoom: 14,
 			Sources:     []string{"comuni", "civici", "coverage_offers", "network_routes"},
+			TileGeoms:   &catalog.TileGeoms{Table: pgx.Identifier{"public", "comuni_tile_geoms"}, MaxZoom: 16},
+			Prebuild:    true,
 			Attribution: AttributionCivici,
 		},
 	}

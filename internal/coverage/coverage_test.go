@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
 
 	"github.com/cremasco/atlante/internal/coverage"
@@ -33,6 +34,7 @@ func TestWithDemo(t *testing.T) {
 		{"DemoFacts", testDemoFacts},
 		{"NearestAndAddress", testNearestAndAddress},
 		{"Search", testSearch},
+		{"PreRenderedZ14Tiles", testPreRenderedZ14Tiles},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, s, db) })
 	}
@@ -392,4 +394,43 @@ func ptr(p *int) []int {
 		return nil
 	}
 	return []int{*p}
+}
+
+// testPreRenderedZ14Tiles checks the zoom-14 civici tiles that every load
+// renders in advance (civici_tiles_z14): one for every tile holding a civic
+// number, each the tile civici_tile_render builds on request, and the one
+// civici_tile serves.
+func testPreRenderedZ14Tiles(t *testing.T, _ *coverage.Store, db *store.DB) {
+	ctx := context.Background()
+	rows, err := db.Read.Query(ctx, `SELECT x, y, mvt = civici_tile_render(14, x, y), mvt = civici_tile(14, x, y), length(mvt) FROM civici_tiles_z14`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[maptile.Tile]bool{}
+	for rows.Next() {
+		var x, y uint32
+		var same, served bool
+		var n int
+		if err := rows.Scan(&x, &y, &same, &served, &n); err != nil {
+			t.Fatal(err)
+		}
+		tl := maptile.New(x, y, 14)
+		stored[tl] = true
+		if !same || !served || n == 0 {
+			t.Errorf("pre-rendered tile %v (%d bytes): equals the rendered one %v, served by civici_tile %v; want both", tl, n, same, served)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	for _, c := range readAll(t, db) {
+		if tl := maptile.At(c.p, 14); !stored[tl] {
+			missing++
+			stored[tl] = true // count each tile once
+		}
+	}
+	if missing > 0 || len(stored) == 0 {
+		t.Errorf("%d z14 tiles with civic numbers are not pre-rendered (of %d stored)", missing, len(stored))
+	}
 }

@@ -114,8 +114,11 @@ DROP INDEX IF EXISTS civici_tile_points_geom_idx;
 INSERT INTO civici_tile_points (id, geom_3857, status, technology, mbps)
 SELECT id, geom_3857, best_status, best_technology, best_down_mbps FROM civici_coverage ORDER BY geom_3857;
 CREATE INDEX civici_tile_points_geom_idx ON civici_tile_points USING gist (geom_3857)`},
+	// Zoom-14 tiles rendered once per load (migrations/00020): they are
+	// the densest point tiles, ~4 ms each to build on request.
+	{"z14 tiles", `ANALYZE civici_tile_points, civici_tile_cells; SELECT civici_tiles_z14_render()`},
 	// And for the rebuilt tables, which serve statistics and tiles at once.
-	{"derived statistics", `ANALYZE civici_best, coverage_cells, coverage_comuni_stats, coverage_streets, civici_tile_cells, civici_tile_points`},
+	{"derived statistics", `ANALYZE civici_best, coverage_cells, coverage_comuni_stats, coverage_streets, civici_tile_cells, civici_tile_points, civici_tiles_z14`},
 }
 
 // refresh rebuilds every summary in tx, so a load and its summaries commit

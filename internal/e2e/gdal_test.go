@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
@@ -198,11 +199,54 @@ func TestGdalOAPIF(t *testing.T) {
 		}
 	})
 
+	t.Run("cql2", func(t *testing.T) {
+		// The server lists cql-text among the filter languages of its
+		// OpenAPI document, so GDAL sends the whole -where as a CQL2
+		// filter (its debug trace shows the request); the features must
+		// be those of the same condition in SQL.
+		tests := []struct{ where, sql string }{
+			{"name LIKE 'ripalta%'", "name ILIKE 'ripalta%'"},
+			{"name ILIKE 'RIPALTA C%'", "name ILIKE 'ripalta c%'"},
+			{"area_km2 > 20 AND consortium = 1", "area_km2 > 20 AND consortium"},
+			{"name = 'Crema' OR name = 'Pianengo'", "name IN ('Crema', 'Pianengo')"},
+			{"NOT (area_km2 < 10) AND name <> 'Crema'", "area_km2 >= 10 AND name <> 'Crema'"},
+			{"cadastral_code IS NULL OR name = 'Moscazzano'", "cadastral_code IS NULL OR name = 'Moscazzano'"},
+			{"name = 'Nessuno'", "false"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.where, func(t *testing.T) {
+				out := filepath.Join(t.TempDir(), "out.geojson")
+				_, trace := gdalTrace(t, ogr2ogr, "-f", "GeoJSON", out, src, "comuni", "-where", tt.where)
+				if !strings.Contains(trace, "filter=") || !strings.Contains(trace, "filter-lang=cql-text") {
+					t.Errorf("GDAL did not send -where %q as a filter; its requests:\n%s", tt.where, requests(trace))
+				}
+				if got, want := codes(readGeoJSON(t, out)), sqlCodes(t, s, tt.sql); !slices.Equal(got, want) {
+					t.Errorf("ogr2ogr -where %q: %v, SQL %q: %v", tt.where, got, tt.sql, want)
+				}
+			})
+		}
+	})
+
 	// Every request GDAL made was understood: an unknown parameter or a
 	// refused filter value shows up here even when GDAL hides it.
 	if errs := clientErrors(t, s); len(errs) > 0 {
 		t.Errorf("the server refused requests from GDAL:\n%s", strings.Join(errs, "\n"))
 	}
+}
+
+// sqlCodes returns the sorted istat codes of the comuni that satisfy cond,
+// in SQL.
+func sqlCodes(t *testing.T, s *testserver.Server, cond string) []string {
+	t.Helper()
+	rows, err := s.DB.Read.Query(context.Background(), "SELECT istat_code FROM comuni WHERE "+cond+" ORDER BY istat_code")
+	if err != nil {
+		t.Fatalf("%s: %v", cond, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("%s: %v", cond, err)
+	}
+	return out
 }
 
 // serverCodes returns the sorted istat codes of an items query.

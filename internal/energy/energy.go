@@ -160,7 +160,9 @@ func Layers() []catalog.Layer {
 			TileProperties: []string{"code", "name", "sites", "communities", "installed_kw", "synthetic"},
 			Temporal:       &catalog.Temporal{Instant: "updated_at"},
 			MinZoom:        0, MaxZoom: 16,
-			Sources: []string{"cer_zones", "cer_sites"},
+			Sources:   []string{"cer_zones", "cer_sites"},
+			TileGeoms: &catalog.TileGeoms{Table: pgx.Identifier{"public", "cer_zones_tile_geoms"}, MaxZoom: 16},
+			Prebuild:  true,
 		},
 		{
 			ID:    LayerCommunities,

@@ -164,6 +164,10 @@ func bboxSQL(q Query, args []any) (string, []any) {
 // where builds the WHERE clause for q, appending the values to args.
 func where(l *catalog.Layer, q Query, args []any) (string, []any) {
 	var conds []string
+	if q.CQL != nil {
+		conds = append(conds, q.CQL.condition(len(args)))
+		args = append(args, q.CQL.args...)
+	}
 	if q.BBox != nil {
 		var box string
 		box, args = bboxSQL(q, args)
@@ -238,7 +242,7 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 	// them, the rest escaped here (see appendFeature).
 	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
 	if err != nil {
-		return Page{}, store.Translate(op, err)
+		return Page{}, store.Translate(op, filterError(op, q, err))
 	}
 	enc := newFeatureEncoder(l)
 	var page Page
@@ -250,7 +254,7 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 		page.NumberReturned++
 	}
 	if err := rows.Err(); err != nil {
-		return page, store.Translate(op, err)
+		return page, store.Translate(op, filterError(op, q, err))
 	}
 	// A short page tells the total without counting.
 	if page.NumberReturned < q.Limit && (page.NumberReturned > 0 || q.Offset == 0) {
@@ -468,7 +472,7 @@ func (s *Service) count(ctx context.Context, l *catalog.Layer, q Query) (int64, 
 	w, args := where(l, q, nil)
 	var n int64
 	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+l.Table.Sanitize()+" t"+w, args...).Scan(&n); err != nil {
-		return 0, store.Translate("features.count", err)
+		return 0, store.Translate("features.count", filterError("features.count", q, err))
 	}
 	s.counts.Add(key, n)
 	return n, nil

@@ -46,6 +46,9 @@ type Query struct {
 	Limit    int
 	Offset   int
 	Filters  []Filter
+	// CQL is the filter parameter (Part 3), nil when absent; it holds
+	// with the other conditions (AND).
+	CQL *Expression
 }
 
 // Interval is the time of a datetime parameter (OGC API – Features Part 1
@@ -59,11 +62,13 @@ type Interval struct {
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // ParseQuery validates the query string of an items request against the
-// layer: reserved parameters, then one equality filter per known property.
-// Every problem is an apperr.Invalid naming the parameter.
+// layer: reserved parameters, one equality filter per known property (and
+// the id), and a CQL2 filter (filter, filter-lang, filter-crs). Every
+// problem is an apperr.Invalid naming the parameter.
 func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 	const op = "features.ParseQuery"
 	q := Query{Limit: DefaultLimit, CRS: geo.CRS84, BBoxCRS: geo.CRS84}
+	var filter, filterLang, filterCRS string
 	keys := make([]string, 0, len(v))
 	for k := range v {
 		keys = append(keys, k)
@@ -107,6 +112,18 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			if val != "json" && val != "geojson" {
 				return q, apperr.Invalidf(op, "f", "%q is not a supported format; use json", val)
 			}
+		case k == "filter":
+			filter = val
+		case k == "filter-lang":
+			if !slices.Contains(FilterLangs, val) {
+				return q, apperr.Invalidf(op, k, "%q is not a filter language of this server; use %s", val, strings.Join(FilterLangs[:2], " or "))
+			}
+			filterLang = val
+		case k == "filter-crs":
+			if c, err := ParseCRS(k, val); err != nil || !c.IsCRS84() {
+				return q, apperr.Invalidf(op, k, "only %s is supported", geo.CRS84.URI())
+			}
+			filterCRS = val
 		case k == "crs":
 			c, err := ParseCRS(k, val)
 			if err != nil {
@@ -115,6 +132,9 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			q.CRS = c
 		default:
 			p, ok := l.Property(k)
+			if !ok && k == l.IDColumn {
+				p, ok = catalog.Property{Name: l.IDColumn, Type: l.IDType}, true
+			}
 			if !ok {
 				return q, apperr.Invalidf(op, k, "unknown query parameter; %s", knownParams(l))
 			}
@@ -139,6 +159,15 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 		}
 		q.BBox = &b
 	}
+	// An empty filter is no filter: some clients send the parameter
+	// always.
+	if strings.TrimSpace(filter) != "" {
+		e, err := ParseFilter(l, filter, filterLang, filterCRS)
+		if err != nil {
+			return q, err
+		}
+		q.CQL = e
+	}
 	return q, nil
 }
 
@@ -154,11 +183,14 @@ func ParseCRS(param, value string) (geo.CRS, error) {
 }
 
 func knownParams(l *catalog.Layer) string {
-	names := l.PropertyNames()
-	if len(names) == 0 {
-		return "this collection has no filterable properties; parameters are bbox, datetime, limit, offset"
+	var names []string
+	for _, p := range l.FeatureProperties() {
+		names = append(names, p.Name)
 	}
-	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, datetime, limit, offset"
+	if len(names) == 0 {
+		return "this collection has no filterable properties; parameters are bbox, bbox-crs, crs, datetime, filter, limit, offset"
+	}
+	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, bbox-crs, crs, datetime, filter, limit, offset"
 }
 
 // maxDatetime bounds the datetime parameter: two RFC 3339 date-times with
@@ -312,6 +344,13 @@ func (q Query) Values(offset int) url.Values {
 	}
 	for _, f := range q.Filters {
 		v.Set(f.Property.Name, f.Raw)
+	}
+	if q.CQL != nil {
+		v.Set("filter", q.CQL.Text)
+		v.Set("filter-lang", LangText)
+		if q.CQL.CRS != "" {
+			v.Set("filter-crs", q.CQL.CRS)
+		}
 	}
 	v.Set("limit", strconv.Itoa(q.Limit))
 	if offset > 0 {

@@ -118,7 +118,7 @@ func (s *Server) handleConformance(w http.ResponseWriter, r *http.Request) error
 	if _, err := onlyFormat(r, "json"); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": slices.Concat(conformance, tilesConformance)})
+	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": slices.Concat(conformance, features.FilterConformance, tilesConformance)})
 }
 
 func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error {

@@ -116,7 +116,8 @@ func (s *Server) openAPI(base string) obj {
 				obj{"type": "integer", "minimum": 0, "maximum": features.MaxOffset, "default": 0}),
 		}
 		params = append(params, queryParam("datetime", datetimeDoc(l), obj{"type": "string"}))
-		for _, p := range l.Properties {
+		params = append(params, filterParams...)
+		for _, p := range l.FeatureProperties() {
 			params = append(params, queryParam(p.Name, "Equality filter: "+p.Description, propertySchema(p)))
 		}
 		geoJSON := jsonResponse("a GeoJSON FeatureCollection", mediaGeoJSON)
@@ -158,6 +159,19 @@ func (s *Server) openAPI(base string) obj {
 		"servers": []obj{{"url": base}},
 		"paths":   paths,
 	}
+}
+
+// filterParams are the CQL2 filter parameters of every items path (OGC API
+// – Features Part 3). GDAL's OAPIF driver pushes its -where down as a
+// filter when filter-lang lists cql-text, the draft's name.
+var filterParams = []obj{
+	queryParam("filter", "A CQL2 filter on the queryables (/collections/{collectionId}/queryables), "+
+		"e.g. severity >= 3 AND S_INTERSECTS(geometry, LINESTRING(9.60 45.30, 9.75 45.42)); it holds together with the other parameters.",
+		obj{"type": "string"}),
+	queryParam("filter-lang", "The encoding of filter: cql2-text (default) or cql2-json; cql-text is cql2-text as GDAL writes it.",
+		obj{"type": "string", "enum": features.FilterLangs, "default": features.LangText}),
+	queryParam("filter-crs", "The CRS of the coordinates in filter: CRS84 (longitude, latitude), the default.",
+		obj{"type": "string", "format": "uri", "enum": []string{geo.WGS84.URI()}, "default": geo.WGS84.URI()}),
 }
 
 // tileMatrixSetParam is {tileMatrixSetId}: WebMercatorQuad is served.

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -63,6 +64,23 @@ func TestProblems(t *testing.T) {
 		{name: "datetime_malformed", path: itemsPath + "?datetime=2026-31-01", status: 400, detail: []string{"datetime", "2026-31-01", "not a date in the calendar"}},
 		{name: "datetime_backwards", path: itemsPath + "?datetime=2026-02-01/2026-01-01", status: 400, detail: []string{"datetime", "start", "after the end"}},
 		{name: "item_unknown_parameter", path: itemsPath + "/" + crema + "?limit=1", status: 400, detail: []string{"limit"}},
+
+		// CQL2 filters (Part 3): where, and what was expected.
+		{name: "filter_unknown_property", path: itemsPath + "?filter=" + url.QueryEscape("colour = 'red'"), status: 400,
+			detail: []string{"filter", "at 1:1", "colour", "queryables", "istat_code", "geometry"}},
+		{name: "filter_wrong_type", path: itemsPath + "?filter=" + url.QueryEscape("name = 'Crema' AND area_km2 > 'big'"), status: 400,
+			detail: []string{"filter", "at 1:29", "area_km2", "a number", "a string"}},
+		{name: "filter_malformed", path: itemsPath + "?filter=" + url.QueryEscape("name = "), status: 400, detail: []string{"filter", "at 1:8", "expected"}},
+		{name: "filter_malformed_json", path: itemsPath + "?filter-lang=cql2-json&filter=" + url.QueryEscape(`{"op": "like", "args": [{"property": "name"}, 5]}`),
+			status: 400, detail: []string{"filter", "#/args/1", "pattern of LIKE"}},
+		{name: "filter_unknown_function", path: itemsPath + "?filter=" + url.QueryEscape("upper(name) = 'CREMA'"), status: 400,
+			detail: []string{"filter", "at 1:1", "unknown function 'upper'"}},
+		{name: "filter_invalid_geometry", path: itemsPath + "?filter=" + url.QueryEscape("S_INTERSECTS(geometry, POLYGON((9.6 45.3, 9.7 45.4, 9.7 45.3, 9.6 45.4, 9.6 45.3)))"),
+			status: 400, detail: []string{"filter", "at 1:24", "self-intersection"}},
+		{name: "filter_division_by_zero", path: itemsPath + "?filter=" + url.QueryEscape("area_km2 / 0 > 1"), status: 400,
+			detail: []string{"filter", "division by zero"}},
+		{name: "filter_lang_unknown", path: itemsPath + "?filter=name%3D'Crema'&filter-lang=ecql", status: 400, detail: []string{"filter-lang", "ecql", "cql2-text"}},
+		{name: "filter_crs_unsupported", path: itemsPath + "?filter=name%3D'Crema'&filter-crs=EPSG:4326", status: 400, detail: []string{"filter-crs", "CRS84"}},
 
 		// Formats.
 		{name: "bad_f_landing", path: "/?f=xml", status: 400, detail: []string{"xml"}},

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/features"
 )
 
 // The JSON Schema documents of a collection, generated from its catalog
@@ -135,12 +136,23 @@ func featureSchema(l *catalog.Layer, href string) ordered {
 	return o
 }
 
-// queryablesSchema lists the properties a filter may name (Part 3): each
-// is also a query parameter of the items (equality).
+// queryablesSchema lists what a filter may name (Part 3): the id, the
+// geometry and the properties, exactly what the filter compiler accepts
+// (features.Queryables); each but the geometry is also a query parameter
+// of the items (equality).
 func queryablesSchema(l *catalog.Layer, href string) ordered {
 	props := ordered{}
-	for _, p := range l.Properties {
-		props = append(props, member{p.Name, valueSchema(p)})
+	for _, q := range features.Queryables(l) {
+		var o ordered
+		if q.Type == "" {
+			o = ordered{{"description", q.Description}, {"format", geometryFormat(q.GeomType)}}
+		} else {
+			o = valueSchema(catalog.Property{Name: q.Name, Type: q.Type, Description: q.Description, Enum: q.Enum})
+		}
+		if q.Role != "" {
+			o = append(o, member{"x-ogc-role", q.Role})
+		}
+		props = append(props, member{q.Name, o})
 	}
 	return ordered{
 		{"$schema", jsonSchema2020},

@@ -153,17 +153,24 @@ func TestSchemas(t *testing.T) {
 				}
 			}
 
-			// Part 3: the queryables are the properties, each a parameter.
+			// Part 3: the queryables are the id, the geometry and the
+			// properties: what a filter may name.
 			var q schemaDoc
 			res := getJSON(t, href+"/queryables", "application/schema+json", &q)
 			if q.ID != href+"/queryables" || q.Type != "object" || q.Additional == nil || *q.Additional {
 				t.Errorf("queryables $id, type, additionalProperties = %q, %q, %v", q.ID, q.Type, q.Additional)
 			}
-			if len(q.Properties) != len(l.Properties) {
-				t.Errorf("%d queryables, want %d", len(q.Properties), len(l.Properties))
+			if len(q.Properties) != len(l.FeatureProperties())+1 {
+				t.Errorf("%d queryables, want the %d of the features and the geometry", len(q.Properties), len(l.FeatureProperties()))
 			}
-			for _, p := range l.Properties {
+			for _, p := range l.FeatureProperties() {
 				wantValueSchema(t, "queryables", p, q.Properties[p.Name])
+			}
+			if g := q.Properties["geometry"]; g["format"] != "geometry-"+strings.ToLower(c.GeometryType) || g["x-ogc-role"] != "primary-geometry" {
+				t.Errorf("queryables: geometry %v, want format geometry-%s, role primary-geometry", g, strings.ToLower(c.GeometryType))
+			}
+			if role := q.Properties[l.IDColumn]["x-ogc-role"]; role != "id" {
+				t.Errorf("queryables: %s x-ogc-role = %v, want id", l.IDColumn, role)
 			}
 			res, _ = get(t, href+"/items?limit=1", http.StatusOK)
 			if link := res.Header.Get("Link"); !strings.Contains(link, "<"+href+"/queryables>") || !strings.Contains(link, `rel="http://www.opengis.net/def/rel/ogc/1.0/queryables"`) {
@@ -236,8 +243,10 @@ func TestOpenAPIParts(t *testing.T) {
 		for _, p := range doc.Paths[base+"/items"]["get"].Parameters {
 			names = append(names, p.Name)
 		}
-		if !slices.Contains(names, "datetime") {
-			t.Errorf("%s/items: parameters %v, want datetime", base, names)
+		for _, want := range append([]string{"datetime", "filter", "filter-lang", "filter-crs"}, l.IDColumn) {
+			if !slices.Contains(names, want) {
+				t.Errorf("%s/items: parameters %v, want %s", base, names, want)
+			}
 		}
 		for _, p := range []string{"/schema", "/schema/geojson", "/queryables"} {
 			if _, ok := doc.Paths[base+p]["get"]; !ok {

@@ -7,15 +7,18 @@
 #
 #   internal/loadtest/bench.sh [step ...]
 #
-# Steps: setup coldrun comuni-tiles items stats civici-tiles sizes summary
-# (default: all but coldrun). Figures are appended to RESULTS, one line per
-# run; summary prints their medians.
+# Steps: setup coldrun comuni-tiles items filters stats civici-tiles sizes
+# summary (default: all but coldrun), and prebuild z14-ab base-ab
+# tiles-compare peers (see README.md). Figures are appended to RESULTS, one
+# line per run; summary prints their medians.
 #
 # Environment: BENCH_DIR (default /tmp/atl-bench: binary, data, cluster,
 # logs), PORT (18091), CIVICI (1000000), DURATION (seconds per wrk run, 10),
 # CONNS (16), THREADS (wrk threads, 2), REPEAT (runs per figure; 3),
 # RESULTS (BENCH_DIR/results.txt), ATLANTE (the binary; default: built from
-# this tree into BENCH_DIR).
+# this tree into BENCH_DIR), BASE (an older binary for base-ab and
+# tiles-compare), PEER_TILES and PEER_ITEMS (URL templates of other servers
+# on the same database, for peers).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -73,12 +76,31 @@ psql_q() { psql "$DBURL" -XAtq -c "$1"; }
 
 # start_server FLAGS... starts `atlante serve` on PORT with the default log
 # level (one JSON access line per request, to a file, as in production).
+# SERVER (default ATLANTE) is the binary.
 start_server() {
+	local help args=()
 	stop_server
-	"$ATLANTE" serve --addr "127.0.0.1:$PORT" --data-dir "$DB" --log-format json "$@" >"$BENCH_DIR/serve.log" 2>&1 &
+	help=$("${SERVER:-$ATLANTE}" serve --help 2>&1 || true)
+	if [[ $help == *tile-prebuild-mb* ]]; then
+		args=("$@")
+	else # a binary from before the prebuild: the flag would stop it
+		while [ $# -gt 0 ]; do
+			if [ "$1" = --tile-prebuild-mb ]; then shift 2; else args+=("$1") && shift; fi
+		done
+		set -- --tile-prebuild-mb 0
+	fi
+	"${SERVER:-$ATLANTE}" serve --addr "127.0.0.1:$PORT" --data-dir "$DB" --log-format json "${args[@]}" >"$BENCH_DIR/serve.log" 2>&1 &
 	server_pid=$!
+	log_mark=0
 	for _ in $(seq 1 100); do
-		curl -sf -o /dev/null "$URL/healthz" && return 0
+		if curl -sf -o /dev/null "$URL/healthz"; then
+			# Measure after the background prebuild of the small layers,
+			# unless it is off.
+			if [[ " $* " != *" --tile-prebuild-mb 0 "* ]]; then
+				wait_prebuilt "$prebuild_layers"
+			fi
+			return 0
+		fi
 		sleep 0.1
 	done
 	log "server did not start; see $BENCH_DIR/serve.log"
@@ -127,6 +149,24 @@ wrk_run() {
 	result "$name ${out#RESULT } atlante_cpu_ms_per_req=$(echo "scale=2; ($a1 - $a0) * 1000 / $hz / $reqs" | bc)" \
 		"pg_cpu_ms_per_req=$(echo "scale=2; ($p1 - $p0) * 1000 / $hz / $reqs" | bc) peak_rss_mb=$((hwm / 1024))"
 }
+
+# wait_prebuilt N: wait until the server logged N more "tiles prebuilt"
+# lines than it had at the call of mark_log (at most 300 s), and record
+# each one.
+mark_log() { log_mark=$(grep -c '"tiles prebuilt"' "$BENCH_DIR/serve.log" || true); }
+wait_prebuilt() {
+	local n
+	for _ in $(seq 1 3000); do
+		n=$(grep -c '"tiles prebuilt"' "$BENCH_DIR/serve.log" || true)
+		[ "$n" -ge $((log_mark + $1)) ] && break
+		sleep 0.1
+	done
+	grep '"tiles prebuilt"' "$BENCH_DIR/serve.log" | tail -n +$((log_mark + 1)) | jq -r '"prebuild layer=\(.layer) tiles=\(.tiles) bytes=\(.bytes) complete=\(.complete) prebuild_ms=\(.duration_ms)"' |
+		while read -r line; do result "$line"; done
+	mark_log
+}
+# prebuild_layers: how many layers the server prebuilds.
+prebuild_layers=4
 
 # warm PATHFILE: request every path once (fills the tile cache).
 warm() { sed "s|^|$URL|" "$1" | xargs -P 4 -I{} curl -s -o /dev/null {}; }
@@ -191,18 +231,111 @@ step_coldrun() {
 
 repeat() { for _ in $(seq 1 "$REPEAT"); do "$@"; done; }
 
+# comuni-tiles: cache on (warmed), then cold (no cache, no prebuilt tiles),
+# then the prebuilt tiles alone (no cache).
 step_comuni_tiles() {
 	ensure_cluster
-	local z f
-	for cache in 256 0; do
-		start_server --tile-cache-mb "$cache"
+	local z f mode
+	for mode in cache cold prebuilt; do
+		case $mode in
+		cache) start_server --tile-cache-mb 256 --tile-prebuild-mb 0 ;;
+		cold) start_server --tile-cache-mb 0 --tile-prebuild-mb 0 ;;
+		prebuilt) start_server --tile-cache-mb 0 ;;
+		esac
 		for z in 8 9 10 11 12 13 14; do
 			f=$(tile_paths comuni "$z" "$z")
-			[ "$cache" != 0 ] && warm "$f"
-			repeat wrk_run "comuni-tiles z=$z cache_mb=$cache tiles=$(wc -l <"$f")" "$f"
+			[ "$mode" = cache ] && warm "$f"
+			repeat wrk_run "comuni-tiles z=$z $mode tiles=$(wc -l <"$f")" "$f"
 		done
 	done
 	stop_server
+}
+
+# prebuild: the background rebuild of the small layers after a data change,
+# while cold civici z14 tiles are requested: its time, the server's memory,
+# and the live requests' rate beside it.
+step_prebuild() {
+	ensure_cluster
+	local f rss0 rss1
+	f=$(tile_paths civici 14 14)
+	start_server --tile-cache-mb 0 --tile-prebuild-mb 0
+	rss0=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
+	start_server --tile-cache-mb 0
+	rss1=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
+	result "prebuild memory rss_without_kb=$rss0 rss_with_kb=$rss1"
+	for _ in $(seq 1 "$REPEAT"); do
+		wrk_run "prebuild civici-tiles z=14 cold, no rebuild" "$f"
+		# comuni, coverage-comuni and plan-status follow comuni's version
+		psql_q "UPDATE comuni SET updated_at = updated_at WHERE istat_code = '019035'"
+		wrk_run "prebuild civici-tiles z=14 cold, during a rebuild" "$f"
+		wait_prebuilt 3
+	done
+	stop_server
+}
+
+# z14-ab: cold civici z14 tiles rendered on request (civici_tiles_z14
+# emptied) against the pre-rendered ones, alternately; and the time to
+# render them all.
+step_z14_ab() {
+	ensure_cluster
+	local f t0 t1
+	f=$(tile_paths civici 14 14)
+	start_server --tile-cache-mb 0
+	for _ in $(seq 1 "$REPEAT"); do
+		psql_q "TRUNCATE civici_tiles_z14"
+		wrk_run "z14-ab civici-tiles z=14 cold rendered" "$f"
+		t0=$(date +%s.%N)
+		psql_q "SELECT civici_tiles_z14_render()" >/dev/null
+		t1=$(date +%s.%N)
+		result "z14-ab render_all tiles=$(psql_q 'SELECT count(*) FROM civici_tiles_z14') render_s=$(echo "$t1 - $t0" | bc | cut -c1-5)"
+		wrk_run "z14-ab civici-tiles z=14 cold pre-rendered" "$f"
+	done
+	stop_server
+}
+
+# base-ab: the binary BASE against ATLANTE, alternately, cold (no cache, no
+# prebuilt tiles): comuni tiles z12 and z14, coverage-comuni z12 (civici z14
+# is compared by z14-ab: both binaries read the same civici_tile).
+step_base_ab() {
+	ensure_cluster
+	[ -n "${BASE:-}" ] || { log "base-ab needs BASE=an older atlante binary"; exit 1; }
+	local f layer z bin
+	for _ in $(seq 1 "$REPEAT"); do
+		for bin in base new; do
+			if [ $bin = base ]; then SERVER=$BASE start_server --tile-cache-mb 0; else start_server --tile-cache-mb 0 --tile-prebuild-mb 0; fi
+			for layer in comuni:12 comuni:14 coverage-comuni:12; do
+				z=${layer#*:}
+				f=$(tile_paths "${layer%:*}" "$z" "$z")
+				wrk_run "base-ab ${layer%:*}-tiles z=$z cold $bin" "$f"
+			done
+		done
+	done
+	stop_server
+}
+
+# tiles-compare: every tile of the prebuilt layers at z0–z14, civici at
+# z10–z15, from BASE and from ATLANTE, decoded and compared (tilecmp); and
+# every pre-rendered z14 civici tile against the one rendered on request.
+step_tiles_compare() {
+	ensure_cluster
+	[ -n "${BASE:-}" ] || { log "tiles-compare needs BASE=an older atlante binary"; exit 1; }
+	local bin dir f layer paths="$BENCH_DIR/compare-paths.txt"
+	: >"$paths"
+	for layer in comuni coverage-comuni plan-status energy-zones; do cat "$(tile_paths "$layer" 0 14)" >>"$paths"; done
+	cat "$(tile_paths civici 10 15)" >>"$paths"
+	for bin in base new; do
+		dir="$BENCH_DIR/compare-$bin"
+		rm -rf "$dir" && mkdir -p "$dir"
+		if [ $bin = base ]; then SERVER=$BASE start_server --tile-cache-mb 0; else start_server --tile-cache-mb 0 --tile-prebuild-mb 0; fi
+		while read -r p; do
+			f=${p#/tiles/}
+			curl -sf -o "$dir/${f//\//-}" "$URL$p"
+		done <"$paths"
+	done
+	stop_server
+	(cd "$ROOT" && go run ./internal/loadtest/tilecmp "$BENCH_DIR/compare-base" "$BENCH_DIR/compare-new") | tee -a "$RESULTS"
+	result "tiles-compare civici z14 pre-rendered tiles differing from rendered: $(psql_q \
+		"SELECT count(*) FILTER (WHERE mvt IS DISTINCT FROM civici_tile_render(14, x, y)) || ' of ' || count(*) FROM civici_tiles_z14")"
 }
 
 step_items() {
@@ -220,6 +353,39 @@ step_items() {
 	awk 'BEGIN { srand(1); for (i = 0; i < 200; i++) { x = 9.55 + rand() * 0.28; y = 45.30 + rand() * 0.14;
 		printf "/collections/civici/items?limit=10000&bbox=%.4f,%.4f,%.4f,%.4f\n", x, y, x + 0.02, y + 0.015 } }' >"$f"
 	repeat wrk_run "items limit=10000 bbox-windows" "$f"
+	stop_server
+}
+
+# filters: CQL2 filters (OGC API – Features Part 3) on the million civic
+# numbers, 100 features a page, every request a different filter (so that
+# numberMatched is counted each time; the server restarts before each run
+# to forget the counts): a triangle drawn over the Cremasco, about
+# 0.02 x 0.015 degrees (S_INTERSECTS), and a fragment of a street name
+# typed without accents or capitals (ACCENTI(CASEI(street)) LIKE '%...%').
+step_filters() {
+	ensure_cluster
+	local f
+	f="$BENCH_DIR/filters-spatial.txt"
+	awk 'BEGIN { srand(2); for (i = 0; i < 5000; i++) { x = 9.55 + rand() * 0.28; y = 45.30 + rand() * 0.14;
+		printf "S_INTERSECTS(geometry, POLYGON((%.4f %.4f, %.4f %.4f, %.4f %.4f, %.4f %.4f)))\n", x, y, x + 0.02, y, x + 0.01, y + 0.015, x, y } }' |
+		jq -Rr '"/collections/civici/items?limit=100&filter=" + @uri' >"$f"
+	filter_runs "filter spatial-triangle limit=100" "$f"
+	f="$BENCH_DIR/filters-street.txt"
+	# every 5- to 7-letter piece of the words of the street names, lower case, no accents
+	psql_q "SELECT DISTINCT lower(unaccent(w)) FROM (SELECT DISTINCT street FROM civici) s, regexp_split_to_table(street, ' ') w
+		WHERE w ~ '^[[:alpha:]]{5,}$'" |
+		awk '{ for (n = 5; n <= 7; n++) for (i = 1; i + n - 1 <= length($0); i++) print substr($0, i, n) }' | sort -u | shuf --random-source=<(yes) |
+		awk '{ printf "ACCENTI(CASEI(street)) LIKE ACCENTI(CASEI(%c%%%s%%%c))\n", 39, $0, 39 }' |
+		jq -Rr '"/collections/civici/items?limit=100&filter=" + @uri' >"$f"
+	filter_runs "filter street-accenti-like limit=100" "$f"
+}
+
+# filter_runs NAME PATHFILE: REPEAT wrk runs, each on a fresh server.
+filter_runs() {
+	for _ in $(seq 1 "$REPEAT"); do
+		start_server
+		wrk_run "$1" "$2"
+	done
 	stop_server
 }
 
@@ -246,7 +412,7 @@ step_civici_tiles() {
 	ensure_cluster
 	local z f
 	for cache in 0 256; do
-		start_server --tile-cache-mb "$cache"
+		if [ "$cache" = 0 ]; then start_server --tile-cache-mb 0 --tile-prebuild-mb 0; else start_server --tile-cache-mb "$cache"; fi
 		for z in 10 12 14; do
 			f=$(tile_paths civici "$z" "$z")
 			[ "$cache" != 0 ] && warm "$f"
@@ -264,7 +430,7 @@ step_civici_tiles() {
 # without cache: the largest tile and the slowest ones.
 step_sizes() {
 	ensure_cluster
-	start_server --tile-cache-mb 0
+	start_server --tile-cache-mb 0 --tile-prebuild-mb 0
 	local f
 	f=$(tile_paths civici 8 16)
 	sed "s|^|$URL|" "$f" | while read -r u; do
@@ -277,11 +443,72 @@ step_sizes() {
 	stop_server
 }
 
+# peers: other tile and feature servers already running on the same
+# database, alternated with Atlante in one run, with the ratios.
+# PEER_TILES: URL templates with {z}/{x}/{y}, separated by spaces, each
+# optionally prefixed by the Atlante layer it serves ("comuni=http://...");
+# without the prefix the layer is the path segment before {z} without its
+# schema (public.comuni -> comuni). PEER_ZOOMS (default "12 14") are the
+# zooms compared. PEER_ITEMS: URL templates of items pages with {limit} and
+# {bbox} (minlon,minlat,maxlon,maxlat), compared with Atlante's civici items
+# over the same 200 bbox windows at 1,000 and 10,000 per page. Atlante runs
+# cold (no cache, no prebuilt tiles) and as it ships (cache and prebuilt
+# tiles); the peers as they are.
+step_peers() {
+	ensure_cluster
+	[ -n "${PEER_TILES:-}${PEER_ITEMS:-}" ] || { log "peers: set PEER_TILES and/or PEER_ITEMS; nothing to compare"; return; }
+	local entry layer tmpl z f pf base rounds peer_name a_rps p_rps mode flags
+	for mode in cold shipped; do
+		if [ $mode = cold ]; then flags="--tile-cache-mb 0 --tile-prebuild-mb 0"; else flags=""; fi
+		# shellcheck disable=SC2086
+		start_server $flags
+		for entry in ${PEER_TILES:-}; do
+			if [[ $entry =~ ^([a-z0-9_-]+)=(.*)$ ]]; then
+				layer=${BASH_REMATCH[1]} tmpl=${BASH_REMATCH[2]}
+			else
+				tmpl=$entry layer=${entry%%/\{z\}*} layer=${layer##*/} layer=${layer##*.}
+			fi
+			base=$(sed -E 's|^(https?://[^/]+).*|\1|' <<<"$tmpl")
+			for z in ${PEER_ZOOMS:-12 14}; do
+				f=$(tile_paths "$layer" "$z" "$z")
+				pf="$BENCH_DIR/peer-$layer-z$z.txt"
+				sed -E "s|^/tiles/$layer/([0-9]+)/([0-9]+)/([0-9]+)\.mvt$|\1 \2 \3|" "$f" | while read -r tz tx ty; do
+					t=${tmpl#"$base"}; t=${t//\{z\}/$tz}; t=${t//\{x\}/$tx}; echo "${t//\{y\}/$ty}"
+				done >"$pf"
+				[ $mode = shipped ] && warm "$f"
+				for _ in $(seq 1 "$REPEAT"); do
+					a_rps=$(wrk_run "peers $layer-tiles z=$z atlante $mode" "$f" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
+					p_rps=$(URL=$base wrk_run "peers $layer-tiles z=$z peer $base" "$pf" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
+					result "peers $layer-tiles z=$z atlante_$mode/peer ratio=$(echo "scale=2; $a_rps / $p_rps" | bc)"
+				done
+			done
+		done
+		[ $mode = cold ] || break
+	done
+	for tmpl in ${PEER_ITEMS:-}; do
+		base=$(sed -E 's|^(https?://[^/]+).*|\1|' <<<"$tmpl")
+		for limit in 1000 10000; do
+			f="$BENCH_DIR/peer-items-atlante-$limit.txt"
+			pf="$BENCH_DIR/peer-items-peer-$limit.txt"
+			awk 'BEGIN { srand(1); for (i = 0; i < 200; i++) { x = 9.55 + rand() * 0.28; y = 45.30 + rand() * 0.14;
+				printf "%.4f,%.4f,%.4f,%.4f\n", x, y, x + 0.02, y + 0.015 } }' >"$BENCH_DIR/peer-bboxes.txt"
+			sed "s|^|/collections/civici/items?limit=$limit\&bbox=|" "$BENCH_DIR/peer-bboxes.txt" >"$f"
+			while read -r b; do t=${tmpl#"$base"}; t=${t//\{limit\}/$limit}; echo "${t//\{bbox\}/$b}"; done <"$BENCH_DIR/peer-bboxes.txt" >"$pf"
+			for _ in $(seq 1 "$REPEAT"); do
+				a_rps=$(wrk_run "peers items limit=$limit bbox-windows atlante" "$f" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
+				p_rps=$(URL=$base wrk_run "peers items limit=$limit bbox-windows peer $base" "$pf" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
+				result "peers items limit=$limit bbox-windows atlante/peer ratio=$(echo "scale=2; $a_rps / $p_rps" | bc)"
+			done
+		done
+	done
+	stop_server
+}
+
 # summary: the median of every figure over the REPEAT runs in RESULTS.
 step_summary() { awk -f "$HERE/summary.awk" "$RESULTS"; }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(setup comuni-tiles items stats civici-tiles sizes summary)
+[ ${#steps[@]} -gt 0 ] || steps=(setup comuni-tiles items filters stats civici-tiles sizes summary)
 result "# $(date -u +%Y-%m-%dT%H:%MZ) $(git -C "$ROOT" describe --always --dirty) $(nproc) cores, conns=$CONNS duration=${DURATION}s repeat=$REPEAT"
 for s in "${steps[@]}"; do
 	log "step $s"

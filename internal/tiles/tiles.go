@@ -13,6 +13,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -86,14 +87,24 @@ type Service struct {
 	cache    *Cache
 	group    singleflight.Group
 	sql      map[string]string // per layer id, built once
+	// per layer id with catalog.TileGeoms: the query that reads them, for
+	// zooms up to TileGeoms.MaxZoom
+	geomsSQL map[string]string
+
+	pyrMu    sync.RWMutex
+	pyramids map[string]*pyramid // prebuilt tiles per layer id (Prebuild)
 }
 
 // New returns a Service reading from pool with a cache of at most
 // cacheBytes (0 disables the cache).
 func New(cat *catalog.Catalog, pool *pgxpool.Pool, versions *store.Versions, cacheBytes int64) *Service {
-	s := &Service{pool: pool, versions: versions, cache: NewCache(cacheBytes), sql: map[string]string{}}
+	s := &Service{pool: pool, versions: versions, cache: NewCache(cacheBytes), sql: map[string]string{}, geomsSQL: map[string]string{},
+		pyramids: map[string]*pyramid{}}
 	for _, l := range cat.Layers() {
 		s.sql[l.ID] = tileSQL(l)
+		if l.TileGeoms != nil {
+			s.geomsSQL[l.ID] = tileGeomsSQL(l)
+		}
 	}
 	return s
 }
@@ -124,6 +135,9 @@ func (s *Service) Tile(ctx context.Context, l *catalog.Layer, t maptile.Tile) (T
 		return Tile{}, err
 	}
 	etag := s.ETag(l)
+	if gz, ok := s.prebuilt(l, etag, t); ok {
+		return Tile{Gzipped: gz, ETag: etag}, nil
+	}
 	key := fmt.Sprintf("%s/%d/%d/%d@%s", l.ID, t.Z, t.X, t.Y, etag)
 	if gz, ok := s.cache.Get(key); ok {
 		return Tile{Gzipped: gz, ETag: etag}, nil
@@ -166,7 +180,11 @@ func (s *Service) build(ctx context.Context, l *catalog.Layer, t maptile.Tile) (
 	if len(l.TileFunc) == 0 {
 		args = append(args, float64(Buffer)/Extent, Tolerance(t.Z))
 	}
-	if err := s.pool.QueryRow(ctx, s.sql[l.ID], args...).Scan(&data); err != nil {
+	sql := s.sql[l.ID]
+	if l.TileGeoms != nil && int(t.Z) <= l.TileGeoms.MaxZoom {
+		sql = s.geomsSQL[l.ID]
+	}
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&data); err != nil {
 		return nil, store.Translate("tiles.Tile", err)
 	}
 	if data == nil {
@@ -188,6 +206,23 @@ func tileSQL(l *catalog.Layer) string {
 	if len(l.TileFunc) > 0 {
 		return "SELECT " + l.TileFunc.Sanitize() + "($1, $2, $3)"
 	}
+	return mvtSQL(l, "")
+}
+
+// tileGeomsSQL builds the tile query of a layer whose geometries are
+// simplified in advance (catalog.TileGeoms): the features are found by the
+// layer's own index, as in tileSQL, and each one's geometry of the tile's
+// zoom is looked up by id (simplified on the spot if missing). Same
+// arguments as tileSQL. Measured with pgbench at z12 over the comuni with
+// ~4,500 vertices each: 4–6× the tiles per second of simplifying per
+// request; with ISTAT's ~50 vertices each, the same.
+func tileGeomsSQL(l *catalog.Layer) string {
+	return mvtSQL(l, l.TileGeoms.Table.Sanitize())
+}
+
+// mvtSQL is the generic tile query; with geomsTable it reads the
+// geometries simplified in advance from that table.
+func mvtSQL(l *catalog.Layer, geomsTable string) string {
 	geomIdent := "t." + pgx.Identifier{l.Geom}.Sanitize()
 	var geom3857, filter string
 	if l.TileGeom != "" {
@@ -199,6 +234,10 @@ func tileSQL(l *catalog.Layer) string {
 	}
 	if !strings.HasSuffix(l.GeomType, "Point") {
 		geom3857 = "ST_Simplify(" + geom3857 + ", $5, true)"
+		if geomsTable != "" {
+			geom3857 = "coalesce((SELECT g.geom FROM " + geomsTable + " g WHERE g.id = t." +
+				pgx.Identifier{l.IDColumn}.Sanitize() + " AND g.z = $1), " + geom3857 + ")"
+		}
 	} else {
 		// Keep $5 referenced so every generic tile query takes the same
 		// arguments.

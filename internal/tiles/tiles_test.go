@@ -150,6 +150,23 @@ func TestTileSQL(t *testing.T) {
 			args: []string{"$1", "$2", "$3", "$4", "$5"},
 		},
 		{
+			name: "polygon layer with geometries simplified per zoom",
+			edit: func(l *catalog.Layer) {
+				l.GeomType, l.TileGeom = "MultiPolygon", "geom_3857"
+				l.TileGeoms = &catalog.TileGeoms{Table: pgx.Identifier{"public", "places_tile_geoms"}, MaxZoom: 12}
+			},
+			want: []string{
+				// the features by the layer's index, their geometry of
+				// the tile's zoom by id
+				`FROM "public"."places" t WHERE t."geom_3857" && ST_TileEnvelope($1, $2, $3, margin => $4)`,
+				`ST_AsMVTGeom(coalesce((SELECT g.geom FROM "public"."places_tile_geoms" g WHERE g.id = t."id" AND g.z = $1), ` +
+					`ST_Simplify(t."geom_3857", $5, true)), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom`,
+				`t."id", t."name", t."kind"`,
+			},
+			absent: []string{"ST_Transform", "secret_note", "JOIN"},
+			args:   []string{"$1", "$2", "$3", "$4", "$5"},
+		},
+		{
 			name: "tile function",
 			edit: func(l *catalog.Layer) {
 				l.GeomType, l.TileFunc = "Point", pgx.Identifier{"public", "places_tile"}
@@ -167,6 +184,9 @@ func TestTileSQL(t *testing.T) {
 				t.Fatalf("catalog.New: %v", err)
 			}
 			sql := tileSQL(&l)
+			if l.TileGeoms != nil {
+				sql = tileGeomsSQL(&l)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(sql, w) {
 					t.Errorf("tileSQL(%s) = %s\nwant it to contain %s", tt.name, sql, w)

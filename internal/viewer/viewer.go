@@ -6,22 +6,31 @@
 // package-lock.json here; `make viewer` copies it into static/vendor, which
 // is not in git. The page builds its layers from the catalog (/collections)
 // and its vector tiles' TileJSON, so a new layer needs no change here unless
-// it wants a style of its own (layerStyles in static/js/styles.js).
+// it wants a style of its own (layerStyles in static/js/styles.js) — and
+// its names: every text the page shows comes from one translation table,
+// static/js/messages.js (Italian first, English on request; i18n.js), the
+// catalog's layers and properties included (properties.js). The tests of
+// this package fail on a text that bypasses the table.
 //
-// The coverage tools use the endpoints under /coverage: the address search
-// (search.js, fitting a street's bbox), civic numbers' offers (coverage.js),
-// the choropleth (choropleth.js), and the statistics of a drawn area or a
-// comune (draw.js, tools.js, stats.js, with bar charts as inline SVG in
-// chart.js). Civil protection (civilprotection.js) styles the scenarios by
-// hazard and severity, the emergency areas, strategic buildings and plan
-// status, and shows a scenario's exposure in the statistics panel
-// (exposure.js, /civil-protection/scenarios/{id}/exposure); energy
-// communities (energy.js) show their eligibility in their popups
-// (eligibility.js) and "Which zone?" the zone of a point (zones.js,
-// /energy/zones/at). The layer panel (panel.js) groups the layers by theme
-// (themes in styles.js); only the comuni, civic numbers and network start
-// on. Markers and hatches are drawn in the browser (images.js), so no
-// sprite is fetched.
+// The page's parts: the layer panel (panel.js; a drawer on phones), popups
+// (popup.js: a list when a click hits several features, grouped by layer),
+// the attribution (attribution.js: each layer credited, synthetic ones as
+// demo data), the optional basemap of /viewer/config.json (basemap.js),
+// the street context (streets.js), the sheet beside the map for views that
+// need room (sheet.js: statistics, exposure; the editing screens plug in
+// there and in the panel's sections). The coverage tools use the endpoints
+// under /coverage: the address search (search.js), civic numbers' offers
+// and cells (coverage.js), the choropleth (choropleth.js), the statistics
+// of a drawn area or a comune (draw.js, tools.js, stats.js, with bar charts
+// as inline SVG in chart.js). Civil protection (civilprotection.js) styles
+// the scenarios by hazard and severity, the emergency areas, strategic
+// buildings and plan status, and shows a scenario's exposure in the sheet
+// (exposure.js); energy communities (energy.js) colour each
+// primary-substation zone, show their eligibility in their popups
+// (eligibility.js) and "Which zone?" the zone of a point (zones.js).
+// Without WebGL the page is a list view (listview.js): search, an
+// address's offers, a comune's statistics. Markers and hatches are drawn
+// in the browser (images.js), so no sprite is fetched.
 //
 // Labels need no glyph files: the style has no glyphs URL, so MapLibre draws
 // their text with the browser's fonts.
@@ -40,9 +49,10 @@ import (
 //go:embed static
 var static embed.FS
 
-// BasemapOrigin is the origin of the optional online basemap's tiles
-// (static/js/basemap.js); the server's Content-Security-Policy lets the
-// page reach it and nothing else outside Atlante.
+// BasemapOrigin is the origin the server's Content-Security-Policy lets the
+// page reach besides Atlante when no basemap is configured. The page
+// itself reaches a basemap only when /viewer/config.json names one
+// (static/js/basemap.js); the policy must then allow that one's origin.
 const BasemapOrigin = "https://tile.openstreetmap.org"
 
 // Handler serves the viewer's files; "/" is the map page. Embedded files

@@ -99,7 +99,7 @@ func TestHandler(t *testing.T) {
 	tests := []struct {
 		path, wantType, wantBody string
 	}{
-		{"/", "text/html", "<title>Atlante"},
+		{"/", "text/html", `<html lang="it">`},
 		{"/js/main.js", "text/javascript", "window.atlanteMap"},
 		{"/app.css", "text/css", ".panel"},
 		{"/favicon.svg", "image/svg+xml", "<svg"},

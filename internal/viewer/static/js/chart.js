@@ -1,6 +1,8 @@
 // Small charts as inline SVG, no library: horizontal bars, one per class,
 // each as long as its share of the total, with its count and percentage.
 
+import { num, pct, t } from './i18n.js';
+
 const svgNS = 'http://www.w3.org/2000/svg';
 let serial = 0;
 
@@ -21,19 +23,19 @@ export function barChart(title, bars) {
   const barW = width - labelW - valueW;
   const height = top + row * bars.length + 2;
   const id = `chart-${++serial}`;
-  const pct = (v) => (total > 0 ? Math.round((100 * v) / total) : 0);
+  const share = (v) => pct(total > 0 ? (100 * v) / total : 0, 0);
 
   const svg = node('svg', {
     class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img',
     'aria-labelledby': `${id}-title ${id}-desc`,
   });
-  const t = node('title', { id: `${id}-title` });
-  t.textContent = title;
+  const titleNode = node('title', { id: `${id}-title` });
+  titleNode.textContent = title;
   const d = node('desc', { id: `${id}-desc` });
-  d.textContent = bars.map((b) => `${b.fullLabel ?? b.label}: ${b.value.toLocaleString()} (${pct(b.value)} %)`).join('; ');
+  d.textContent = bars.map((b) => t('chart.bar', { label: b.fullLabel ?? b.label, value: num(b.value), share: share(b.value) })).join('; ');
   const heading = node('text', { x: 0, y: 12, class: 'chart-title' });
   heading.textContent = title;
-  svg.append(t, d, heading);
+  svg.append(titleNode, d, heading);
 
   bars.forEach((b, i) => {
     const y = top + i * row;
@@ -49,7 +51,7 @@ export function barChart(title, bars) {
     const w = total > 0 ? (barW * b.value) / total : 0;
     const bar = node('rect', { x: labelW, y: 3, width: w.toFixed(1), height: row - 6, fill: b.color });
     const value = node('text', { x: labelW + barW + 6, y: row / 2 + 4, class: 'chart-value' });
-    value.textContent = `${b.value.toLocaleString()} · ${pct(b.value)} %`;
+    value.textContent = `${num(b.value)} · ${share(b.value)}`;
     g.append(label, track, bar, value);
     svg.append(g);
   });

@@ -4,15 +4,12 @@
 // it; its checkbox in the layer list turns it on, and a selector there
 // chooses the speed.
 
+import { num, t } from './i18n.js';
+
 export const choroplethLayer = 'coverage-comuni-fill';
 
-/** The shares the choropleth can show, by property. */
-export const metrics = [
-  { property: 'pct_1000', label: '≥ 1 Gbit/s' },
-  { property: 'pct_100', label: '≥ 100 Mbit/s' },
-  { property: 'pct_30', label: '≥ 30 Mbit/s' },
-  { property: 'pct_connectable', label: 'any speed' },
-];
+/** The shares the choropleth can show, by property (named choropleth.<property> in messages.js). */
+export const metrics = ['pct_1000', 'pct_100', 'pct_30', 'pct_connectable'];
 
 // Five classes of 20 %, light to dark.
 const breaks = [20, 40, 60, 80];
@@ -34,7 +31,7 @@ export const choroplethStyle = {
   layers: (base, selected) => [{
     ...base, id: choroplethLayer, type: 'fill',
     paint: {
-      'fill-color': fillColor(metrics[0].property),
+      'fill-color': fillColor(metrics[0]),
       'fill-opacity': ['case', selected, 0.95, 0.8],
       'fill-outline-color': '#ffffff',
     },
@@ -48,18 +45,18 @@ export function choroplethControls(map) {
   const label = document.createElement('label');
   label.htmlFor = 'choropleth-metric';
   label.className = 'legend-title';
-  label.textContent = 'Share of civic numbers connectable at';
+  label.textContent = t('choropleth.title');
   const select = document.createElement('select');
   select.id = 'choropleth-metric';
-  for (const m of metrics) select.add(new Option(m.label, m.property));
+  for (const m of metrics) select.add(new Option(t(`choropleth.${m}`), m));
   select.addEventListener('change', () => {
     if (map.getLayer(choroplethLayer)) map.setPaintProperty(choroplethLayer, 'fill-color', fillColor(select.value));
   });
   const list = document.createElement('ul');
   list.className = 'legend-classes';
   const bounds = [0, ...breaks, 100];
-  colors.forEach((c, i) => list.append(item(c, `${bounds[i]}–${bounds[i + 1]} %`)));
-  list.append(item(noData, 'no civic numbers'));
+  colors.forEach((c, i) => list.append(item(c, t('choropleth.class', { from: num(bounds[i]), to: num(bounds[i + 1]) }))));
+  list.append(item(noData, t('choropleth.nodata')));
   root.append(label, select, list);
   return root;
 }

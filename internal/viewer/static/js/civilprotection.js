@@ -6,12 +6,13 @@
 // validated, from GET /civil-protection/plans/{istat}.
 
 import { getJSON, itemsURL } from './catalog.js';
-import { count, dateElement, el, row } from './dom.js';
+import { badge, button, dateElement, el, row } from './dom.js';
+import { num, t, tc, tx } from './i18n.js';
 import { hatchPattern, squareIcon } from './images.js';
 import { categoryLegend, legend, legendItem, legendNote } from './legend.js';
 import { defaultRenderer } from './popup.js';
 
-export const theme = 'Civil protection';
+export const theme = 'civilprotection';
 
 /** Hazards of a scenario, in the order of the service's list, with a categorical palette. */
 export const hazardColors = {
@@ -27,28 +28,10 @@ export const hazardColors = {
   altro: '#6a9a1f',
 };
 
-export const hazardLabels = {
-  idraulico: 'Flood (idraulico)',
-  idrogeologico: 'Landslide (idrogeologico)',
-  sismico: 'Earthquake (sismico)',
-  incendio_boschivo: 'Wildfire (incendio boschivo)',
-  industriale: 'Industrial (industriale)',
-  trasporti: 'Transport (trasporti)',
-  neve: 'Snow (neve)',
-  vento_temporali: 'Wind and storms (vento, temporali)',
-  ondate_calore: 'Heat wave (ondate di calore)',
-  altro: 'Other (altro)',
-};
 
-export const severityLabels = { 1: 'low', 2: 'medium', 3: 'high', 4: 'very high' };
 const severityOpacity = { 1: 0.14, 2: 0.24, 3: 0.36, 4: 0.52 };
 
 export const areaColors = { attesa: '#15803d', accoglienza: '#1d4ed8', ammassamento: '#b45309' };
-export const areaLabels = {
-  attesa: 'Waiting (attesa)',
-  accoglienza: 'Shelter (accoglienza)',
-  ammassamento: 'Staging (ammassamento)',
-};
 
 export const buildingColors = {
   municipio: '#334155',
@@ -58,14 +41,6 @@ export const buildingColors = {
   sede_protezione_civile: '#ea580c',
   altro: '#6b7280',
 };
-export const buildingLabels = {
-  municipio: 'Town hall (municipio)',
-  scuola: 'School (scuola)',
-  ospedale: 'Hospital (ospedale)',
-  caserma: 'Barracks (caserma)',
-  sede_protezione_civile: 'Civil-protection base',
-  altro: 'Other (altro)',
-};
 
 export const planColors = {
   validated: '#16a34a',
@@ -74,13 +49,13 @@ export const planColors = {
   draft: '#9ca3af',
   none: '#ffffff',
 };
-export const planLabels = {
-  validated: 'validated',
-  submitted: 'submitted, awaiting validation',
-  returned: 'returned for changes',
-  draft: 'draft',
-  none: 'no plan',
-};
+
+/** The names of hazards, kinds of area and building, plan statuses, severities (messages cp.*). */
+export const hazardLabel = (k) => t(`cp.hazard.${k ?? 'altro'}`);
+export const areaLabel = (k) => t(`cp.area.${k}`);
+export const buildingLabel = (k) => t(`cp.building.${k}`);
+export const planLabel = (k) => t(`cp.plan.${k ?? 'none'}`);
+const labelsOf = (colors, label) => Object.fromEntries(Object.keys(colors).map((k) => [k, label(k)]));
 
 /** A match expression colouring by a property, the last colour for anything else. */
 function byProperty(property, colors, fallback) {
@@ -213,56 +188,49 @@ export const planStatusStyle = {
 
 /** Legend of the scenarios: hazards, then severity as opacity. */
 export function scenariosLegend() {
-  const root = categoryLegend('Scenarios, by hazard', 'polygon solid', hazardColors, hazardLabels);
+  const root = categoryLegend(t('cp.legend.scenarios'), 'polygon solid', hazardColors, labelsOf(hazardColors, hazardLabel));
   const sev = el('ul', 'legend-row');
-  sev.setAttribute('aria-label', 'Severity');
+  sev.setAttribute('aria-label', t('cp.severity'));
   for (const [k, o] of Object.entries(severityOpacity)) {
-    sev.append(legendItem('polygon solid', hazardColors.idraulico, `${k}`, { opacity: String(Math.min(1, o * 1.6)) }));
+    sev.append(legendItem('polygon solid', hazardColors.idraulico, num(Number(k)), { opacity: String(Math.min(1, o * 1.6)) }));
   }
-  const note = legendNote(root, 'Severity 1 (low) to 4 (very high): the more severe, the more opaque. ');
+  const note = legendNote(root, t('cp.legend.severity'));
   note.after(sev);
   return root;
 }
 
 export function areasLegend() {
-  const root = categoryLegend('Emergency areas, by kind', 'polygon solid', areaColors, areaLabels);
-  legendNote(root, 'The areas mapped as polygons; the popup gives the capacity in persons.');
+  const root = categoryLegend(t('cp.legend.areas'), 'polygon solid', areaColors, labelsOf(areaColors, areaLabel));
+  legendNote(root, t('cp.legend.areas.note'));
   return root;
 }
 
 export function areaPointsLegend() {
-  const root = categoryLegend('Emergency areas, by kind', 'point', areaColors, areaLabels);
-  legendNote(root, 'The areas mapped as points; the popup gives the capacity in persons.');
+  const root = categoryLegend(t('cp.legend.areaPoints'), 'point', areaColors, labelsOf(areaColors, areaLabel));
+  legendNote(root, t('cp.legend.areaPoints.note'));
   return root;
 }
 
 export function buildingsLegend() {
-  return categoryLegend('Strategic buildings, by kind', 'square', buildingColors, buildingLabels);
+  return categoryLegend(t('cp.legend.buildings'), 'square', buildingColors, labelsOf(buildingColors, buildingLabel));
 }
 
 export function planStatusLegend() {
-  const root = legend('Civil-protection plan, by status');
+  const root = legend(t('cp.legend.plans'));
   const list = root.querySelector('ul');
   for (const [k, color] of Object.entries(planColors)) {
-    list.append(legendItem(k === 'none' ? 'polygon hatch' : 'polygon solid', color, planLabels[k]));
+    list.append(legendItem(k === 'none' ? 'polygon hatch' : 'polygon solid', color, planLabel(k)));
   }
-  list.append(legendItem('line dashed', planColors.validated, 'an earlier version is validated'));
-  legendNote(root, 'The popup says since when a plan is validated.');
+  list.append(legendItem('line dashed', planColors.validated, t('cp.legend.plans.earlier')));
+  legendNote(root, t('cp.legend.plans.note'));
   return root;
 }
 
-/** A coloured badge. */
-export function badge(text, color) {
-  const b = el('span', 'badge', text);
-  b.style.setProperty('--badge', color);
-  return b;
-}
-
-/** "Flood (idraulico) · severity 4, very high". */
+/** "Idraulico (alluvione) · gravità 4, molto alta". */
 export function hazardLine(hazard, severity) {
   const p = el('p', 'best-offer');
-  p.append(badge(hazardLabels[hazard] ?? hazard, hazardColors[hazard] ?? hazardColors.altro));
-  if (severity) p.append(` severity ${severity}, ${severityLabels[severity] ?? ''}`);
+  p.append(badge(hazardLabel(hazard), hazardColors[hazard] ?? hazardColors.altro));
+  if (severity) p.append(' ', t('cp.severity.line', { n: severity, label: t(`cp.severity.${severity}`) }));
   return p;
 }
 
@@ -276,19 +244,15 @@ export function scenarioPopup({ onExposure }) {
     const id = feature.id ?? feature.properties?.id;
     const draw = (p) => {
       const root = el('div', 'feature-popup scenario-popup');
-      root.append(el('h2', '', p.title ?? `Scenario ${id}`), el('p', 'layer-name', `Risk scenario · comune ${p.istat_code ?? ''}`));
+      root.append(el('h2', '', p.title ?? t('cp.scenario.untitled', { id })),
+        el('p', 'layer-name', t('cp.scenario.where', { code: p.istat_code ?? '' })));
       root.append(hazardLine(p.hazard, p.severity));
       const table = el('table');
-      if (p.description) row(table, 'description', p.description);
-      if (p.source) row(table, 'source', p.source);
+      if (p.description) row(table, t('prop.description'), p.description);
+      if (p.source) row(table, t('prop.source'), p.source);
       if (table.rows.length) root.append(table);
-      if (p.synthetic) root.append(el('p', 'layer-name', 'Demo scenario: made-up geometry.'));
-      if (id !== undefined) {
-        const b = el('button', 'link-button exposure-button', 'Exposure: who and what is inside');
-        b.type = 'button';
-        b.addEventListener('click', () => onExposure(id, p.title));
-        root.append(b);
-      }
+      if (p.synthetic) root.append(el('p', 'layer-name demo-line', t('cp.scenario.demo')));
+      if (id !== undefined) root.append(button('link-button exposure-button', t('cp.exposure.button'), () => onExposure(id, p.title)));
       return root;
     };
     const content = draw(feature.properties ?? {});
@@ -314,14 +278,14 @@ function kindPopup(line) {
 
 export const areaPopup = kindPopup((p) => {
   const line = el('p', 'best-offer');
-  line.append(badge(areaLabels[p.kind] ?? p.kind ?? 'area', areaColors[p.kind] ?? '#52606d'));
-  if (typeof p.capacity === 'number') line.append(` for ${count(p.capacity, 'person', 'persons')}`);
+  line.append(badge(p.kind ? areaLabel(p.kind) : t('cp.area'), areaColors[p.kind] ?? '#52606d'));
+  if (typeof p.capacity === 'number') line.append(' ', tc('cp.area.capacity', p.capacity));
   return line;
 });
 
 export const buildingPopup = kindPopup((p) => {
   const line = el('p', 'best-offer');
-  line.append(badge(buildingLabels[p.kind] ?? p.kind ?? 'building', buildingColors[p.kind] ?? buildingColors.altro));
+  line.append(badge(p.kind ? buildingLabel(p.kind) : t('cp.building'), buildingColors[p.kind] ?? buildingColors.altro));
   return line;
 });
 
@@ -334,20 +298,20 @@ export function planPopup(feature) {
   const p = feature.properties ?? {};
   const head = (name, status) => {
     const root = el('div', 'feature-popup plan-popup');
-    root.append(el('h2', '', name ?? p.istat_code ?? 'Comune'), el('p', 'layer-name', `Civil-protection plan · ${p.istat_code ?? ''}`));
+    root.append(el('h2', '', name ?? p.istat_code ?? t('cp.plan.comune')), el('p', 'layer-name', t('cp.plan.where', { code: p.istat_code ?? '' })));
     const line = el('p', 'best-offer');
-    line.append(badge(planLabels[status] ?? status ?? 'unknown', planColors[status] ?? planColors.draft));
+    line.append(badge(planLabel(status), planColors[status] ?? planColors.draft));
     root.append(line);
     return root;
   };
   const content = head(p.name, p.status);
-  content.append(el('p', 'hint', 'Loading the plan…'));
+  content.append(el('p', 'hint', t('cp.plan.loading')));
   if (typeof p.istat_code !== 'string') return { content };
   const more = getJSON(`/civil-protection/plans/${encodeURIComponent(p.istat_code)}`).then(
     (plan) => renderPlan(head(plan.name, plan.status), plan),
     (err) => {
       const root = head(p.name, p.status);
-      root.append(el('p', 'problem', `The plan could not be loaded: ${err.message}`));
+      root.append(el('p', 'problem', t('cp.plan.failed', { error: err.message })));
       return root;
     },
   );
@@ -357,32 +321,36 @@ export function planPopup(feature) {
 function renderPlan(root, plan) {
   const since = el('p', 'plan-validated');
   if (plan.status === 'validated' && plan.validated_at) {
-    since.append('Validated since ', dateElement(plan.validated_at), ` (version ${plan.validated_version ?? plan.version}).`);
+    since.append(...tx('cp.plan.text.validated', { date: dateElement(plan.validated_at), version: plan.validated_version ?? plan.version }));
   } else if (plan.has_validated_plan && plan.validated_at) {
-    since.append(`Version ${plan.version} is ${planLabels[plan.status] ?? plan.status}; version ${plan.validated_version} was validated on `,
-      dateElement(plan.validated_at), '.');
+    since.append(...tx('cp.plan.text.earlier', {
+      version: plan.version, status: planLabel(plan.status), validated: plan.validated_version, date: dateElement(plan.validated_at),
+    }));
   } else if (plan.status === 'none') {
-    since.append('This comune has no plan recorded.');
+    since.append(t('cp.plan.text.none'));
+  } else if (plan.status_since) {
+    since.append(...tx('cp.plan.text.never.since', { version: plan.version, status: planLabel(plan.status), date: dateElement(plan.status_since) }));
   } else {
-    since.append(`Never validated. Version ${plan.version}, ${planLabels[plan.status] ?? plan.status}`);
-    if (plan.status_since) since.append(' since ', dateElement(plan.status_since));
-    since.append('.');
+    since.append(t('cp.plan.text.never', { version: plan.version, status: planLabel(plan.status) }));
   }
   root.append(since);
   if (plan.counts) {
     const table = el('table');
-    row(table, 'risk scenarios', plan.counts.scenarios.toLocaleString());
-    row(table, 'emergency areas', plan.counts.emergency_areas.toLocaleString());
-    row(table, 'strategic buildings', plan.counts.strategic_buildings.toLocaleString());
+    row(table, t('cp.plan.scenarios'), num(plan.counts.scenarios));
+    row(table, t('cp.plan.areas'), num(plan.counts.emergency_areas));
+    row(table, t('cp.plan.buildings'), num(plan.counts.strategic_buildings));
     root.append(table);
   }
   if (plan.history?.length) {
     const d = el('details', 'stats-more');
-    d.append(el('summary', '', `History (${plan.history.length})`));
+    d.append(el('summary', '', t('cp.plan.history', { n: plan.history.length })));
     const list = el('ol', 'plan-history');
     for (const h of plan.history) {
       const li = el('li');
-      li.append(dateElement(h.at), `: version ${h.version}, ${h.from ?? 'new'} → ${h.to}${h.role ? ` (${h.role})` : ''}`);
+      li.append(...tx(h.role ? 'cp.plan.step.role' : 'cp.plan.step', {
+        date: dateElement(h.at), version: h.version, from: h.from ? planLabel(h.from) : t('cp.plan.new'), to: planLabel(h.to),
+        role: h.role ? t(`role.${h.role}`) : '',
+      }));
       list.append(li);
     }
     d.append(list);

@@ -1,4 +1,6 @@
-// Small DOM and formatting helpers shared by the map's modules.
+// Small DOM helpers shared by the map's modules.
+
+import { day } from './i18n.js';
 
 /** Creates an element with a class and text. */
 export function el(tag, className, text) {
@@ -20,29 +22,31 @@ export function row(table, label, value) {
 }
 
 /**
- * A <time> naming the day of an instant as it was in Italy (the plans are
- * Italian: a validation at 23:30 UTC happened the next day there), with the
+ * A <time> naming the day of an instant as it was in Italy, with the
  * instant itself in its datetime attribute.
  */
 export function dateElement(iso) {
-  const t = el('time', '', new Date(iso).toLocaleDateString('en-GB', {
-    day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Rome',
-  }));
-  t.dateTime = iso;
-  return t;
+  const e = el('time', '', day(iso));
+  e.dateTime = iso;
+  return e;
 }
 
-/** A distance in metres as a person reads it: "280 m", "1.3 km". */
-export function distance(m) {
-  return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`;
-}
-
-/** A count with its noun: "1 civic number", "890 civic numbers". */
-export function count(n, one, many) {
-  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+/** A coloured badge naming a class. */
+export function badge(text, color) {
+  const b = el('span', 'badge', text);
+  b.style.setProperty('--badge', color);
+  return b;
 }
 
 /** Upper-cases the first letter of a sentence. */
 export function sentence(s) {
   return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+/** A button of the given class and text. */
+export function button(className, text, onClick) {
+  const b = el('button', className, text);
+  b.type = 'button';
+  if (onClick) b.addEventListener('click', onClick);
+  return b;
 }

@@ -4,6 +4,8 @@
 // the last corner back, Escape cancels; with the focus on the map, Space
 // adds a corner at the centre, so the arrow keys and Space draw too.
 
+import { t } from './i18n.js';
+
 const source = 'atlante-draw';
 const empty = { type: 'FeatureCollection', features: [] };
 
@@ -111,7 +113,7 @@ export function createDraw(map, { onFinish, onEnd, onChange = () => {} }) {
 
   function finish() {
     if (corners.length < 3) {
-      onChange(corners.length, 'An area needs at least 3 corners.');
+      onChange(corners.length, t('tools.draw.few'));
       return;
     }
     const ring = [...corners, corners[0]];
@@ -145,6 +147,17 @@ export function createDraw(map, { onFinish, onEnd, onChange = () => {} }) {
     },
     cancel() {
       if (active) cancel();
+    },
+    /** Finishes the area (the Enter key, or the Finish button for touch). */
+    finish() {
+      if (active) finish();
+    },
+    /** Takes the last corner back. */
+    undo() {
+      if (!active) return;
+      corners.pop();
+      redraw();
+      onChange(corners.length);
     },
     /** Removes the drawn area from the map. */
     clear() {

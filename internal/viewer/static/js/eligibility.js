@@ -2,11 +2,13 @@
 // whether the community meets the rules, from GET
 // /energy/communities/{id}/eligibility: eligible ✓ with its zone, or each
 // reason (members in several zones, outside every zone, a plant over 1 MW,
-// no members) with the members it concerns, named.
+// no members) with the members it concerns, named. The reasons are worded
+// here from their codes, in the page's language.
 
 import { getJSON, itemsURL } from './catalog.js';
-import { el, row, sentence } from './dom.js';
-import { categoryLabels, eligibleColors, kindColors, kindLabels, statusLabels } from './energy.js';
+import { badge, el, row } from './dom.js';
+import { num, t, tc } from './i18n.js';
+import { categoryLabel, eligibleColors, kindColors, kindLabel, statusLabel } from './energy.js';
 
 /** Popup renderer of the community footprints. */
 export function communityPopup(feature) {
@@ -14,16 +16,16 @@ export function communityPopup(feature) {
   const p = feature.properties ?? {};
   const head = () => {
     const root = el('div', 'feature-popup community-popup');
-    root.append(el('h2', '', p.name ?? `Community ${id}`), el('p', 'layer-name', 'Renewable energy community'));
+    root.append(el('h2', '', p.name ?? t('energy.community.untitled', { id })), el('p', 'layer-name', t('energy.community')));
     const table = el('table');
-    if (p.status) row(table, 'status', statusLabels[p.status] ?? p.status);
-    if (p.members !== undefined) row(table, 'member sites', Number(p.members).toLocaleString());
-    if (p.installed_kw !== undefined) row(table, 'installed PV', `${Number(p.installed_kw).toLocaleString()} kW`);
+    if (p.status) row(table, t('prop.status'), statusLabel(p.status));
+    if (p.members !== undefined) row(table, t('prop.energy-communities.members'), num(p.members));
+    if (p.installed_kw !== undefined) row(table, t('prop.installed_kw'), t('unit.kw', { n: num(p.installed_kw) }));
     root.append(table);
     return root;
   };
   const content = head();
-  content.append(verdictLine(p.eligible), el('p', 'hint', 'Checking the rules…'));
+  content.append(verdictLine(p.eligible), el('p', 'hint', t('energy.checking')));
   if (id === undefined) return { content };
   const more = getJSON(`/energy/communities/${encodeURIComponent(id)}/eligibility`).then(
     (e) => {
@@ -41,25 +43,28 @@ export function sitePopup(feature, collection) {
   const id = feature.id ?? feature.properties?.id;
   const draw = (p) => {
     const root = el('div', 'feature-popup site-popup');
-    root.append(el('h2', '', p.name ?? `Site ${id}`), el('p', 'layer-name', 'Member site of an energy community'));
+    root.append(el('h2', '', p.name ?? t('energy.site.untitled', { id })), el('p', 'layer-name', t('energy.site')));
     const line = el('p', 'best-offer');
-    const b = el('span', 'badge', kindLabels[p.kind] ?? p.kind ?? 'site');
-    b.style.setProperty('--badge', kindColors[p.kind] ?? '#52606d');
-    line.append(b, ` ${categoryLabels[p.category] ?? p.category ?? ''}`);
+    line.append(badge(p.kind ? kindLabel(p.kind) : t('energy.site'), kindColors[p.kind] ?? '#52606d'));
+    if (p.category) line.append(' ', categoryLabel(p.category));
     root.append(line);
     const table = el('table');
-    if (p.pv_kw !== undefined) row(table, 'PV plant', p.pv_kw > 0 ? `${Number(p.pv_kw).toLocaleString()} kW${p.over_1mw ? ' (over 1 MW)' : ''}` : 'none');
-    if (p.storage_kwh) row(table, 'storage', `${Number(p.storage_kwh).toLocaleString()} kWh`);
-    if (p.consumption_kwh) row(table, 'consumption', `${Number(p.consumption_kwh).toLocaleString()} kWh a year`);
-    row(table, 'zone', p.zone_code ?? 'outside every zone');
-    if (p.on_zone_border) row(table, 'note', 'on the border of several zones: check it on GSE\'s map');
-    if (p.community) row(table, 'community', p.community);
+    if (p.pv_kw !== undefined) {
+      row(table, t('energy.site.pv'), p.pv_kw > 0
+        ? t(p.over_1mw ? 'energy.site.pv.over' : 'unit.kw', { n: num(p.pv_kw) })
+        : t('energy.site.pv.none'));
+    }
+    if (p.storage_kwh) row(table, t('prop.storage_kwh'), t('unit.kwh', { n: num(p.storage_kwh) }));
+    if (p.consumption_kwh) row(table, t('prop.consumption_kwh'), t('unit.kwh.year', { n: num(p.consumption_kwh) }));
+    row(table, t('energy.site.zone'), p.zone_code ?? t('energy.site.outside'));
+    if (p.on_zone_border) row(table, t('energy.site.note'), t('energy.site.border'));
+    if (p.community) row(table, t('energy.site.community'), p.community);
     root.append(table);
     return root;
   };
   const p = feature.properties ?? {};
   const content = draw(p);
-  content.append(verdictLine(p.community_eligible), el('p', 'hint', 'Checking the community\'s rules…'));
+  content.append(verdictLine(p.community_eligible), el('p', 'hint', t('energy.checking.community')));
   if (p.community_id === undefined) return { content };
   const site = id !== undefined && collection
     ? getJSON(`${itemsURL(collection)}/${encodeURIComponent(id)}`, { headers: { Accept: 'application/geo+json' } })
@@ -85,8 +90,24 @@ function verdictLine(ok) {
 function verdict(ok) {
   const p = el('p', `verdict ${ok ? 'eligible' : 'not-eligible'}`);
   p.style.setProperty('--verdict', ok ? eligibleColors.true : eligibleColors.false);
-  p.append(el('span', 'verdict-mark', ok ? '✓' : '✗'), ok ? ' Eligible' : ' Not eligible');
+  p.append(el('span', 'verdict-mark', ok ? '✓' : '✗'), ' ', t(ok ? 'energy.eligible.verdict' : 'energy.noteligible.verdict'));
   return p;
+}
+
+/** The words of a reason, from its code and what it lists. */
+function reasonText(r, e) {
+  switch (r.code) {
+    case 'no_members':
+      return t('energy.reason.no_members');
+    case 'outside_zones':
+      return tc('energy.reason.outside_zones', r.members?.length ?? 0);
+    case 'several_zones':
+      return tc('energy.reason.several_zones', r.zones?.length ?? 0);
+    case 'plant_over_1mw':
+      return tc('energy.reason.plant_over_1mw', r.members?.length ?? 0, { kw: num(e.rules?.max_plant_kw ?? 1000) });
+    default:
+      return r.message;
+  }
 }
 
 /**
@@ -96,31 +117,32 @@ function verdict(ok) {
 export function renderEligibility(e, siteID) {
   const root = el('div', 'eligibility');
   root.dataset.eligible = String(e.eligible);
-  if (siteID !== undefined && e.community?.name) root.append(el('p', 'layer-name', `Its community: ${e.community.name}`));
+  if (siteID !== undefined && e.community?.name) root.append(el('p', 'layer-name', t('energy.its', { name: e.community.name })));
   root.append(verdict(e.eligible));
   const names = new Map((e.members ?? []).map((m) => [m.id, m]));
   const member = (mid) => {
     const m = names.get(mid);
-    const text = m ? m.name : `member ${mid}`;
-    const li = el('li', mid === siteID ? 'this-site' : '', text);
-    if (m?.pv_kw > 0) li.append(el('span', 'hint', ` ${m.pv_kw.toLocaleString()} kW`));
-    if (mid === siteID) li.append(el('span', 'hint', ' (this site)'));
+    const li = el('li', mid === siteID ? 'this-site' : '', m ? m.name : t('energy.member', { id: mid }));
+    if (m?.pv_kw > 0) li.append(el('span', 'hint', ` ${t('unit.kw', { n: num(m.pv_kw) })}`));
+    if (mid === siteID) li.append(el('span', 'hint', ` ${t('energy.this')}`));
     return li;
   };
   if (e.eligible) {
     const z = e.zone;
-    root.append(el('p', 'eligibility-detail',
-      `All ${(e.members ?? []).length} members lie under one primary substation${z ? `, ${z.code} (${z.name})` : ''}, and no plant is over 1 MW.`));
+    const n = (e.members ?? []).length;
+    root.append(el('p', 'eligibility-detail', z
+      ? tc('energy.eligible.zone', n, { code: z.code, name: z.name })
+      : tc('energy.eligible.detail', n)));
   } else {
     const reasons = el('ul', 'reasons');
     for (const r of e.reasons ?? []) {
       const li = el('li');
       li.dataset.reason = r.code;
-      li.append(el('span', 'reason-message', `${sentence(r.message)}.`));
+      li.append(el('span', 'reason-message', reasonText(r, e)));
       if (r.code === 'several_zones' && r.zones?.length) {
         const zones = el('ul', 'reason-zones');
         for (const z of r.zones) {
-          const zl = el('li', '', `${z.code}${z.name ? ` (${z.name})` : ''}:`);
+          const zl = el('li', '', z.name ? t('energy.zone.named', { code: z.code, name: z.name }) : t('energy.zone.code', { code: z.code }));
           const ms = el('ul', 'reason-members');
           for (const mid of z.members ?? []) ms.append(member(mid));
           zl.append(ms);
@@ -138,11 +160,11 @@ export function renderEligibility(e, siteID) {
   }
   if (e.rules?.sources?.length) {
     const d = el('details', 'stats-more');
-    d.append(el('summary', '', 'The rules and their sources'));
+    d.append(el('summary', '', t('energy.rules')));
     const ul = el('ul', 'rule-sources');
-    if (e.rules.same_zone) ul.append(el('li', '', sentence(e.rules.same_zone)));
-    if (e.rules.max_plant_kw) ul.append(el('li', '', `Each plant at most ${e.rules.max_plant_kw.toLocaleString()} kW`));
-    for (const s of e.rules.sources) ul.append(el('li', '', s));
+    ul.append(el('li', '', t('energy.rules.zone')));
+    if (e.rules.max_plant_kw) ul.append(el('li', '', t('energy.rules.kw', { kw: num(e.rules.max_plant_kw) })));
+    for (const s of e.rules.sources) ul.append(el('li', 'rule-source', s));
     d.append(ul);
     root.append(d);
   }
@@ -150,6 +172,6 @@ export function renderEligibility(e, siteID) {
 }
 
 function failed(root, err) {
-  root.append(el('p', 'problem', `The eligibility could not be checked: ${err.message}`));
+  root.append(el('p', 'problem', t('energy.failed', { error: err.message })));
   return root;
 }

@@ -13,10 +13,11 @@
 
 import { barChart } from './chart.js';
 import { getJSON, itemsURL } from './catalog.js';
-import { areaColors, areaLabels, buildingLabels, hazardColors, hazardLine } from './civilprotection.js';
-import { count, distance, el } from './dom.js';
+import { areaColors, areaLabel, buildingLabel, hazardColors, hazardLine } from './civilprotection.js';
+import { button, el } from './dom.js';
+import { labelFont } from './fonts.js';
+import { distance, num, t, tc, tx } from './i18n.js';
 import { labelPoint } from './labels.js';
-import { labelFont } from './styles.js';
 
 const source = 'atlante-exposure';
 const empty = { type: 'FeatureCollection', features: [] };
@@ -128,9 +129,10 @@ export function createExposure(map, { collections, stats, padding }) {
     /** Shows the exposure of scenario id (its title, if known, heads the panel). */
     show(id, title) {
       stats.open({
-        title: `Exposure: ${title ?? `scenario ${id}`}`,
-        loading: 'Finding the civic numbers, buildings and areas the scenario exposes…',
-        failure: 'The exposure could not be loaded',
+        name: 'exposure',
+        title: t('exposure.title', { name: title ?? t('cp.scenario.untitled', { id }) }),
+        loading: t('exposure.loading'),
+        failure: t('exposure.failed'),
         focus: true,
         onLeave: clear,
         load: async (signal) => {
@@ -165,14 +167,14 @@ export function render(ex, showOnMap) {
   const s = ex.scenario;
   const root = el('div', 'exposure');
   root.dataset.scenarioId = String(s.id);
-  const where = el('p', 'layer-name', `${s.comune || 'comune'} (${s.istat_code})`);
-  root.append(where, hazardLine(s.hazard, s.severity));
+  root.append(el('p', 'layer-name', t('exposure.where', { comune: s.comune || t('exposure.comune'), code: s.istat_code })),
+    hazardLine(s.hazard, s.severity));
 
   // Civic numbers inside.
   const total = el('p', 'stats-total');
-  const n = el('strong', 'exposure-civici', ex.civici.count.toLocaleString());
+  const n = el('strong', 'exposure-civici', num(ex.civici.count));
   n.dataset.civici = String(ex.civici.count);
-  total.append(n, ` civic ${ex.civici.count === 1 ? 'number' : 'numbers'} (addresses) inside`);
+  total.append(n, ' ', tc('exposure.civici', ex.civici.count));
   root.append(total);
   const streets = ex.civici.by_street;
   if (streets.length > 0) {
@@ -181,11 +183,11 @@ export function render(ex, showOnMap) {
     const bars = top.map((st) => ({
       label: shorten(st.street), fullLabel: st.street, value: st.civici, color: hazardColors[s.hazard] ?? hazardColors.altro,
     }));
-    if (rest > 0) bars.push({ label: `${streets.length - topStreets} other streets`, value: rest, color: '#a3a9b0' });
-    root.append(barChart('Civic numbers inside, by street', bars));
+    if (rest > 0) bars.push({ label: tc('exposure.streets.other', streets.length - topStreets), value: rest, color: '#a3a9b0' });
+    root.append(barChart(t('exposure.chart'), bars));
     if (streets.length > topStreets) {
       const d = el('details', 'stats-more');
-      d.append(el('summary', '', `All ${streets.length} streets`));
+      d.append(el('summary', '', t('exposure.streets.all', { n: streets.length })));
       const table = el('table');
       for (const st of streets) {
         const tr = table.insertRow();
@@ -194,7 +196,7 @@ export function render(ex, showOnMap) {
         tr.append(th);
         const td = tr.insertCell();
         td.className = 'num';
-        td.textContent = st.civici.toLocaleString();
+        td.textContent = num(st.civici);
       }
       d.append(table);
       root.append(d);
@@ -202,25 +204,25 @@ export function render(ex, showOnMap) {
   }
 
   // Buildings and areas inside.
-  root.append(heading(`Strategic buildings inside: ${ex.strategic_buildings.length}`));
-  root.append(featureList(ex.strategic_buildings, (b) => `${b.name} · ${buildingLabels[b.kind] ?? b.kind}`, 'exposure-buildings'));
-  root.append(heading(`Emergency areas inside, not usable: ${ex.emergency_areas_inside.length}`));
+  root.append(heading(t('exposure.buildings', { n: ex.strategic_buildings.length })));
+  root.append(featureList(ex.strategic_buildings, (b) => `${b.name} · ${buildingLabel(b.kind)}`, 'exposure-buildings'));
+  root.append(heading(t('exposure.inside', { n: ex.emergency_areas_inside.length })));
   root.append(featureList(ex.emergency_areas_inside,
-    (a) => `${a.name} · ${areaLabels[a.kind] ?? a.kind}${a.capacity != null ? ` · ${count(a.capacity, 'person', 'persons')}` : ''}`,
+    (a) => [a.name, areaLabel(a.kind), ...(a.capacity != null ? [tc('unit.persons', a.capacity)] : [])].join(' · '),
     'exposure-inside'));
 
   // Nearest usable areas, with the running total of their capacity.
   const near = ex.nearest_usable_areas;
-  root.append(heading(`Nearest usable areas: ${near.length}`));
+  root.append(heading(t('exposure.nearest', { n: near.length })));
   if (near.length === 0) {
-    root.append(el('p', 'hint', 'No usable waiting or shelter area lies in the comune or within 5 km.'));
+    root.append(el('p', 'hint', t('exposure.nearest.none')));
   } else {
     const wrap = el('div', 'table-scroll');
     const table = el('table', 'exposure-areas');
-    table.createCaption().textContent = 'Waiting and shelter areas outside the scenario, nearest first; capacity in persons, with the running total';
+    table.createCaption().textContent = t('exposure.nearest.caption');
     const head = table.createTHead().insertRow();
-    for (const [h, cls] of [['#', 'num'], ['Area', ''], ['Away', 'num'], ['Persons', 'num'], ['Total', 'num']]) {
-      const th = el('th', cls, h);
+    for (const [k, cls] of [['rank', 'num'], ['area', ''], ['away', 'num'], ['persons', 'num'], ['total', 'num']]) {
+      const th = el('th', cls, t(`exposure.col.${k}`));
       th.scope = 'col';
       head.append(th);
     }
@@ -230,8 +232,8 @@ export function render(ex, showOnMap) {
       tr.insertCell().textContent = String(i + 1);
       const name = tr.insertCell();
       name.className = 'wrap';
-      name.append(a.name, el('span', 'hint', ` ${areaLabels[a.kind] ?? a.kind}`));
-      for (const v of [distance(a.distance_m), a.capacity.toLocaleString(), a.cumulative_capacity.toLocaleString()]) {
+      name.append(a.name, el('span', 'hint', ` ${areaLabel(a.kind)}`));
+      for (const v of [distance(a.distance_m), num(a.capacity), num(a.cumulative_capacity)]) {
         const td = tr.insertCell();
         td.className = 'num';
         td.textContent = v;
@@ -242,31 +244,26 @@ export function render(ex, showOnMap) {
   }
 
   // Capacity and exposure, side by side, never converted.
-  root.append(heading('Capacity and exposure'));
+  root.append(heading(t('exposure.compare')));
   const cmp = el('dl', 'exposure-compare');
   const pair = (value, unit, what) => {
     const dt = el('dt');
-    dt.append(el('strong', '', value.toLocaleString()), ` ${unit}`);
+    dt.append(el('strong', '', num(value)), ` ${unit}`);
     cmp.append(dt, el('dd', '', what));
   };
-  pair(ex.capacity.exposed_civici, ex.capacity.exposed_civici === 1 ? 'address' : 'addresses', 'civic numbers inside the scenario');
-  pair(ex.capacity.usable_capacity_persons, ex.capacity.usable_capacity_persons === 1 ? 'person' : 'persons',
-    `can be taken in by the ${near.length} usable ${near.length === 1 ? 'area' : 'areas'} listed`);
+  pair(ex.capacity.exposed_civici, tc('exposure.addresses', ex.capacity.exposed_civici), t('exposure.addresses.what'));
+  pair(ex.capacity.usable_capacity_persons, tc('exposure.persons', ex.capacity.usable_capacity_persons),
+    tc('exposure.persons.what', near.length));
   root.append(cmp);
-  const note = el('p', 'hint exposure-note');
-  note.textContent = `${ex.capacity.note[0].toUpperCase()}${ex.capacity.note.slice(1)}.`;
-  root.append(note);
+  root.append(el('p', 'hint exposure-note', t('exposure.note')));
 
   const legend = el('p', 'hint');
-  legend.append('On the map: the scenario dashed, its civic numbers ringed in red (zoomed in), ',
-    mark(roleColors.usable, '1'), ' usable areas by distance, ', mark(roleColors.inside, '×'), ' areas inside, ',
-    mark(roleColors.building, '!'), ' buildings inside.');
+  legend.append(...tx('exposure.legend', {
+    usable: mark(roleColors.usable, '1'), inside: mark(roleColors.inside, '×'), building: mark(roleColors.building, '!'),
+  }));
   root.append(legend);
   const actions = el('p', 'stats-actions');
-  const b = el('button', 'button', 'Show on map');
-  b.type = 'button';
-  b.addEventListener('click', showOnMap);
-  actions.append(b);
+  actions.append(button('button', t('exposure.show'), showOnMap));
   root.append(actions);
   return [root];
 }
@@ -277,7 +274,7 @@ function shorten(name, max = 15) {
 }
 
 function featureList(items, text, className) {
-  if (items.length === 0) return el('p', 'hint', 'None.');
+  if (items.length === 0) return el('p', 'hint', t('exposure.none'));
   const ul = el('ul', `exposure-list ${className}`);
   for (const it of items) ul.append(el('li', '', text(it)));
   return ul;

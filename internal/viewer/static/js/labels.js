@@ -4,17 +4,20 @@
 
 import { getJSON, itemsURL } from './catalog.js';
 
-/** Fetches a collection's features and returns a FeatureCollection of their label points. */
+/**
+ * Fetches a collection's features; returns {points, features}: a
+ * FeatureCollection of their label points, and the features themselves.
+ */
 export async function loadLabelPoints(collection) {
   const url = new URL(itemsURL(collection), document.baseURI);
   url.searchParams.set('limit', String(collection.maxItemsLimit ?? 10000));
   const fc = await getJSON(url, { headers: { Accept: 'application/geo+json' } });
-  const features = [];
+  const points = [];
   for (const f of fc.features ?? []) {
     const p = labelPoint(f.geometry);
-    if (p) features.push({ type: 'Feature', properties: f.properties, geometry: { type: 'Point', coordinates: p } });
+    if (p) points.push({ type: 'Feature', properties: f.properties, geometry: { type: 'Point', coordinates: p } });
   }
-  return { type: 'FeatureCollection', features };
+  return { points: { type: 'FeatureCollection', features: points }, features: fc.features ?? [] };
 }
 
 /** Returns a point inside a geometry at which to label it, or null. */

@@ -1,32 +1,44 @@
 // Atlante's browser map. It reads the catalog (/collections), draws every
 // collection from its vector tiles by geometry type, labels the layers that
-// ask for it, and offers popups, a layer list grouped by theme with legends
-// and an optional online basemap; for fibre coverage, an address search,
-// the choropleth and statistics of a drawn area or a comune; for civil
-// protection, the exposure of a scenario and the status of the plans; for
-// energy communities, their eligibility and the zone of any point.
-// Everything it needs is served by Atlante itself, so it works offline. The
-// map object is window.atlanteMap, for tests and for the browser console.
+// ask for it, and offers popups (a list when a click hits several
+// features), a layer panel grouped by theme with legends (a drawer on
+// phones), truthful attribution and an optional basemap; for fibre
+// coverage, the address search, the choropleth and statistics of a drawn
+// area or a comune; for civil protection, the exposure of a scenario and
+// the status of the plans; for energy communities, their eligibility and
+// the zone of any point. It speaks Italian, or English on request
+// (i18n.js). Without WebGL it shows a list view instead (listview.js).
+// Everything it needs is served by Atlante itself, so it works offline.
+// The map object is window.atlanteMap, for tests and for the console.
 
+import { AttributionControl, creditsFor, demoLayers } from './attribution.js';
+import { enableBasemap, isBasemap, loadConfig } from './basemap.js';
 import { loadCollections, loadTileJSON, unionBounds } from './catalog.js';
-import { enableBasemap, basemapSource } from './basemap.js';
 import { choroplethControls } from './choropleth.js';
 import {
   areaPointsLegend, areaPopup, areasLegend, buildingPopup, buildingsLegend, planPopup, planStatusLegend, scenarioPopup, scenariosLegend,
 } from './civilprotection.js';
 import { civiciLegend, civiciPopup, networkLegend } from './coverage.js';
 import { communityPopup, sitePopup } from './eligibility.js';
-import { communitiesLegend, sitesLegend, zonesLegend } from './energy.js';
+import { communitiesLegend, showZones, sitesLegend, zonesLegend } from './energy.js';
 import { createExposure } from './exposure.js';
+import { enableLanguageSwitch, t, translateDocument } from './i18n.js';
 import { enableImages } from './images.js';
 import { loadLabelPoints } from './labels.js';
-import { buildLayerList } from './panel.js';
+import { canDrawMap, missingNumber, startListView } from './listview.js';
+import { buildLayerList, enablePanel, phoneQuery } from './panel.js';
 import { enablePopups } from './popup.js';
+import { layerTitle } from './properties.js';
 import { enableSearch } from './search.js';
+import { createSheet } from './sheet.js';
 import { comunePopup, createStats } from './stats.js';
+import { streetHighlight } from './streets.js';
 import { collectionKey, drawOrder, labelLayerFor, labelSourceID, layersFor } from './styles.js';
 import { enableTools } from './tools.js';
 import { zoneLookup } from './zones.js';
+
+translateDocument();
+enableLanguageSwitch(document.querySelector('.lang-switch'));
 
 const status = document.getElementById('status');
 
@@ -38,21 +50,23 @@ function showStatus(text) {
 // The Cremasco, for an empty catalog.
 const defaultBounds = [9.45, 45.23, 9.91, 45.5];
 
+const isPhone = () => window.matchMedia(phoneQuery).matches;
+
 /** Padding for fitting the data: on wide screens, keep it clear of the open layer panel. */
 function fitPadding() {
   const pad = { top: 24, bottom: 24, left: 24, right: 56 };
-  const panel = document.querySelector('.panel');
+  const panel = document.getElementById('panel');
   const map = document.getElementById('map');
-  if (window.matchMedia('(min-width: 900px)').matches && document.getElementById('panel-details').open) {
+  if (!isPhone() && panel.dataset.open !== 'false') {
     pad.left = panel.getBoundingClientRect().right - map.getBoundingClientRect().left + 12;
   }
   return pad;
 }
 
 /**
- * Padding for fitting a view while the statistics panel is open: clear of
- * it too (on its right, or above it when it is a bottom sheet), never
- * more than leaves a quarter of the map.
+ * Padding for fitting a view while the sheet is open: clear of it too (on
+ * its right, or above it when it is a bottom sheet), never more than
+ * leaves a quarter of the map.
  */
 function viewPadding() {
   const pad = fitPadding();
@@ -80,7 +94,8 @@ function viewPadding() {
  * specific on top (areas, lines, points, labels). tileJSONs maps a
  * collection id to its TileJSON; a collection without one is not drawn.
  * The style has no glyphs URL: MapLibre then draws label text with the
- * browser's own fonts, so no font files are fetched.
+ * browser's own fonts, so no font files are fetched. Attribution is the
+ * map's own control (attribution.js), so the sources carry none.
  */
 function buildStyle(collections, tileJSONs) {
   const sources = {};
@@ -89,8 +104,7 @@ function buildStyle(collections, tileJSONs) {
     const tj = tileJSONs.get(c.id);
     if (!tj) return;
     sources[c.id] = {
-      type: 'vector', tiles: tj.tiles, minzoom: tj.minzoom, maxzoom: tj.maxzoom,
-      bounds: tj.bounds, attribution: tj.attribution,
+      type: 'vector', tiles: tj.tiles, minzoom: tj.minzoom, maxzoom: tj.maxzoom, bounds: tj.bounds,
     };
     // Feature ids for the selection highlight (feature-state): the id
     // property when the tiles carry it, else the tiles' own feature ids
@@ -119,78 +133,94 @@ async function loadTileJSONs(collections) {
   return tileJSONs;
 }
 
-/** Shows the demo notice once any drawn feature says it is synthetic. */
-function watchSynthetic(map, collections) {
-  const notice = document.getElementById('demo-notice');
-  const check = () => {
-    for (const c of collections) {
-      if (!map.getSource(c.id)) continue;
-      const f = map.querySourceFeatures(c.id, { sourceLayer: c.id, filter: ['==', ['get', 'synthetic'], true] });
-      if (f.length > 0) {
-        notice.hidden = false;
-        map.off('idle', check);
-        return;
-      }
-    }
-  };
-  map.on('idle', check);
-}
-
-/**
- * Flies to a search result: a street to its extent (its middle, for a
- * service that sends no bbox); a civic number closer, opening its popup
- * with the offers.
- */
-function showSearchResult(map, popups, r, searchBox) {
-  const center = [r.lon, r.lat];
-  if (r.kind !== 'civico') {
-    popups.close();
-    if (Array.isArray(r.bbox) && r.bbox.length === 4) {
-      const [w, s, e, n] = r.bbox;
-      map.fitBounds([[w, s], [e, n]], { padding: viewPadding(), maxZoom: 17.5 });
-    } else {
-      map.flyTo({ center, zoom: 16.5 });
-    }
-    return;
+/** The view's configuration; without one, no basemap. */
+async function viewerConfig() {
+  try {
+    return await loadConfig();
+  } catch (err) {
+    console.warn('atlante map: viewer configuration:', err.message);
+    return { basemap: null, demo: false };
   }
-  map.flyTo({ center, zoom: 18 });
-  popups.open(center, 'civici', { id: r.id, properties: { status: r.best_status, mbps: r.best_down_mbps } },
-    { focusOnClose: searchBox });
 }
 
 async function start() {
-  const collections = await loadCollections();
+  const [config, collections] = await Promise.all([viewerConfig(), loadCollections()]);
   const byID = new Map(collections.map((c) => [c.id, c]));
+  if (!canDrawMap()) {
+    startListView({ collections });
+    return;
+  }
+  const demoCheck = demoLayers(collections);
   const style = buildStyle(collections, await loadTileJSONs(collections));
   const dataLayers = style.layers.filter((l) => l.type !== 'background' && l.type !== 'symbol');
   // Popups for everything drawn from a collection, its labels included.
   const popupLayers = style.layers.filter((l) => l.metadata?.[collectionKey]).map((l) => l.id);
 
-  if (window.matchMedia('(max-width: 600px)').matches) document.getElementById('panel-details').open = false;
-  const map = new maplibregl.Map({
-    container: 'map',
-    style,
-    bounds: unionBounds(collections) ?? defaultBounds,
-    fitBoundsOptions: { padding: fitPadding() },
-    hash: true,
-    maxZoom: 19,
+  const panel = enablePanel({
+    panel: document.getElementById('panel'),
+    body: document.getElementById('panel-body'),
+    toggle: document.getElementById('panel-toggle'),
+    close: document.getElementById('panel-close'),
+    menu: document.getElementById('menu-toggle'),
+    backdrop: document.getElementById('backdrop'),
   });
+  let map;
+  try {
+    map = new maplibregl.Map({
+      container: 'map',
+      style,
+      bounds: unionBounds(collections) ?? defaultBounds,
+      fitBoundsOptions: { padding: fitPadding() },
+      hash: true,
+      maxZoom: 19,
+      attributionControl: false,
+    });
+  } catch (err) {
+    // WebGL is there but refuses to work (blocked, lost): the list view.
+    console.warn('atlante map: no map:', err.message);
+    startListView({ collections });
+    return;
+  }
   window.atlanteMap = map;
   enableImages(map);
-  map.addControl(new maplibregl.NavigationControl(), 'top-right');
-  map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ maxWidth: 100 }), 'bottom-left');
 
-  const basemap = enableBasemap(map, document.getElementById('basemap-toggle'),
-    document.getElementById('basemap-note'), dataLayers[0]?.id);
+  const demo = new Map();
+  let layerList = null;
+  let basemap = null;
+  const attribution = new AttributionControl({
+    folded: isPhone(),
+    credits: () => creditsFor(collections, {
+      visible: (id) => layerList?.visible(id) ?? false,
+      demo,
+      basemap: () => basemap?.attribution() ?? '',
+    }),
+  });
+  map.addControl(attribution, 'bottom-right');
+
+  basemap = enableBasemap(map, {
+    config,
+    box: document.getElementById('basemap'),
+    toggle: document.getElementById('basemap-toggle'),
+    note: document.getElementById('basemap-note'),
+    beforeLayer: dataLayers[0]?.id,
+    onChange: () => attribution.update(),
+  });
   map.on('error', (e) => {
-    if (e.sourceId === basemapSource) {
+    if (isBasemap(e.sourceId)) {
       basemap.unavailable();
       return;
     }
     console.error('atlante map:', e.error?.message ?? e.error ?? e);
   });
 
-  const layerList = buildLayerList(map, document.getElementById('layer-list'), collections, {
+  const sheet = createSheet(document.getElementById('stats'), { onClose: () => tools?.clear() });
+  const stats = createStats(sheet);
+  const exposure = createExposure(map, { collections: byID, stats: sheet, padding: viewPadding });
+  const zonesLegendRoot = zonesLegend();
+  let popups = null;
+  layerList = buildLayerList(map, document.getElementById('layer-list'), collections, {
     civici: civiciLegend(),
     network: networkLegend(),
     'coverage-comuni': choroplethControls(map),
@@ -199,21 +229,25 @@ async function start() {
     'emergency-area-points': areaPointsLegend(),
     'strategic-buildings': buildingsLegend(),
     'plan-status': planStatusLegend(),
-    'energy-zones': zonesLegend(),
+    'energy-zones': zonesLegendRoot,
     'energy-communities': communitiesLegend(),
     'energy-sites': sitesLegend(),
+  }, (id, visible) => {
+    if (!visible) popups?.hideCollection(id);
+    attribution.update();
   });
+  attribution.update();
+
   let tools = null;
-  const stats = createStats(document.getElementById('stats'), { onClose: () => tools?.clear() });
-  const exposure = createExposure(map, { collections: byID, stats, padding: viewPadding });
-  const popups = enablePopups(map, byID, popupLayers, {
+  const comuneNames = new Map(); // ISTAT code -> name, from the comuni's labels
+  popups = enablePopups(map, byID, popupLayers, {
     renderers: {
       civici: civiciPopup,
       comuni: comunePopup(stats),
       'coverage-comuni': comunePopup(stats),
       scenarios: scenarioPopup({
         onExposure: (id, title) => {
-          popups.close(); // the panel takes over, and the map shows what it lists
+          popups.close(); // the sheet takes over, and the map shows what it lists
           exposure.show(id, title);
         },
       }),
@@ -225,33 +259,78 @@ async function start() {
       'energy-sites': sitePopup,
     },
     busy: () => tools?.busy() ?? false,
+    comuneName: (code) => comuneNames.get(code) ?? '',
   });
   tools = enableTools(map, {
     group: document.querySelector('.tools'), stats, popups, hint: document.getElementById('tool-hint'),
     zone: byID.has('energy-zones') ? zoneLookup(map, popups) : null,
     onZoneTool: () => layerList.show('energy-zones'),
   });
+
+  const street = streetHighlight(map, byID);
   const searchBox = document.getElementById('search');
-  enableSearch({
+  const showSearchResult = (r) => {
+    if (r.kind === 'civico') {
+      const center = [r.lon, r.lat];
+      map.flyTo({ center, zoom: 18 });
+      popups.open(center, 'civici', { id: r.id, properties: { status: r.best_status, mbps: r.best_down_mbps } },
+        { focusOnClose: searchBox });
+      street.show(r);
+      return;
+    }
+    popups.close();
+    const maxZoom = r.kind === 'comune' ? 13 : 17.5;
+    if (Array.isArray(r.bbox) && r.bbox.length === 4) {
+      const [w, s, e, n] = r.bbox;
+      map.fitBounds([[w, s], [e, n]], { padding: viewPadding(), maxZoom });
+    } else {
+      map.flyTo({ center: [r.lon, r.lat], zoom: r.kind === 'comune' ? 12 : 16.5 });
+    }
+    if (r.kind === 'street') street.show(r);
+    else street.clear();
+    if (r.kind === 'street' && r.missing_number && r.nearest) {
+      search.say(missingNumber(r, () => {
+        search.say('');
+        searchBox.value = r.nearest.label;
+        showSearchResult(r.nearest);
+      }));
+    }
+  };
+  const search = enableSearch({
     input: searchBox,
     list: document.getElementById('search-list'),
     message: document.getElementById('search-message'),
-    onChoose: (r) => showSearchResult(map, popups, r, searchBox),
+    onChoose: showSearchResult,
+    onClear: () => street.clear(),
   });
-  watchSynthetic(map, collections);
+
+  demoCheck.then((found) => {
+    for (const [k, v] of found) demo.set(k, v);
+    attribution.update();
+    const names = collections.filter((c) => demo.get(c.id) === true).map((c) => layerTitle(c));
+    if (names.length > 0) {
+      const notice = document.getElementById('demo-notice');
+      notice.title = t('demo.notice.layers', { layers: names.join(', ') });
+      notice.hidden = false;
+    }
+  });
 
   await map.once('load');
   await Promise.all(collections.filter((c, i) => labelLayerFor(c, i)).map(async (c) => {
     try {
-      map.getSource(labelSourceID(c)).setData(await loadLabelPoints(c));
+      const { points, features } = await loadLabelPoints(c);
+      map.getSource(labelSourceID(c)).setData(points);
+      if (c.id === 'energy-zones') showZones(map, zonesLegendRoot, features);
+      if (c.id === 'comuni') for (const f of features) comuneNames.set(f.properties?.istat_code, f.properties?.name);
     } catch (err) {
       console.error(`atlante map: labels of ${c.id}:`, err.message);
     }
   }));
+  await demoCheck;
   document.body.dataset.state = 'ready';
 }
 
 start().catch((err) => {
-  showStatus(`The map could not be loaded: ${err.message}`);
+  showStatus(t('app.failed', { error: err.message }));
   console.error('atlante map:', err);
 });

@@ -1,20 +1,76 @@
-// The layer panel: the collections of the catalog grouped by theme
-// (Boundaries, Fibre coverage, Civil protection, Energy communities; see
-// themes in styles.js), one fieldset per theme and one checkbox per
-// collection, which shows or hides every style layer drawn from that
-// collection; under it the collection's legend (or other controls), shown
-// while it is on.
+// The layer panel: on wide screens a box at the left of the map that folds
+// away; on phones a drawer that the bar's menu button opens over the map.
+// Its body holds sections: the layer list (the collections of the catalog
+// grouped by theme, see themes in styles.js; one checkbox per collection,
+// which shows or hides every style layer drawn from it, with its legend
+// or other controls under it while it is on), the basemap switch, and
+// whatever other modules add with addSection (the editing screens).
 
 import { el } from './dom.js';
+import { t } from './i18n.js';
+import { layerTitle } from './properties.js';
 import { collectionKey, geometryKind, otherTheme, styleOf, themes } from './styles.js';
+
+/** Screens at most this wide get the phone layout (see app.css). */
+export const phoneQuery = '(max-width: 600px)';
+
+/**
+ * Wires the panel's folding (wide screens) and drawer (phones). Returns
+ * {isOpen(), setOpen(open), addSection(id, title, node)}.
+ */
+export function enablePanel({ panel, body, toggle, close, menu, backdrop }) {
+  const phone = window.matchMedia(phoneQuery);
+  let open = !phone.matches;
+  const apply = (focus = false) => {
+    panel.dataset.open = String(open);
+    toggle.setAttribute('aria-expanded', String(open));
+    menu.setAttribute('aria-expanded', String(open));
+    body.hidden = !open;
+    backdrop.hidden = !(open && phone.matches);
+    document.body.classList.toggle('drawer-open', open && phone.matches);
+    if (focus && open) toggle.focus({ preventScroll: true });
+  };
+  const setOpen = (v, focus = false) => {
+    open = v;
+    apply(focus);
+    panel.dispatchEvent(new Event('panelchange'));
+  };
+  toggle.addEventListener('click', () => setOpen(!open));
+  close.addEventListener('click', () => {
+    setOpen(false);
+    menu.focus({ preventScroll: true });
+  });
+  menu.addEventListener('click', () => setOpen(!open, true));
+  backdrop.addEventListener('click', () => setOpen(false));
+  panel.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && phone.matches && open) {
+      setOpen(false);
+      menu.focus({ preventScroll: true });
+    }
+  });
+  phone.addEventListener('change', () => setOpen(!phone.matches));
+  apply();
+  return {
+    isOpen: () => open,
+    setOpen,
+    /** Adds a section (a heading and node) at the end of the panel's body, for other modules. */
+    addSection(id, title, node) {
+      const s = el('section', 'panel-section');
+      s.id = `panel-${id}`;
+      s.append(el('h2', 'panel-section-title', title), node);
+      body.append(s);
+      return s;
+    },
+  };
+}
 
 /**
  * Fills the container with the collections and wires their checkboxes to
  * the map. extras maps a collection id to an element shown under its entry
- * while the collection is on. Returns {show(id)}, which switches a
- * collection on as its checkbox would.
+ * while the collection is on; onVisibility(id, visible) is called when a
+ * collection is switched. Returns {show(id), visible(id)}.
  */
-export function buildLayerList(map, container, collections, extras = {}) {
+export function buildLayerList(map, container, collections, extras = {}, onVisibility = () => {}) {
   const inputs = new Map();
   const items = collections.map((c, i) => {
     const st = styleOf(c, i);
@@ -30,7 +86,7 @@ export function buildLayerList(map, container, collections, extras = {}) {
     const swatch = el('span', `swatch ${st.swatch ?? geometryKind(c)}`);
     swatch.style.setProperty('--swatch', st.color);
     swatch.setAttribute('aria-hidden', 'true');
-    label.append(swatch, el('span', 'layer-title', c.title || c.id));
+    label.append(swatch, el('span', 'layer-title', layerTitle(c)));
     const hint = el('span', 'zoom-hint');
     hint.id = `layer-${c.id}-hint`;
     input.setAttribute('aria-describedby', hint.id);
@@ -44,6 +100,7 @@ export function buildLayerList(map, container, collections, extras = {}) {
     input.addEventListener('change', () => {
       setVisible(map, c.id, input.checked);
       if (extra) extra.hidden = !input.checked;
+      onVisibility(c.id, input.checked);
     });
     return { li, hint, minZoom: c.minZoom ?? 0, theme: themes.includes(st.theme) ? st.theme : otherTheme };
   });
@@ -53,7 +110,7 @@ export function buildLayerList(map, container, collections, extras = {}) {
     if (members.length === 0) return null;
     const set = el('fieldset', 'layer-group');
     set.dataset.theme = theme;
-    set.append(el('legend', '', theme));
+    set.append(el('legend', '', t(`theme.${theme}`)));
     const list = el('ul', 'layer-list');
     list.append(...members.map((it) => it.li));
     set.append(list);
@@ -67,7 +124,7 @@ export function buildLayerList(map, container, collections, extras = {}) {
     for (const it of items) {
       const out = z < it.minZoom;
       it.li.classList.toggle('out-of-zoom', out);
-      it.hint.textContent = out ? `zoom in to see (from ${it.minZoom})` : '';
+      it.hint.textContent = out ? t('panel.zoomin', { zoom: it.minZoom }) : '';
     }
   };
   map.on('zoomend', updateZoomHints);
@@ -80,6 +137,7 @@ export function buildLayerList(map, container, collections, extras = {}) {
       input.checked = true;
       input.dispatchEvent(new Event('change'));
     },
+    visible: (id) => inputs.get(id)?.checked ?? false,
   };
 }
 

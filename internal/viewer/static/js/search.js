@@ -2,10 +2,14 @@
 // list autocomplete") over GET /coverage/search. Typing asks the service
 // after a short pause, and a newer keystroke aborts the request still
 // running; arrow keys move through the suggestions, Enter chooses, Escape
-// closes the list (or clears the box).
+// closes the list (or clears the box). Suggestions are civic numbers (with
+// their best offer), streets (with their count of civic numbers, or the
+// range of numbers when the one typed does not exist) and comuni.
 
 import { getJSON } from './catalog.js';
 import { statusBadge } from './coverage.js';
+import { el } from './dom.js';
+import { t, tc } from './i18n.js';
 
 const debounceMs = 200;
 const minChars = 2;
@@ -14,9 +18,11 @@ const limit = 8;
 /**
  * Wires the search box. input is the combobox, list its listbox, message
  * a live element for "nothing found" and errors; onChoose(result) gets a
- * result of /coverage/search (kind "street" or "civico").
+ * result of /coverage/search (kind "civico", "street" or "comune").
+ * Returns {say(...parts)}, which shows parts (text or nodes) under the box,
+ * and {clear()}.
  */
-export function enableSearch({ input, list, message, onChoose }) {
+export function enableSearch({ input, list, message, onChoose, onClear = () => {} }) {
   let results = [];
   let active = -1;
   let timer = 0;
@@ -24,9 +30,9 @@ export function enableSearch({ input, list, message, onChoose }) {
   let chosen = false; // the box shows a chosen result: focus does not reopen the list
   let enterOn = -1; // the option an Enter went down on; chosen when it comes up
 
-  const say = (text) => {
-    message.textContent = text;
-    message.hidden = !text;
+  const say = (...parts) => {
+    message.replaceChildren(...parts.filter((p) => p !== ''));
+    message.hidden = message.childNodes.length === 0;
   };
   const setActive = (i) => {
     active = i;
@@ -63,7 +69,7 @@ export function enableSearch({ input, list, message, onChoose }) {
     setActive(-1);
     if (found.length === 0) {
       close();
-      say('No address found.');
+      say(t('search.none'));
       return;
     }
     say('');
@@ -82,7 +88,7 @@ export function enableSearch({ input, list, message, onChoose }) {
       results = [];
       list.replaceChildren();
       close();
-      say(`Search is unavailable: ${err.message}`);
+      say(t('search.failed', { error: err.message }));
     }
   };
 
@@ -96,6 +102,7 @@ export function enableSearch({ input, list, message, onChoose }) {
       list.replaceChildren();
       close();
       say('');
+      if (q.length === 0) onClear();
       return;
     }
     timer = setTimeout(() => search(q), debounceMs);
@@ -132,6 +139,7 @@ export function enableSearch({ input, list, message, onChoose }) {
           results = [];
           list.replaceChildren();
           say('');
+          onClear();
         }
         break;
       default:
@@ -153,26 +161,27 @@ export function enableSearch({ input, list, message, onChoose }) {
     if (!chosen && results.length > 0 && input.value.trim().length >= minChars) open();
   });
   list.addEventListener('mousedown', (e) => e.preventDefault());
+  return { say };
 }
 
 function option(r, i, onClick) {
-  const li = document.createElement('li');
+  const li = el('li');
   li.id = `search-option-${i}`;
   li.setAttribute('role', 'option');
   li.setAttribute('aria-selected', 'false');
   li.dataset.kind = r.kind;
-  const label = document.createElement('span');
-  label.className = 'option-label';
-  label.textContent = r.label;
-  const detail = document.createElement('span');
-  detail.className = 'option-detail';
-  if (r.kind === 'street') {
-    detail.textContent = `street · ${r.civici.toLocaleString()} civic ${r.civici === 1 ? 'number' : 'numbers'}`;
-  } else {
+  const detail = el('span', 'option-detail');
+  if (r.kind === 'civico') {
     detail.append(statusBadge(r.best_status ?? 'none'));
-    if (r.best_down_mbps) detail.append(` ${r.best_down_mbps.toLocaleString()} Mbit/s`);
+    if (r.best_down_mbps) detail.append(' ', t('unit.mbps', { n: r.best_down_mbps }));
+  } else if (r.kind === 'comune') {
+    detail.textContent = r.civici ? tc('search.comune.civici', r.civici) : t('search.comune');
+  } else if (r.missing_number && Array.isArray(r.number_range)) {
+    detail.textContent = t('search.missing.short', { number: String(r.missing_number), from: String(r.number_range[0]), to: String(r.number_range[1]) });
+  } else {
+    detail.textContent = tc('search.street.civici', r.civici ?? 0);
   }
-  li.append(label, detail);
+  li.append(el('span', 'option-label', r.label), detail);
   li.addEventListener('click', onClick);
   return li;
 }

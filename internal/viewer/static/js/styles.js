@@ -4,10 +4,12 @@
 // id. A collection missing here still shows, in a colour of the palette.
 
 import { collectionKey } from './catalog.js';
+import { labelFont } from './fonts.js';
 import { choroplethStyle } from './choropleth.js';
 import { areaPointsStyle, areasStyle, buildingsStyle, planStatusStyle, scenariosStyle } from './civilprotection.js';
 import { civiciStyle, networkStyle } from './coverage.js';
 import { communitiesStyle, sitesStyle, zonesStyle } from './energy.js';
+import { streetsStyle } from './streets.js';
 
 /**
  * Per-collection styles. Keys: color; fillOpacity, lineWidth, circleRadius;
@@ -22,10 +24,11 @@ import { communitiesStyle, sitesStyle, zonesStyle } from './energy.js';
  * metadata; selected is the feature-state test of the selected feature).
  */
 export const layerStyles = {
-  comuni: { theme: 'Boundaries', color: '#1d5fa8', fillOpacity: 0.1, lineWidth: 1.4, label: { field: 'name', minZoom: 8 } },
-  civici: { theme: 'Fibre coverage', ...civiciStyle },
-  network: { theme: 'Fibre coverage', ...networkStyle },
-  'coverage-comuni': { theme: 'Fibre coverage', ...choroplethStyle },
+  comuni: { theme: 'territory', color: '#1d5fa8', fillOpacity: 0.06, lineWidth: 1.4, label: { field: 'name', minZoom: 8 } },
+  streets: { theme: 'territory', ...streetsStyle },
+  civici: { theme: 'coverage', ...civiciStyle },
+  network: { theme: 'coverage', ...networkStyle },
+  'coverage-comuni': { theme: 'coverage', ...choroplethStyle },
   scenarios: scenariosStyle,
   'emergency-areas': areasStyle,
   'emergency-area-points': areaPointsStyle,
@@ -36,17 +39,16 @@ export const layerStyles = {
   'energy-sites': sitesStyle,
 };
 
-/** The groups of the layer panel, in order; a collection of no theme goes last, under "Other layers". */
-export const themes = ['Boundaries', 'Fibre coverage', 'Civil protection', 'Energy communities'];
-export const otherTheme = 'Other layers';
+/** The groups of the layer panel, in order (their names are theme.<id> in messages.js); a collection of no theme goes last. */
+export const themes = ['territory', 'coverage', 'civilprotection', 'energy'];
+export const otherTheme = 'other';
 
 /** Metadata key of a style layer's z (see layerStyles). */
 export const zKey = 'atlante:z';
 
 const palette = ['#1d5fa8', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0f766e', '#a16207'];
 
-/** The fonts labels are drawn with. The style has no glyphs URL, so MapLibre draws text locally with these CSS families. */
-export const labelFont = ['system-ui', 'sans-serif'];
+export { labelFont };
 
 export { collectionKey };
 

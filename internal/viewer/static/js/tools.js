@@ -4,10 +4,13 @@
 // zone?" (click a point, or press Enter on the map for its centre, to see
 // its primary-substation zone). One tool at a time; while one is on, clicks
 // on the map belong to it, not to popups, and a line above the map says
-// what to do.
+// what to do, with buttons for what a touch screen has no key for
+// (finish the area, undo a corner, cancel).
 
 import { collectionKey } from './catalog.js';
+import { button, el } from './dom.js';
 import { createDraw } from './draw.js';
+import { t, tc } from './i18n.js';
 
 /** Collections whose features are comuni, for "Comune stats". */
 const comuniCollections = new Set(['comuni', 'coverage-comuni', 'plan-status']);
@@ -22,17 +25,20 @@ const comuniCollections = new Set(['comuni', 'coverage-comuni', 'plan-status']);
  */
 export function enableTools(map, { group, stats, popups, hint, zone = null, onZoneTool = () => {} }) {
   let mode = null; // 'draw' | 'pick' | 'zone' | null
-  const say = (text) => {
-    hint.textContent = text;
+  const say = (text, ...actions) => {
+    hint.replaceChildren(el('span', 'tool-hint-text', text), ...actions);
     hint.hidden = !text;
   };
-  const drawHelp = 'Click to add corners (or, on the focused map, Space for its centre); '
-    + 'double-click or Enter to finish; Backspace undoes a corner; Esc cancels.';
+  const cancelButton = () => button('tool-action', t('tools.cancel'), () => setMode(null));
+  const drawHelp = () => t(window.matchMedia('(pointer: coarse)').matches ? 'tools.draw.help.touch' : 'tools.draw.help');
 
   const draw = createDraw(map, {
     onFinish: (polygon) => stats.showPolygon(polygon),
     onEnd: () => setMode(null),
-    onChange: (n, problem) => say(problem ?? (n < 3 ? `${drawHelp} (${n} of at least 3 corners)` : drawHelp)),
+    onChange: (n, problem) => say(problem ?? (n < 3 ? `${drawHelp()} ${tc('tools.draw.corners', n)}` : drawHelp()),
+      button('tool-action tool-finish', t('tools.draw.finish'), () => draw.finish()),
+      button('tool-action', t('tools.draw.undo'), () => draw.undo()),
+      cancelButton()),
   });
 
   const buttons = {};
@@ -58,10 +64,10 @@ export function enableTools(map, { group, stats, popups, hint, zone = null, onZo
       draw.clear();
       draw.start();
     } else if (mode === 'pick') {
-      say('Click a comune (or press Enter on the map for the one at its centre) to see its statistics; Esc cancels.');
+      say(t('tools.pick.help'), cancelButton());
     } else if (mode === 'zone') {
       onZoneTool();
-      say('Click a point (or press Enter on the map for its centre) to see its primary-substation zone; Esc cancels.');
+      say(t('tools.zone.help'), cancelButton());
     } else {
       say('');
     }
@@ -76,7 +82,7 @@ export function enableTools(map, { group, stats, popups, hint, zone = null, onZo
     const f = map.queryRenderedFeatures(point).find((f) => comuniCollections.has(f.layer.metadata?.[collectionKey])
       && typeof f.properties.istat_code === 'string' && typeof f.properties.name === 'string');
     if (!f) {
-      say('No comune there. Click inside a comune, or press Esc.');
+      say(t('tools.pick.none'), cancelButton());
       return;
     }
     stats.showComune(f.properties.istat_code, f.properties.name);

@@ -6,8 +6,9 @@
 // tiles are drawn and no zone is near the point, the popup says so without
 // asking (a 404 is an error in the browser's console).
 
-import { el } from './dom.js';
-import { eligibleColors, statusLabels, zoneColor } from './energy.js';
+import { badge, el } from './dom.js';
+import { eligibleColors, statusLabel, zoneColor } from './energy.js';
+import { num, t, tc } from './i18n.js';
 
 const zonesSource = 'energy-zones';
 const zonesFill = 'energy-zones-fill';
@@ -24,10 +25,10 @@ export function zoneLookup(map, popups) {
     controller = new AbortController();
     const lon = lngLat.lng.toFixed(6);
     const lat = lngLat.lat.toFixed(6);
-    const loading = frame(`${lat} N, ${lon} E`);
-    loading.append(el('p', 'hint', 'Finding the primary-substation zone…'));
+    const loading = frame(where(lat, lon));
+    loading.append(el('p', 'hint', t('zone.loading')));
     const more = clearlyOutside(map, lngLat)
-      ? Promise.resolve(problem(lon, lat, 'This point is outside every primary-substation zone loaded.'))
+      ? Promise.resolve(problem(lon, lat, t('zone.outside')))
       : ask(lon, lat, controller.signal);
     popups.open(lngLat, null, { properties: {} }, {
       focusOnClose,
@@ -56,7 +57,7 @@ async function ask(lon, lat, signal) {
     res = await fetch(url, { signal, headers: { Accept: 'application/json' } });
   } catch (err) {
     if (err.name === 'AbortError') return null;
-    return problem(lon, lat, `The zone could not be found: ${err.message}`);
+    return problem(lon, lat, t('zone.failed', { error: err.message }));
   }
   let body = null;
   try {
@@ -64,19 +65,27 @@ async function ask(lon, lat, signal) {
   } catch {
     // not JSON: the status says it
   }
-  if (res.status === 404) return problem(lon, lat, body?.detail ? `${body.detail}.` : 'This point is outside every primary-substation zone loaded.');
-  if (!res.ok || !body) return problem(lon, lat, `The service answered ${res.status} ${res.statusText}${body?.detail ? `: ${body.detail}` : ''}`);
+  if (res.status === 404) return problem(lon, lat, t('zone.outside'));
+  if (!res.ok || !body) {
+    const answered = t('service.answered', { status: res.status, text: res.statusText });
+    return problem(lon, lat, body?.detail ? `${answered}: ${body.detail}` : answered);
+  }
   return render(body);
 }
 
-function frame(where) {
+/** "45,36 N, 9,69 E" in the page's language. */
+function where(lat, lon) {
+  return t('zone.point', { lat: num(Number(lat), 5), lon: num(Number(lon), 5) });
+}
+
+function frame(at) {
   const root = el('div', 'feature-popup zone-popup');
-  root.append(el('h2', '', 'Which zone?'), el('p', 'layer-name', `Primary-substation zone at ${where}`));
+  root.append(el('h2', '', t('tools.zone')), el('p', 'layer-name', t('zone.at', { where: at })));
   return root;
 }
 
 function problem(lon, lat, text) {
-  const root = frame(`${lat} N, ${lon} E`);
+  const root = frame(where(lat, lon));
   root.append(el('p', 'problem', text));
   return root;
 }
@@ -88,26 +97,29 @@ export function render(a) {
   const h = el('h2');
   const code = el('span', 'zone-code', a.zone.code);
   code.style.setProperty('--zone', zoneColor);
-  h.append('Zone ', code);
+  h.append(t('zone.heading'), ' ', code);
   root.append(h);
   const sub = [a.zone.name, a.zone.distributor].filter(Boolean).join(' · ');
-  root.append(el('p', 'layer-name', `Primary-substation zone${sub ? ` · ${sub}` : ''}`));
-  const where = a.comune ? `${a.comune.name} (${a.comune.istat_code})` : 'no comune of the consortium';
-  root.append(el('p', 'zone-where', `At ${Number(a.lat).toFixed(5)} N, ${Number(a.lon).toFixed(5)} E, in ${where}.`));
+  root.append(el('p', 'layer-name', sub ? t('zone.what.named', { name: sub }) : t('zone.what')));
+  const at = where(a.lat, a.lon);
+  root.append(el('p', 'zone-where', a.comune
+    ? t('zone.where', { where: at, comune: a.comune.name, code: a.comune.istat_code })
+    : t('zone.where.none', { where: at })));
   if (a.border_zones?.length > 1) {
-    root.append(el('p', 'note', `On the border of ${a.border_zones.length} zones (${a.border_zones.map((z) => z.code ?? z).join(', ')}): check it on GSE's map.`));
+    root.append(el('p', 'note', t('zone.border', { n: a.border_zones.length, zones: a.border_zones.map((z) => z.code ?? z).join(', ') })));
   }
   const cs = a.communities ?? [];
   if (cs.length === 0) {
-    root.append(el('p', 'hint', 'No energy community has members in this zone yet: a new one could start here.'));
+    root.append(el('p', 'hint', t('zone.nocommunity')));
     return root;
   }
   const wrap = el('div', 'table-scroll');
-  const table = el('table', 'offers zone-communities');
-  table.createCaption().textContent = `${cs.length} ${cs.length === 1 ? 'community' : 'communities'} in this zone`;
+  const table = el('table', 'offers zone-communities stacked');
+  table.createCaption().textContent = tc('zone.communities', cs.length);
+  const heads = ['community', 'status', 'members', 'join'].map((k) => t(`zone.col.${k}`));
   const head = table.createTHead().insertRow();
-  for (const t of ['Community', 'Status', 'Members here', 'Could join']) {
-    const th = el('th', '', t);
+  for (const h2 of heads) {
+    const th = el('th', '', h2);
     th.scope = 'col';
     head.append(th);
   }
@@ -115,18 +127,21 @@ export function render(a) {
   for (const c of cs) {
     const tr = tb.insertRow();
     tr.dataset.community = String(c.id);
-    tr.insertCell().textContent = c.name;
-    tr.insertCell().textContent = statusLabels[c.status] ?? c.status;
-    const here = tr.insertCell();
-    here.className = 'num';
-    here.textContent = `${c.members_in_zone ?? '—'} of ${c.members ?? '—'}`;
-    const join = tr.insertCell();
-    const badge = el('span', 'badge', c.could_join ? 'yes' : 'no');
-    badge.style.setProperty('--badge', c.could_join ? eligibleColors.true : eligibleColors.false);
-    join.append(badge);
+    const cells = [
+      c.name,
+      statusLabel(c.status),
+      t('zone.members', { here: c.members_in_zone ?? '—', all: c.members ?? '—' }),
+      badge(t(c.could_join ? 'value.yes' : 'value.no'), c.could_join ? eligibleColors.true : eligibleColors.false),
+    ];
+    cells.forEach((v, i) => {
+      const td = tr.insertCell();
+      td.dataset.label = heads[i];
+      if (i === 2) td.className = 'num';
+      td.append(v);
+    });
   }
   wrap.append(table);
   root.append(wrap);
-  root.append(el('p', 'hint', 'Could join: every member of the community is in this zone, so a member here keeps all its shared energy under one primary substation.'));
+  root.append(el('p', 'hint', t('zone.join.note')));
   return root;
 }
