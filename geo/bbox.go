@@ -192,7 +192,8 @@ func ParseBBoxIn(s string, c CRS) (orb.Bound, error) {
 		}
 		return b, nil
 	}
-	if !b.Intersects(c.Domain) {
+	clipped, ok := c.Clip(b)
+	if !ok {
 		d := c.Domain
 		lo, hi := [2]float64{d.Min[0], d.Min[1]}, [2]float64{d.Max[0], d.Max[1]}
 		if c.NorthFirst {
@@ -201,8 +202,17 @@ func ParseBBoxIn(s string, c CRS) (orb.Bound, error) {
 		return orb.Bound{}, errorf("bbox", fmt.Sprintf("lies outside the area of %s (%s %s..%s, %s %s..%s): %s takes %s",
 			c, axes[0], plainNumber(lo[0]), plainNumber(hi[0]), axes[1], plainNumber(lo[1]), plainNumber(hi[1]), c, order))
 	}
+	return clipped, nil
+}
+
+// Clip returns the part of b (x first) in c's Domain; ok is false when
+// they do not meet.
+func (c CRS) Clip(b orb.Bound) (clipped orb.Bound, ok bool) {
+	if !b.Intersects(c.Domain) {
+		return orb.Bound{}, false
+	}
 	return orb.Bound{Min: orb.Point{max(b.Min[0], c.Domain.Min[0]), max(b.Min[1], c.Domain.Min[1])},
-		Max: orb.Point{min(b.Max[0], c.Domain.Max[0]), min(b.Max[1], c.Domain.Max[1])}}, nil
+		Max: orb.Point{min(b.Max[0], c.Domain.Max[0]), min(b.Max[1], c.Domain.Max[1])}}, true
 }
 
 // FormatBBoxIn formats b (x first) as a bbox value in c's axis order, the

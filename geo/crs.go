@@ -325,3 +325,53 @@ func ParseCRSMember(raw []byte) (SRID, error) {
 	}
 	return srid, err
 }
+
+// SwapXY returns a copy of g with x and y of every position swapped: what
+// a CRS whose first axis is north (NorthFirst) writes, in orb's x-first
+// order, and back.
+func SwapXY(g orb.Geometry) orb.Geometry {
+	swap := func(ps []orb.Point) {
+		for i, p := range ps {
+			ps[i] = orb.Point{p[1], p[0]}
+		}
+	}
+	switch g := orb.Clone(g).(type) {
+	case orb.Point:
+		return orb.Point{g[1], g[0]}
+	case orb.MultiPoint:
+		swap(g)
+		return g
+	case orb.LineString:
+		swap(g)
+		return g
+	case orb.Ring:
+		swap(g)
+		return g
+	case orb.MultiLineString:
+		for _, l := range g {
+			swap(l)
+		}
+		return g
+	case orb.Polygon:
+		for _, r := range g {
+			swap(r)
+		}
+		return g
+	case orb.MultiPolygon:
+		for _, p := range g {
+			for _, r := range p {
+				swap(r)
+			}
+		}
+		return g
+	case orb.Collection:
+		for i, m := range g {
+			g[i] = SwapXY(m)
+		}
+		return g
+	case orb.Bound:
+		return orb.Bound{Min: orb.Point{g.Min[1], g.Min[0]}, Max: orb.Point{g.Max[1], g.Max[0]}}
+	default:
+		return g
+	}
+}

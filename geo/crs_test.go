@@ -298,3 +298,40 @@ func TestParseCRSMember(t *testing.T) {
 		t.Errorf("a 5 kB crs member: %v, want it refused for its size", err)
 	}
 }
+
+func TestSwapXY(t *testing.T) {
+	t.Parallel()
+	poly := orb.Polygon{{{1, 2}, {3, 2}, {3, 4}, {1, 2}}}
+	tests := []struct{ in, want orb.Geometry }{
+		{orb.Point{1, 2}, orb.Point{2, 1}},
+		{orb.MultiPoint{{1, 2}, {3, 4}}, orb.MultiPoint{{2, 1}, {4, 3}}},
+		{orb.LineString{{1, 2}, {3, 4}}, orb.LineString{{2, 1}, {4, 3}}},
+		{orb.MultiLineString{{{1, 2}, {3, 4}}}, orb.MultiLineString{{{2, 1}, {4, 3}}}},
+		{poly, orb.Polygon{{{2, 1}, {2, 3}, {4, 3}, {2, 1}}}},
+		{orb.MultiPolygon{poly}, orb.MultiPolygon{{{{2, 1}, {2, 3}, {4, 3}, {2, 1}}}}},
+		{orb.Collection{orb.Point{1, 2}, orb.LineString{{5, 6}, {7, 8}}}, orb.Collection{orb.Point{2, 1}, orb.LineString{{6, 5}, {8, 7}}}},
+		{bnd(1, 2, 3, 4), bnd(2, 1, 4, 3)},
+	}
+	for _, tt := range tests {
+		got := SwapXY(tt.in)
+		if !orb.Equal(got, tt.want) {
+			t.Errorf("SwapXY(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+		if !orb.Equal(SwapXY(got), tt.in) {
+			t.Errorf("SwapXY(SwapXY(%v)) = %v", tt.in, SwapXY(got))
+		}
+	}
+	if poly[0][0] != (orb.Point{1, 2}) {
+		t.Errorf("SwapXY changed its argument: %v", poly)
+	}
+}
+
+func TestClip(t *testing.T) {
+	t.Parallel()
+	if got, ok := EPSG6707.Clip(bnd(0, 5000000, 300000, 6000000)); !ok || got != bnd(225000, 5000000, 300000, 5215000) {
+		t.Errorf("Clip = %v, %v; want the part inside the domain", got, ok)
+	}
+	if _, ok := EPSG3003.Clip(bnd(9, 45, 10, 46)); ok {
+		t.Errorf("a box in degrees meets the domain of EPSG:3003")
+	}
+}

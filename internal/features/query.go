@@ -120,8 +120,8 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			}
 			filterLang = val
 		case k == "filter-crs":
-			if c, err := ParseCRS(k, val); err != nil || !c.IsCRS84() {
-				return q, apperr.Invalidf(op, k, "only %s is supported", geo.CRS84.URI())
+			if _, err := ParseCRS(k, val); err != nil {
+				return q, err
 			}
 			filterCRS = val
 		case k == "crs":

@@ -212,7 +212,7 @@ func decodeArea(r *http.Request, param *geo.CRS) (orb.Geometry, geo.CRS, string,
 		return nil, geo.CRS{}, "", err
 	}
 	if swap {
-		swapAxes(g) // g was decoded for this request alone
+		g = geo.SwapXY(g)
 	}
 	b := g.Bound()
 	if d := crs.Domain; !d.Contains(b.Min) || !d.Contains(b.Max) {
@@ -281,25 +281,6 @@ func areaCRS(param *geo.CRS, member json.RawMessage) (c geo.CRS, swap bool, err 
 		c = geo.CRS84 // GeoJSON 2008 puts longitude first
 	}
 	return c, false, nil
-}
-
-// swapAxes swaps x and y of every position of g in place.
-func swapAxes(g orb.Geometry) {
-	swapRing := func(r []orb.Point) {
-		for i, p := range r {
-			r[i] = orb.Point{p[1], p[0]}
-		}
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		for _, r := range g {
-			swapRing(r)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			swapAxes(p)
-		}
-	}
 }
 
 // bodyProblem and geojsonProblem say what is wrong with a posted document

@@ -201,7 +201,7 @@ func TestCRSPart2(t *testing.T) {
 		}
 		getJSON(t, s.URL+"/api", "application/vnd.oai.openapi+json;version=3.0", &doc)
 		for path, want := range map[string][]string{
-			"/collections/comuni/items":             {"crs", "bbox-crs"},
+			"/collections/comuni/items":             {"crs", "bbox-crs", "filter-crs"},
 			"/collections/comuni/items/{featureId}": {"crs"},
 		} {
 			found := map[string]bool{}

@@ -170,8 +170,7 @@ var filterParams = []obj{
 		obj{"type": "string"}),
 	queryParam("filter-lang", "The encoding of filter: cql2-text (default) or cql2-json; cql-text is cql2-text as GDAL writes it.",
 		obj{"type": "string", "enum": features.FilterLangs, "default": features.LangText}),
-	queryParam("filter-crs", "The CRS of the coordinates in filter: CRS84 (longitude, latitude), the default.",
-		obj{"type": "string", "format": "uri", "enum": []string{geo.WGS84.URI()}, "default": geo.WGS84.URI()}),
+	crsParam("filter-crs", "The CRS of the coordinates in filter, in its axis order (Part 2); default CRS84."),
 }
 
 // tileMatrixSetParam is {tileMatrixSetId}: WebMercatorQuad is served.

@@ -80,7 +80,7 @@ func TestProblems(t *testing.T) {
 		{name: "filter_division_by_zero", path: itemsPath + "?filter=" + url.QueryEscape("area_km2 / 0 > 1"), status: 400,
 			detail: []string{"filter", "division by zero"}},
 		{name: "filter_lang_unknown", path: itemsPath + "?filter=name%3D'Crema'&filter-lang=ecql", status: 400, detail: []string{"filter-lang", "ecql", "cql2-text"}},
-		{name: "filter_crs_unsupported", path: itemsPath + "?filter=name%3D'Crema'&filter-crs=EPSG:4326", status: 400, detail: []string{"filter-crs", "CRS84"}},
+		{name: "filter_crs_unsupported", path: itemsPath + "?filter=name%3D'Crema'&filter-crs=EPSG:25832", status: 400, detail: []string{"filter-crs", "EPSG:25832 is not served", "CRS84"}},
 
 		// Formats.
 		{name: "bad_f_landing", path: "/?f=xml", status: 400, detail: []string{"xml"}},
