@@ -10,8 +10,8 @@ import (
 
 // fileErrors makes the errors http.FileServer writes by itself, as plain
 // text, problems like every other error: a Range it cannot satisfy (416),
-// a file it cannot read. Its misses never get here (the viewer sends them
-// to NotFound).
+// a file it cannot read. Its misses never get here (the viewer and the
+// pages' assets send them to NotFound).
 func fileErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(&fileErrorWriter{ResponseWriter: w, r: r}, r)
