@@ -263,7 +263,14 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 
 	// Every column in text: numbers and booleans as PostgreSQL prints
 	// them, the rest escaped here (see appendFeature).
-	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
+	// Planned for its values each time (an unnamed statement; the
+	// description is cached): a generic plan of a cached statement
+	// guesses 33 rows for any bbox, and so read the whole box and sorted
+	// it for every page after a cursor (21 ms for 10 of 43,000 civici in
+	// a box) where the plan for the values walks the id index from the
+	// cursor (0.1 ms).
+	opts := []any{pgx.QueryExecModeCacheDescribe, pgx.QueryResultFormats{pgx.TextFormatCode}}
+	rows, err := s.pool.Query(ctx, sql, append(opts, args...)...)
 	if err != nil {
 		return Page{}, store.Translate(op, filterError(op, q, err))
 	}
