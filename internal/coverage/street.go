@@ -5,8 +5,6 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -36,14 +34,19 @@ func StreetKey(s string) string {
 	return strings.Join(fields, " ")
 }
 
-var accentStripper = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
+// stripAccents decomposes s, drops the combining marks and recomposes it
+// ("Libertà" → "Liberta"). It keeps no state: a transform.Chain does (its
+// buffers), and one shared between goroutines made concurrent searches
+// panic or answer another street.
 func stripAccents(s string) string {
-	out, _, err := transform.String(accentStripper, s)
-	if err != nil {
-		return s
+	return norm.NFC.String(strings.Map(dropMark, norm.NFD.String(s)))
+}
+
+func dropMark(r rune) rune {
+	if unicode.Is(unicode.Mn, r) {
+		return -1
 	}
-	return out
+	return r
 }
 
 // dottedAbbreviations are matched before the string is split into words,
