@@ -4,17 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cremasco/atlante/internal/app"
 	"github.com/cremasco/atlante/internal/demo"
 	"github.com/cremasco/atlante/internal/httpapi"
+	"github.com/cremasco/atlante/internal/viewer"
 )
 
 func serveCommand() *cli.Command {
@@ -41,6 +45,10 @@ func serveCommand() *cli.Command {
 				Usage: "who may show Atlante's pages in a frame (CSP frame-ancestors): 'self', 'none' or origins"},
 			&cli.StringFlag{Name: "metrics-addr", Sources: cli.EnvVars("ATLANTE_METRICS_ADDR"),
 				Usage: "serve /metrics on this address only, not on --addr (e.g. 127.0.0.1:9090)"},
+			&cli.StringFlag{Name: "basemap", Sources: cli.EnvVars("ATLANTE_BASEMAP"),
+				Usage: "online basemap under the data: a MapLibre style URL or a raster tile template https://host/{z}/{x}/{y}.png (default: none)"},
+			&cli.StringFlag{Name: "basemap-attribution", Sources: cli.EnvVars("ATLANTE_BASEMAP_ATTRIBUTION"),
+				Usage: "the basemap's credit line, plain text (required for raster tiles other than OpenStreetMap's)"},
 		},
 		Action: serve,
 	}
@@ -61,6 +69,10 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err := httpapi.CheckFrameAncestors(cmd.String("frame-ancestors")); err != nil {
 		return fmt.Errorf("--frame-ancestors: %w", err)
 	}
+	basemap, err := viewer.ParseBasemap(cmd.String("basemap"), cmd.String("basemap-attribution"))
+	if err != nil {
+		return fmt.Errorf("--basemap: %w", err)
+	}
 	metricsAddr := cmd.String("metrics-addr")
 	db, err := openDatabase(ctx, cmd, logger, true, cmd.Duration("query-timeout"))
 	if err != nil {
@@ -68,7 +80,11 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	}
 	defer db.close(logger)
 	if cmd.Bool("demo") {
-		if err := demo.LoadIfEmpty(ctx, db.Write, logger); err != nil {
+		again := os.Args[0] + " demo tokens"
+		if cmd.IsSet("data-dir") {
+			again += " --data-dir " + cmd.String("data-dir")
+		}
+		if err := loadDemo(ctx, cmd.Root().Writer, db.Write, again, logger); err != nil {
 			return err
 		}
 	}
@@ -81,6 +97,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 			CORSOrigins:    corsOrigins,
 			FrameAncestors: cmd.String("frame-ancestors"),
 			PrivateMetrics: metricsAddr != "",
+			Viewer:         viewer.Config{Basemap: basemap},
 		},
 		TileCacheMB: cmd.Int("tile-cache-mb"),
 		Logger:      logger,
@@ -135,6 +152,30 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		return errors.Join(errs...)
 	})
 	return g.Wait()
+}
+
+// loadDemo loads the demo into an empty database and prints a token per
+// role on w (the terminal, never the log), so that `make run` can be
+// tried with writes at once; on later starts it says how to get new ones
+// (the command again).
+func loadDemo(ctx context.Context, w io.Writer, pool *pgxpool.Pool, again string, logger *slog.Logger) error {
+	loaded, err := demo.LoadIfEmpty(ctx, pool, logger)
+	if err != nil {
+		return err
+	}
+	if loaded {
+		toks, err := demo.CreateTokens(ctx, pool)
+		if err != nil {
+			return err
+		}
+		return demo.WriteTokens(w, toks)
+	}
+	active, err := demo.ActiveTokens(ctx, pool)
+	if err != nil || len(active) == 0 {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "Demo tokens: %d exist, printed when they were made; `%s` replaces them and prints the new secrets.\n", len(active), again)
+	return err
 }
 
 // displayURL is the address to click in the start-up line.

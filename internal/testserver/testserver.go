@@ -18,6 +18,7 @@ import (
 	"github.com/cremasco/atlante/internal/httpapi"
 	"github.com/cremasco/atlante/internal/store"
 	"github.com/cremasco/atlante/internal/store/storetest"
+	"github.com/cremasco/atlante/internal/viewer"
 )
 
 // Options adjust the server.
@@ -36,6 +37,8 @@ type Options struct {
 	CORSOrigins []string
 	// PrivateMetrics leaves /metrics off the server (Server.Metrics serves it).
 	PrivateMetrics bool
+	// Basemap as --basemap; nil for none, the default of serve.
+	Basemap *viewer.Basemap
 }
 
 // Server is a running test server.
@@ -74,7 +77,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	svc, err := app.New(ctx, db, app.Config{
 		HTTP: httpapi.Config{RequestTimeout: opts.Timeout, Version: "test",
-			CORSOrigins: opts.CORSOrigins, PrivateMetrics: opts.PrivateMetrics},
+			CORSOrigins: opts.CORSOrigins, PrivateMetrics: opts.PrivateMetrics, Viewer: viewer.Config{Basemap: opts.Basemap}},
 		TileCacheMB: opts.CacheMB,
 		Logger:      logger,
 	})

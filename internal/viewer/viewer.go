@@ -40,11 +40,6 @@ import (
 //go:embed static
 var static embed.FS
 
-// BasemapOrigin is the origin of the optional online basemap's tiles
-// (static/js/basemap.js); the server's Content-Security-Policy lets the
-// page reach it and nothing else outside Atlante.
-const BasemapOrigin = "https://tile.openstreetmap.org"
-
 // Handler serves the viewer's files; "/" is the map page. Embedded files
 // have no modification time, so each gets an ETag from its content and
 // browsers revalidate (RFC 9110 §8.8.3) instead of downloading MapLibre
