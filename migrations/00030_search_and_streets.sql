@@ -60,52 +60,54 @@ CREATE INDEX coverage_street_lines_geom_idx ON coverage_street_lines USING gist 
 CREATE INDEX coverage_street_lines_geom_3857_idx ON coverage_street_lines USING gist (geom_3857);
 
 -- +goose StatementBegin
+-- coverage_refresh_streets rebuilds both tables with one pass over civici:
+-- each street's points (EPSG:3857) and the moments of their spread, then
+-- a line per street from its own points.
 CREATE FUNCTION coverage_refresh_streets() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    CREATE TEMP TABLE coverage_street_points ON COMMIT DROP AS
+    SELECT istat_code, street_key, mode() WITHIN GROUP (ORDER BY street) AS street, count(*)::int AS civici,
+           min(number) AS number_min, max(number) AS number_max, bool_and(synthetic) AS synthetic,
+           ST_Collect(geom_3857) AS pts, avg(ST_X(geom_3857)) AS mx, avg(ST_Y(geom_3857)) AS my,
+           -- the principal direction: half the angle of (2 cov(x, y), var(x) - var(y))
+           0.5 * atan2(2 * covar_pop(ST_X(geom_3857), ST_Y(geom_3857)),
+                       var_pop(ST_X(geom_3857)) - var_pop(ST_Y(geom_3857))) AS theta
+    FROM civici GROUP BY istat_code, street_key;
+
+    -- Web Mercator is monotonic in x and in y: the extent of the points
+    -- in 3857 is the extent in 4326, transformed.
     TRUNCATE coverage_streets;
     INSERT INTO coverage_streets (istat_code, street_key, street, street_core, civici, number_min, number_max,
                                   geom, west, south, east, north)
-    SELECT istat_code, street_key, street, street_core(street_key), n, lo, hi, ST_Centroid(pts),
-           ST_XMin(pts), ST_YMin(pts), ST_XMax(pts), ST_YMax(pts)
-    FROM (
-        SELECT istat_code, street_key, mode() WITHIN GROUP (ORDER BY street) AS street, count(*)::int AS n,
-               min(number) AS lo, max(number) AS hi, ST_Collect(geom) AS pts
-        FROM civici GROUP BY istat_code, street_key
-    ) s;
+    SELECT istat_code, street_key, street, street_core(street_key), civici, number_min, number_max,
+           ST_Transform(ST_Centroid(pts), 4326), ST_X(lo), ST_Y(lo), ST_X(hi), ST_Y(hi)
+    FROM coverage_street_points,
+         LATERAL ST_Transform(ST_SetSRID(ST_MakePoint(ST_XMin(pts), ST_YMin(pts)), 3857), 4326) AS lo,
+         LATERAL ST_Transform(ST_SetSRID(ST_MakePoint(ST_XMax(pts), ST_YMax(pts)), 3857), 4326) AS hi;
 
     TRUNCATE coverage_street_lines;
     INSERT INTO coverage_street_lines (id, istat_code, street, street_key, civici, number_min, number_max, synthetic, geom)
-    WITH p AS (
-        SELECT istat_code, street_key, ST_X(geom_3857) AS x, ST_Y(geom_3857) AS y FROM civici
-    ), axis AS (
-        -- the principal direction: half the angle of (2 cov(x, y), var(x) - var(y))
-        SELECT istat_code, street_key, avg(x) AS mx, avg(y) AS my,
-               0.5 * atan2(2 * covar_pop(x, y), var_pop(x) - var_pop(y)) AS theta
-        FROM p GROUP BY istat_code, street_key HAVING count(*) >= 2
-    ), steps AS (
-        SELECT istat_code, street_key, floor(t / 50) AS step, avg(x) AS x, avg(y) AS y
-        FROM (SELECT p.*, (p.x - a.mx) * cos(a.theta) + (p.y - a.my) * sin(a.theta) AS t
-              FROM p JOIN axis a USING (istat_code, street_key)) q
-        GROUP BY istat_code, street_key, floor(t / 50)
-    ), parts AS (
-        SELECT *, count(*) FILTER (WHERE gap) OVER (PARTITION BY istat_code, street_key ORDER BY step) AS part
-        FROM (SELECT *, coalesce(sqrt((x - lag(x) OVER w) ^ 2 + (y - lag(y) OVER w) ^ 2) > 400, true) AS gap
-              FROM steps WINDOW w AS (PARTITION BY istat_code, street_key ORDER BY step)) q
-    ), lines AS (
-        SELECT istat_code, street_key, part,
-               ST_ChaikinSmoothing(ST_MakeLine(ST_MakePoint(x, y) ORDER BY step), 2, true) AS line
-        FROM parts GROUP BY istat_code, street_key, part HAVING count(*) >= 2
-    ), streets AS (
-        SELECT istat_code, street_key, ST_Transform(ST_SetSRID(ST_Multi(ST_Collect(line ORDER BY part)), 3857), 4326) AS geom
-        FROM lines GROUP BY istat_code, street_key
-    )
-    SELECT l.istat_code || '-' || replace(l.street_key, ' ', '-'), l.istat_code, s.street, l.street_key, s.civici,
-           s.number_min, s.number_max,
-           (SELECT bool_and(v.synthetic) FROM civici v WHERE v.istat_code = l.istat_code AND v.street_key = l.street_key),
-           l.geom
-    FROM streets l JOIN coverage_streets s USING (istat_code, street_key)
-    ORDER BY l.istat_code, l.street_key;
+    SELECT s.istat_code || '-' || replace(s.street_key, ' ', '-'), s.istat_code, s.street, s.street_key, s.civici,
+           s.number_min, s.number_max, s.synthetic, l.geom
+    FROM coverage_street_points s CROSS JOIN LATERAL (
+        -- 50 m steps along the direction; a new part after a gap of 400 m
+        SELECT ST_Transform(ST_SetSRID(ST_Multi(ST_Collect(line ORDER BY part)), 3857), 4326) AS geom FROM (
+            SELECT part, ST_ChaikinSmoothing(ST_MakeLine(ST_MakePoint(x, y) ORDER BY step), 2, true) AS line
+            FROM (SELECT *, count(*) FILTER (WHERE gap) OVER (ORDER BY step) AS part FROM (
+                SELECT step, x, y, coalesce(sqrt((x - lag(x) OVER w) ^ 2 + (y - lag(y) OVER w) ^ 2) > 400, true) AS gap
+                FROM (SELECT floor(t / 50) AS step, avg(x) AS x, avg(y) AS y
+                      FROM (SELECT ST_X(d.geom) AS x, ST_Y(d.geom) AS y,
+                                   (ST_X(d.geom) - s.mx) * cos(s.theta) + (ST_Y(d.geom) - s.my) * sin(s.theta) AS t
+                            FROM ST_Dump(s.pts) d) p
+                      GROUP BY 1) st
+                WINDOW w AS (ORDER BY step)) g) q
+            GROUP BY part HAVING count(*) >= 2) lines
+        HAVING count(*) > 0
+    ) l
+    WHERE s.civici >= 2
+    ORDER BY s.istat_code, s.street_key;
+    DROP TABLE coverage_street_points;
 END
 $$;
 -- +goose StatementEnd

@@ -136,7 +136,7 @@ func Layers() []catalog.Layer {
 				{Name: "length_m", Type: catalog.Number, Description: "length in metres"},
 				{Name: "synthetic", Type: catalog.Boolean, Description: "true for made-up demo routes"},
 			},
-			TileProperties: []string{"programme", "status"},
+			TileProperties: []string{"programme", "status", "synthetic"},
 			Attribution:    AttributionNetwork,
 			MinZoom:        8, MaxZoom: 18,
 		},

@@ -63,40 +63,60 @@ const streetTierSQL = `CASE
 	WHEN s.street_key = $1 THEN 0
 	WHEN s.street_core = $2 THEN 1
 	WHEN s.street_key LIKE '% ' || $2 THEN 2
-	WHEN s.street_core = ANY($4) OR length($2) >= 4 AND (levenshtein_less_equal(s.street_key, $1, 1) <= 1
-	                          OR levenshtein_less_equal(s.street_core, $2, 1) <= 1) THEN 3
+	WHEN s.street_core = ANY($4) OR length($2) >= 4 AND (` + oneEditSQL + `) THEN 3
 	WHEN s.street_key LIKE $1 || '%' OR s.street_core LIKE $2 || '%' THEN 4
 	WHEN s.street_key LIKE '% ' || $2 || '%' THEN 5
 	ELSE 6 END`
+
+// oneEditSQL: the key or its core one edit away from the typed one; the
+// length test first, so that long names cost nothing.
+const oneEditSQL = `abs(length(s.street_key) - length($1)) <= 1 AND levenshtein_less_equal(s.street_key, $1, 1) <= 1
+	OR abs(length(s.street_core) - length($2)) <= 1 AND levenshtein_less_equal(s.street_core, $2, 1) <= 1`
 
 // streetColumns are scanned by scanStreet.
 const streetColumns = `s.istat_code, coalesce(c.name, ''), s.street, s.street_key, s.civici, s.number_min, s.number_max,
 	ST_X(s.geom), ST_Y(s.geom), s.west, s.south, s.east, s.north, ` + streetTierSQL + ` AS tier, similarity(s.street_key, $1) AS sim,
 	coalesce(st.civici, 0)`
 
-// streetMatchSQL is what a typed street may match: the same name, with or
-// without its type word, the start of a name (typing), a word of it, or a
-// similar name (trigrams: a typo in a longer name), or the name with two
-// letters swapped ($4, see swaps). Every branch can use an index of
-// coverage_streets, so the candidates are found without reading every
-// street.
-const streetMatchSQL = `(s.street_key = $1 OR s.street_core = $2 OR s.street_key LIKE $1 || '%' OR s.street_core LIKE $2 || '%'
-	OR s.street_key LIKE '% ' || $2 || '%' OR s.street_key % $1 OR $2 <% s.street_key OR s.street_core = ANY($4))`
+// streetMatchSQL is what a typed street may match, in a comune: the same
+// name, with or without its type word, the name with two letters swapped
+// ($4, see swaps), the start of a name (typing), and from three letters on
+// a word of it or a similar name — trigrams of the name without its type
+// word, which would make every "via ..." look alike; word similarity for
+// a typo in a name typed without its first name ("mazzni" for Giuseppe
+// Mazzini) — or one edit away ("doma" for Roma). Names longer than 60
+// letters exist nowhere: such a text is matched exactly or by its start,
+// and costs no fuzzy comparison.
+const streetMatchSQL = `(s.street_key = $1 OR s.street_core = $2 OR s.street_core = ANY($4)
+	OR s.street_key LIKE $1 || '%' OR s.street_core LIKE $2 || '%'
+	OR length($2) BETWEEN 3 AND 60 AND (s.street_key LIKE '% ' || $2 || '%' OR s.street_core % $2 OR $2 <% s.street_key)
+	OR length($2) BETWEEN 4 AND 60 AND (` + oneEditSQL + `))`
 
-// searchStreetsSQL looks in every comune.
-const searchStreetsSQL = `SELECT ` + streetColumns + `
+// searchComuneStreetsSQL looks in the named comuni, where every street of
+// a comune (a few hundred) can be compared.
+const searchComuneStreetsSQL = `SELECT ` + streetColumns + `
 FROM coverage_streets s LEFT JOIN comuni c USING (istat_code) LEFT JOIN coverage_comuni_stats st USING (istat_code)
-WHERE ` + streetMatchSQL + `
+WHERE s.istat_code = ANY($5) AND ` + streetMatchSQL + `
 ORDER BY tier, sim DESC, st.civici DESC NULLS LAST, s.civici DESC, s.istat_code, s.street_key
 LIMIT $3`
 
-// searchComuneStreetsSQL looks in the named comuni only, where a comune's
-// few hundred streets can all be compared: one edit anywhere in the name
-// ("doma" for Roma) is found even when few trigrams are left.
-const searchComuneStreetsSQL = `SELECT ` + streetColumns + `
-FROM coverage_streets s LEFT JOIN comuni c USING (istat_code) LEFT JOIN coverage_comuni_stats st USING (istat_code)
-WHERE s.istat_code = ANY($5) AND (` + streetMatchSQL + `
-	OR length($2) >= 4 AND (levenshtein_less_equal(s.street_core, $2, 1) <= 1 OR levenshtein_less_equal(s.street_key, $1, 1) <= 1))
+// searchStreetsSQL looks in every comune, through indexes only: each
+// branch of the union is an index scan (the trigram indexes serve LIKE and
+// similarity), so the work follows the candidates, not the size of the
+// register. Word similarity and edit distance, which no index serves,
+// are left to searchComuneStreetsSQL.
+const searchStreetsSQL = `WITH m AS (
+	SELECT istat_code, street_key FROM coverage_streets WHERE street_key = $1
+	UNION SELECT istat_code, street_key FROM coverage_streets WHERE street_core = $2
+	UNION SELECT istat_code, street_key FROM coverage_streets WHERE street_core = ANY($4)
+	UNION SELECT istat_code, street_key FROM coverage_streets WHERE street_key LIKE $1 || '%'
+	UNION SELECT istat_code, street_key FROM coverage_streets WHERE street_core LIKE $2 || '%'
+	UNION SELECT istat_code, street_key FROM coverage_streets WHERE length($2) BETWEEN 3 AND 60 AND street_key LIKE '% ' || $2 || '%'
+	UNION SELECT istat_code, street_key FROM coverage_streets WHERE length($2) BETWEEN 3 AND 60 AND street_core % $2
+)
+SELECT ` + streetColumns + `
+FROM m JOIN coverage_streets s USING (istat_code, street_key)
+	LEFT JOIN comuni c USING (istat_code) LEFT JOIN coverage_comuni_stats st USING (istat_code)
 ORDER BY tier, sim DESC, st.civici DESC NULLS LAST, s.civici DESC, s.istat_code, s.street_key
 LIMIT $3`
 
@@ -185,6 +205,8 @@ func (s *Store) Search(ctx context.Context, q, comune string, limit int) ([]Sugg
 			// Only a comune was named ("crema"; "via crema" read as
 			// "via" in Crema): the comune is an answer, after the
 			// streets that match somehow when a type word was typed too.
+			// A type word alone ("via") names no street: every street
+			// would match.
 			if rd.Match == comuneNone {
 				continue
 			}

@@ -1,20 +1,34 @@
-// The optional online basemap: OpenStreetMap's raster tiles under the data.
-// It is off by default, so the map never reaches out to the internet unless
-// asked; when asked, a short probe decides, and an unreachable basemap is
-// turned off with a note instead of filling the console with tile errors.
+// The optional online basemap under the data: the one the server is
+// configured with (atlante serve --basemap; /viewer/config.json), none by
+// default, so the map never reaches out to the internet unless the
+// operator chose a basemap and the user asks for it; when asked, a short
+// probe decides, and an unreachable basemap is turned off with a note
+// instead of filling the console with tile errors. Raster templates only,
+// for now (a MapLibre style basemap is announced as "style").
 
 export const basemapSource = 'basemap';
 const basemapLayer = 'basemap';
-const tileURL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
-const probeURL = 'https://tile.openstreetmap.org/0/0/0.png';
 const probeTimeoutMs = 3000;
 
+/** The configured basemap, or null: {type, url, attribution}. */
+async function configured() {
+  try {
+    const res = await fetch('/viewer/config.json', { cache: 'no-cache' });
+    if (!res.ok) return null;
+    const cfg = await res.json();
+    return cfg.basemap ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Reports whether the basemap's tile server answers within the timeout. */
-export async function reachable() {
-  if (!navigator.onLine) return false;
+export async function reachable(basemap) {
+  if (!navigator.onLine || basemap?.type !== 'raster') return false;
   try {
     // An opaque response is enough: it proves the server is there.
-    await fetch(probeURL, { mode: 'no-cors', cache: 'no-store', signal: AbortSignal.timeout(probeTimeoutMs) });
+    const probe = basemap.url.replace('{z}', '0').replace('{x}', '0').replace('{y}', '0');
+    await fetch(probe, { mode: 'no-cors', cache: 'no-store', signal: AbortSignal.timeout(probeTimeoutMs) });
     return true;
   } catch {
     return false;
@@ -34,11 +48,12 @@ export function enableBasemap(map, toggle, note, beforeLayer) {
     if (map.getLayer(basemapLayer)) map.removeLayer(basemapLayer);
     if (map.getSource(basemapSource)) map.removeSource(basemapSource);
   };
-  const unavailable = () => {
+  const unavailable = (why) => {
     remove();
     toggle.checked = false;
-    say('OpenStreetMap cannot be reached; the map works without it.');
+    say(why ?? 'The basemap cannot be reached; the map works without it.');
   };
+  const basemap = configured();
 
   toggle.addEventListener('change', async () => {
     if (!toggle.checked) {
@@ -47,8 +62,14 @@ export function enableBasemap(map, toggle, note, beforeLayer) {
       return;
     }
     toggle.disabled = true;
-    say('Connecting to OpenStreetMap…');
-    const ok = await reachable();
+    const bm = await basemap;
+    if (!bm) {
+      toggle.disabled = false;
+      unavailable('No basemap is configured on this server, so one cannot be reached; the map works without it.');
+      return;
+    }
+    say('Connecting to the basemap…');
+    const ok = await reachable(bm);
     toggle.disabled = false;
     if (!toggle.checked) return;
     if (!ok) {
@@ -59,10 +80,10 @@ export function enableBasemap(map, toggle, note, beforeLayer) {
     if (!map.getSource(basemapSource)) {
       map.addSource(basemapSource, {
         type: 'raster',
-        tiles: [tileURL],
+        tiles: [bm.url],
         tileSize: 256,
         maxzoom: 19,
-        attribution: '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        attribution: bm.attribution,
       });
     }
     if (!map.getLayer(basemapLayer)) {

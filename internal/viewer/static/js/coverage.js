@@ -123,6 +123,16 @@ export function networkLegend() {
   return root;
 }
 
+/** The streets of the address register (zoom 14+): thin lines, off at first. */
+export const streetsColor = '#78716c';
+
+/** The legend of the streets layer. */
+export function streetsLegend() {
+  const root = legend('Streets');
+  root.querySelector('ul').append(legendItem('line', streetsColor, 'a street along its civic numbers (zoom 14 and closer)'));
+  return root;
+}
+
 /**
  * Popup renderer of the civici collection (see popup.js): a cell shows its
  * counts and a button to zoom in; a civic number shows what its tile says,

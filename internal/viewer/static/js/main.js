@@ -14,7 +14,7 @@ import { choroplethControls } from './choropleth.js';
 import {
   areaPopup, areasLegend, buildingPopup, buildingsLegend, planPopup, planStatusLegend, scenarioPopup, scenariosLegend,
 } from './civilprotection.js';
-import { civiciLegend, civiciPopup, networkLegend } from './coverage.js';
+import { civiciLegend, civiciPopup, networkLegend, streetsLegend } from './coverage.js';
 import { communityPopup, sitePopup } from './eligibility.js';
 import { communitiesLegend, sitesLegend, zonesLegend } from './energy.js';
 import { createExposure } from './exposure.js';
@@ -201,6 +201,7 @@ async function start() {
     'energy-zones': zonesLegend(),
     'energy-communities': communitiesLegend(),
     'energy-sites': sitesLegend(),
+    streets: streetsLegend(),
   });
   let tools = null;
   const stats = createStats(document.getElementById('stats'), { onClose: () => tools?.clear() });

@@ -6,7 +6,7 @@
 import { collectionKey } from './catalog.js';
 import { choroplethStyle } from './choropleth.js';
 import { areasStyle, buildingsStyle, planStatusStyle, scenariosStyle } from './civilprotection.js';
-import { civiciStyle, networkStyle } from './coverage.js';
+import { civiciStyle, networkStyle, streetsColor } from './coverage.js';
 import { communitiesStyle, sitesStyle, zonesStyle } from './energy.js';
 
 /**
@@ -33,6 +33,7 @@ export const layerStyles = {
   'energy-zones': zonesStyle,
   'energy-communities': communitiesStyle,
   'energy-sites': sitesStyle,
+  streets: { color: streetsColor, lineWidth: 1, visible: false },
 };
 
 /** The groups of the layer panel, in order; a collection of no theme goes last, under "Other layers". */
