@@ -74,15 +74,18 @@ func readCorpus(tb testing.TB, name string) []corpusCase {
 
 // corpusAnswer is the part of a search result the corpus checks.
 type corpusAnswer struct {
-	Kind          string `json:"kind"`
-	Label         string `json:"label"`
-	ISTATCode     string `json:"istat_code"`
-	Street        string `json:"street"`
-	ID            int64  `json:"id"`
-	Number        *int   `json:"number"`
-	Suffix        string `json:"suffix"`
-	MissingNumber string `json:"missing_number"`
-	NumberRange   []int  `json:"number_range"`
+	Kind          string    `json:"kind"`
+	Label         string    `json:"label"`
+	ISTATCode     string    `json:"istat_code"`
+	Street        string    `json:"street"`
+	ID            int64     `json:"id"`
+	Number        *int      `json:"number"`
+	Suffix        string    `json:"suffix"`
+	Lon           float64   `json:"lon"`
+	Lat           float64   `json:"lat"`
+	BBox          []float64 `json:"bbox"`
+	MissingNumber string    `json:"missing_number"`
+	NumberRange   []int     `json:"number_range"`
 	Nearest       *struct {
 		ID     int64  `json:"id"`
 		Kind   string `json:"kind"`
@@ -138,7 +141,9 @@ func TestSearchCorpus(t *testing.T) {
 			got = fmt.Sprintf("%s %s %q", a.Kind, a.ISTATCode, a.Label)
 			switch c.kind {
 			case "comune":
-				ok = a.Kind == "comune" && a.ISTATCode == c.code
+				// A comune to fly to: a point inside its extent.
+				ok = a.Kind == "comune" && a.ISTATCode == c.code && len(a.BBox) == 4 &&
+					a.BBox[0] < a.Lon && a.Lon < a.BBox[2] && a.BBox[1] < a.Lat && a.Lat < a.BBox[3]
 			case "civico":
 				ok = a.Kind == "civico" && a.ID == wantID
 			case "street":
