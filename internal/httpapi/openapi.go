@@ -282,7 +282,7 @@ func (s *Server) editOperations(paths obj, l *catalog.Layer) {
 var domainDocs = map[string]string{
 	"GET /coverage/stats":                                     "Fibre coverage statistics of a comune (?comune=) or a box (?bbox=); ?by=comune, ?f=csv",
 	"POST /coverage/stats":                                    "Fibre coverage statistics inside a posted GeoJSON Polygon or MultiPolygon (CRS84; another CRS with ?crs=, axis order of the CRS, or the body's GeoJSON 2008 crs member, x, y)",
-	"GET /coverage/search":                                    "Address typeahead: streets, and civic numbers when a number is typed (?q=via roma 12, crema)",
+	"GET /coverage/search":                                    "Address search as people type: civic numbers, streets and comuni, best first; a street that lacks the number says its range and the nearest (?q=via roma 12 crema)",
 	"GET /coverage/address":                                   "The civic number at an address (?comune=&street=&number=&suffix=) with its offers",
 	"GET /coverage/nearest":                                   "The nearest civic number to ?lon=&lat= within ?radius= metres, with its offers",
 	"GET /coverage/civici/{id}":                               "A civic number with its coverage offers, best first",

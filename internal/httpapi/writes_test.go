@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,10 +131,12 @@ func TestTerritoryRule(t *testing.T) {
 		t.Run(l.id, func(t *testing.T) {
 			items := s.URL + "/collections/" + l.id + "/items"
 			home, farAway, tolerated, refused := g.HomeCrema, g.InBagnolo, g.Out30, g.Out80
-			refusedText := "lies 80 m outside comune 019035 (Crema); at most 50 m are tolerated along the border"
+			// The strip's far end is 500 m from the border point it starts
+			// from, and may be a little nearer to a bend of the real border.
+			refusedText := `lies 80 m outside comune 019035 \(Crema\); at most 50 m are tolerated along the border`
 			if !l.point {
 				home, farAway, tolerated, refused = g.SquareCrema, g.SquareBagnolo, g.Across30, g.Across500
-				refusedText = "reaches 500 m outside comune 019035 (Crema); at most 50 m are tolerated along the border"
+				refusedText = `reaches (4[89][0-9]|500) m outside comune 019035 \(Crema\); at most 50 m are tolerated along the border`
 			}
 			count := func() int {
 				var n int
@@ -153,7 +156,7 @@ func TestTerritoryRule(t *testing.T) {
 			}
 			res, body = energySend(t, http.MethodPost, items, feature(l.props(crema), refused), "Authorization", editor)
 			expectStatus(t, "POST beyond the tolerance", res, body, http.StatusUnprocessableEntity)
-			if d := problemDetail(t, body); d != "geometry: "+refusedText {
+			if d := problemDetail(t, body); !regexp.MustCompile("^geometry: " + refusedText + "$").MatchString(d) {
 				t.Errorf("POST beyond the tolerance: detail %q, want %q", d, "geometry: "+refusedText)
 			}
 			if n := count(); n != before {
