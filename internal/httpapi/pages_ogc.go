@@ -208,12 +208,8 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request, l *catalog.La
 		{Href: jsonHref, Rel: "alternate", Type: mediaGeoJSON, Title: "this page as GeoJSON"},
 	}
 	if page.Next != nil {
-		// People page a few times, and want to go back: by offset,
-		// unless the page came by cursor (from a GeoJSON page).
-		v.Next = withFormat(items, q.Values(q.Offset+q.Limit), "html")
-		if q.After != nil {
-			v.Next = withFormat(items, q.ValuesAfter(*page.Next), "html")
-		}
+		// The JSON's next link (/req/html/content), by cursor.
+		v.Next = withFormat(items, q.ValuesAfter(*page.Next), "html")
 		p.Links = append(p.Links, link{Href: v.Next, Rel: "next", Type: mediaHTML, Title: "next page"})
 		p.HeadLinks = append(p.HeadLinks, link{Href: v.Next, Rel: "next", Type: mediaHTML})
 	}
