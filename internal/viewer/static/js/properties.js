@@ -28,6 +28,7 @@ const enums = {
   'energy-sites.community_status': 'energy.status',
   'energy-sites.kind': 'energy.kind',
   'energy-sites.category': 'energy.category',
+  'crisis-unit.role': 'cp.crisis.role',
 };
 
 /**
