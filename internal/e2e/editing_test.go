@@ -146,6 +146,21 @@ type storedPlan struct {
 func (e *editRun) signIn(t *testing.T, secret, roleKey string) (context.Context, *pageLog) {
 	t.Helper()
 	ctx, pl := e.open(t, "/?lang=it", 1280, 800)
+	e.signInHere(t, ctx, secret, roleKey)
+	return ctx, pl
+}
+
+// signInOnPhone is signIn at 390×844 with touch, from the layer drawer.
+func (e *editRun) signInOnPhone(t *testing.T, secret, roleKey string) (context.Context, *pageLog) {
+	t.Helper()
+	ctx, pl := e.open(t, "/?lang=it", 390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	do(ctx, t, chromedp.Click(chromedp.ID("menu-toggle")))
+	e.signInHere(t, ctx, secret, roleKey)
+	return ctx, pl
+}
+
+func (e *editRun) signInHere(t *testing.T, ctx context.Context, secret, roleKey string) {
+	t.Helper()
 	if got := eval[bool](ctx, t, `!!document.querySelector('#panel-edit form.signin')`); !got {
 		t.Fatal("a new tab is signed in already: the token must stay in the tab that signed in")
 	}
@@ -169,7 +184,6 @@ func (e *editRun) signIn(t *testing.T, secret, roleKey string) (context.Context,
 	if !strings.Contains(fmt.Sprint(where["comuni"]), "Crema (019035)") {
 		t.Errorf("the panel lists comuni %q, want Crema (019035)", where["comuni"])
 	}
-	return ctx, pl
 }
 
 // waitUntil polls js like poll; on a timeout it keeps a screenshot and
@@ -242,6 +256,7 @@ func setField(ctx context.Context, t *testing.T, form, name, value string) {
 func (e *editRun) editorFlow(t *testing.T) {
 	ctx, pl := e.signIn(t, e.editor, "role.editor")
 	saveScreenshot(ctx, t, "editing-signed-in.png")
+	e.noEnglish(t, ctx, "the signed-in panel")
 	may := eval[[]string](ctx, t, `Array.from(document.querySelectorAll('.account-may li')).map((l) => l.dataset.action)`)
 	if strings.Join(may, ",") != "write,read-private,submit,reopen" {
 		t.Errorf("the panel says the editor may %v, want write, read-private, submit, reopen", may)
@@ -326,6 +341,7 @@ func (e *editRun) editorFlow(t *testing.T) {
 		return Object.fromEntries(Array.from(c.querySelectorAll('tr[data-property]')).map((r) => [r.dataset.property, r.dataset.changedBy + ': ' + Array.from(r.cells).map((x) => x.textContent).join(' | ')]));
 	})()`)
 	saveScreenshot(ctx, t, "editing-conflict.png")
+	e.noEnglish(t, ctx, "the conflict view")
 	if !strings.HasPrefix(diff["severity"], "them:") || !strings.Contains(diff["severity"], e.text(t, "cp.severity.4", "it")) {
 		t.Errorf("the conflict shows severity as %q, want changed by someone else, to 4", diff["severity"])
 	}
@@ -359,6 +375,7 @@ func (e *editRun) editorFlow(t *testing.T) {
 	do(ctx, t, chromedp.Click(chromedp.CSS(`.plan-do[data-step=submit]`)))
 	waitUntil[bool](ctx, t, stepTimeout, "the plan is submitted", `!!document.querySelector('.plan-status-line[data-status=submitted]') && !!document.querySelector('.plan-frozen')`)
 	saveScreenshot(ctx, t, "editing-plan-submitted.png")
+	e.noEnglish(t, ctx, "the plan panel")
 	var plan storedPlan
 	e.api(t, http.MethodGet, "/civil-protection/plans/"+crema, "", nil, &plan)
 	if plan.Status != "submitted" || len(plan.History) == 0 || plan.History[len(plan.History)-1].Role != "editor" {
@@ -419,7 +436,8 @@ type crisisMember struct {
 }
 
 func (e *editRun) readerFlow(t *testing.T) {
-	ctx, pl := e.signIn(t, e.reader, "role.private-reader")
+	// On a phone: the sign-in in the drawer, the crisis unit in a bottom sheet.
+	ctx, pl := e.signInOnPhone(t, e.reader, "role.private-reader")
 	if n := eval[int](ctx, t, `document.querySelectorAll('[data-create]').length`); n != 0 {
 		t.Errorf("a private reader is offered to add to %d layers, want none", n)
 	}
@@ -433,6 +451,12 @@ func (e *editRun) readerFlow(t *testing.T) {
 	names := waitUntil[[]string](ctx, t, stepTimeout, "the crisis unit's table", `document.querySelector('.crisis-table') && Array.from(document.querySelectorAll('.crisis-table tr[data-member] td[data-field=name]')).map((c) => c.textContent)`)
 	if len(names) != len(unit.Members) {
 		t.Errorf("the table shows %d members, the service has %d", len(names), len(unit.Members))
+	}
+	fit := eval[map[string]float64](ctx, t, `(() => { const r = document.getElementById('stats').getBoundingClientRect();
+		return {left: r.left, right: r.right, bottom: r.bottom, scroll: document.documentElement.scrollWidth,
+			drawer: document.getElementById('panel').dataset.open === 'true' ? 1 : 0}; })()`)
+	if fit["left"] < 0 || fit["right"] > 390.5 || fit["bottom"] > 844.5 || fit["scroll"] > 390 || fit["drawer"] != 0 {
+		t.Errorf("on a 390×844 phone the crisis unit's sheet %v does not fit, or the drawer stays over it", fit)
 	}
 	controls := eval[int](ctx, t, `document.querySelectorAll('.crisis-add, .crisis-edit, .crisis-remove').length`)
 	if controls != 0 || !eval[bool](ctx, t, `!!document.querySelector('.crisis-readonly')`) {
@@ -456,6 +480,7 @@ func (e *editRun) readerFlow(t *testing.T) {
 		t.Errorf("the refusal reads %q, want the Italian explanation", shown)
 	}
 	saveScreenshot(ctx, t, "editing-crisis-403.png")
+	e.noEnglish(t, ctx, "the crisis unit and its refusal")
 	var after struct {
 		Members []crisisMember `json:"members"`
 	}
@@ -523,6 +548,7 @@ func (e *editRun) energyFlow(t *testing.T) {
 	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-save")))
 	waitUntil[bool](ctx, t, stepTimeout, "back to the community, eligible", `document.querySelector('.community-eligibility .eligibility')?.dataset.eligible === 'true' && document.querySelectorAll('.community-site-list li').length === 1`)
 	saveScreenshot(ctx, t, "editing-community.png")
+	e.noEnglish(t, ctx, "the community")
 	var elig struct {
 		Eligible bool `json:"eligible"`
 		Members  []struct {
@@ -566,6 +592,3 @@ func ringHas(ring [][2]float64, p [2]float64, tol float64) bool {
 	}
 	return false
 }
-
-
-

@@ -11,7 +11,7 @@ import { badge, button, el } from './dom.js';
 import { num, t } from './i18n.js';
 import { kindColors, kindLabel, statusLabel } from './energy.js';
 import { renderEligibility } from './eligibility.js';
-import { networkProblem, problemView } from './problems.js';
+import { networkProblem, outcomeArea, problemView } from './problems.js';
 import { buildForm, fieldsFrom, loadSchema } from './schemaform.js';
 
 const layerID = 'energy-communities';
@@ -95,8 +95,7 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
         const schema = await loadSchema(`/collections/${layerID}/schema`);
         const form = buildForm(fieldsFrom(schema, members, required), { layerID, values: { status: 'proposed' } });
         const boxes = comuniBoxes([istat]);
-        const outcome = el('div', 'edit-outcome');
-        outcome.setAttribute('aria-live', 'polite');
+        const { node: outcome, say } = outcomeArea();
         const save = button('button primary community-save', t('edit.save'), async () => {
           if (!form.check()) return;
           const v = form.read();
@@ -106,11 +105,11 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
           try {
             res = await session.send(url(), { method: 'POST', body });
           } catch (err) {
-            outcome.replaceChildren(networkProblem(t('edit.save.failed'), err));
+            say(networkProblem(t('edit.save.failed'), err));
             return;
           }
           if (!res.ok) {
-            outcome.replaceChildren(problemView(res, t('edit.save.failed'), layerID));
+            say(problemView(res, t('edit.save.failed'), layerID));
             return;
           }
           refresh([layerID]);
@@ -145,8 +144,7 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
         const mine = writable(c);
         const root = el('div', 'community-editor');
         root.dataset.community = String(c.id);
-        const outcome = el('div', 'edit-outcome');
-        outcome.setAttribute('aria-live', 'polite');
+        const { node: outcome, say } = outcomeArea();
         if (note) outcome.append(el('p', 'edit-saved', note));
 
         const eligibility = el('section', 'community-eligibility');
@@ -167,23 +165,23 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
             const chosen = boxes.read();
             if (chosen.join() !== [...c.comuni].sort().join()) body.comuni = chosen;
             if (Object.keys(body).length === 0) {
-              outcome.replaceChildren(el('p', 'hint', t('edit.nothing')));
+              say(el('p', 'hint', t('edit.nothing')));
               return;
             }
             let r;
             try {
               r = await session.send(url(id), { method: 'PATCH', type: 'application/merge-patch+json', ifMatch: etag, body });
             } catch (err) {
-              outcome.replaceChildren(networkProblem(t('edit.save.failed'), err));
+              say(networkProblem(t('edit.save.failed'), err));
               return;
             }
             if (r.status === 412) {
-              outcome.replaceChildren(el('p', 'problem', t('cer.conflict')),
+              say(el('p', 'problem', t('cer.conflict')),
                 button('button primary edit-reload', t('edit.conflict.reload'), () => open(id, istat)));
               return;
             }
             if (!r.ok) {
-              outcome.replaceChildren(problemView(r, t('edit.save.failed'), layerID));
+              say(problemView(r, t('edit.save.failed'), layerID));
               return;
             }
             etag = r.etag;
@@ -224,7 +222,7 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
           sites.append(button('button danger community-delete', t('cer.delete'), async () => {
             const r = await session.send(url(id), { method: 'DELETE', ifMatch: etag });
             if (!r.ok) {
-              outcome.replaceChildren(problemView(r, t('edit.delete.failed'), layerID));
+              say(problemView(r, t('edit.delete.failed'), layerID));
               return;
             }
             refresh([layerID]);

@@ -13,7 +13,7 @@
 import { button, el } from './dom.js';
 import { t } from './i18n.js';
 import { frozenStatuses, planLabel } from './civilprotection.js';
-import { networkProblem, problemView } from './problems.js';
+import { networkProblem, outcomeArea, problemView } from './problems.js';
 import { enumLabel, propertyLabel } from './properties.js';
 import { buildForm, loadSchema, writableFields } from './schemaform.js';
 
@@ -46,8 +46,7 @@ export function createCrisisUnit({ sheet, session, comuneName }) {
     const root = el('div', 'crisis-unit');
     root.dataset.comune = istat;
     root.dataset.editable = String(writer);
-    const outcome = el('div', 'edit-outcome');
-    outcome.setAttribute('aria-live', 'polite');
+    const { node: outcome, say } = outcomeArea();
     const formBox = el('div', 'crisis-form');
     root.append(el('p', 'note crisis-private', t('crisis.private')));
     if (!session.may('write', istat)) {
@@ -98,13 +97,13 @@ export function createCrisisUnit({ sheet, session, comuneName }) {
 
     /** The form of a member (id null: a new one), read fresh with its ETag. */
     async function memberForm(id) {
-      outcome.replaceChildren();
+      say();
       let etag = null;
       let values = {};
       if (id !== null) {
         const r = await session.send(`${unitURL(istat)}/${id}`);
         if (!r.ok) {
-          outcome.replaceChildren(problemView(r, t('crisis.read.failed'), layerID));
+          say(problemView(r, t('crisis.read.failed'), layerID));
           return;
         }
         etag = r.etag;
@@ -123,15 +122,15 @@ export function createCrisisUnit({ sheet, session, comuneName }) {
               body: Object.fromEntries(form.changed(values).map((k) => [k, v[k]])),
             });
         } catch (err) {
-          outcome.replaceChildren(networkProblem(t('edit.save.failed'), err));
+          say(networkProblem(t('edit.save.failed'), err));
           return;
         }
         if (r.status === 412) {
-          outcome.replaceChildren(conflictBox());
+          say(conflictBox());
           return;
         }
         if (!r.ok) {
-          outcome.replaceChildren(problemView(r, t('edit.save.failed'), layerID));
+          say(problemView(r, t('edit.save.failed'), layerID));
           return;
         }
         await reload();
@@ -147,19 +146,19 @@ export function createCrisisUnit({ sheet, session, comuneName }) {
       const yes = button('button danger crisis-remove-confirm', t('crisis.remove.confirm', { name }), async () => {
         const r0 = await session.send(`${unitURL(istat)}/${id}`);
         if (!r0.ok) {
-          outcome.replaceChildren(problemView(r0, t('crisis.read.failed'), layerID));
+          say(problemView(r0, t('crisis.read.failed'), layerID));
           return;
         }
         const r = await session.send(`${unitURL(istat)}/${id}`, { method: 'DELETE', ifMatch: r0.etag });
         if (!r.ok) {
-          outcome.replaceChildren(r.status === 412 ? conflictBox() : problemView(r, t('edit.delete.failed'), layerID));
+          say(r.status === 412 ? conflictBox() : problemView(r, t('edit.delete.failed'), layerID));
           return;
         }
         await reload();
       });
       const box = el('div', 'edit-confirm');
-      box.append(el('p', '', t('edit.delete.question', { name })), yes, button('button', t('edit.delete.keep'), () => outcome.replaceChildren()));
-      outcome.replaceChildren(box);
+      box.append(el('p', '', t('edit.delete.question', { name })), yes, button('button', t('edit.delete.keep'), () => say()));
+      say(box);
       yes.focus();
     }
 

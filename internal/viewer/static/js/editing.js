@@ -22,6 +22,7 @@ import { createEditor } from './editor.js';
 import { t } from './i18n.js';
 import { createPlanPanel } from './planpanel.js';
 import { problemView } from './problems.js';
+import { phoneQuery } from './panel.js';
 import { layerTitle } from './properties.js';
 import { loadSchema, writableFields } from './schemaform.js';
 import { createSession } from './session.js';
@@ -186,17 +187,22 @@ export function enableEditing({ map, panel, sheet, collections, popups, layerLis
     selLabel.htmlFor = sel.id;
     pick.append(selLabel, sel);
 
+    // On a phone the drawer gives way to the sheet.
+    const go = (f) => () => {
+      if (window.matchMedia(phoneQuery).matches) panel.setOpen(false);
+      f();
+    };
     const open = el('div', 'account-open');
-    open.append(button('button account-plan', t('account.plan'), () => plan.show(comune)));
-    if (session.may('read-private')) open.append(button('button account-crisis', t('account.crisis'), () => crisis.show(comune)));
-    if (collections.has('energy-communities')) open.append(button('button account-communities', t('account.communities'), () => communities.list(comune)));
+    open.append(button('button account-plan', t('account.plan'), go(() => plan.show(comune))));
+    if (session.may('read-private')) open.append(button('button account-crisis', t('account.crisis'), go(() => crisis.show(comune))));
+    if (collections.has('energy-communities')) open.append(button('button account-communities', t('account.communities'), go(() => communities.list(comune))));
 
     const create = el('div', 'account-create');
     if (editable.size) {
       create.append(el('p', 'account-create-title', t('account.create')));
       for (const c of collections.values()) {
         if (!editable.has(c.id)) continue;
-        const b = button('button account-new', layerTitle(c), () => editor.create(c.id, { preset: { istat_code: comune } }));
+        const b = button('button account-new', layerTitle(c), go(() => editor.create(c.id, { preset: { istat_code: comune } })));
         b.dataset.create = c.id;
         create.append(b);
       }
@@ -218,7 +224,6 @@ export function enableEditing({ map, panel, sheet, collections, popups, layerLis
     const allows = await Promise.all(ids.map((id) => session.allowed(`/collections/${encodeURIComponent(id)}/items`)));
     editable = new Set(ids.filter((_, i) => allows[i].includes('POST')));
     await signedIn(who);
-    panel.setOpen(true);
   });
   root.replaceChildren(signInForm());
   session.restore();

@@ -18,7 +18,7 @@ import { itemsURL } from './catalog.js';
 import { button, el } from './dom.js';
 import { createDrawing, drawKind } from './drawing.js';
 import { t } from './i18n.js';
-import { networkProblem, problemView } from './problems.js';
+import { networkProblem, outcomeArea, problemView } from './problems.js';
 import { layerTitle, propertyLabel, propertyValue } from './properties.js';
 import { buildForm, loadSchema, same, writableFields } from './schemaform.js';
 import { frozenStatuses, planLabel } from './civilprotection.js';
@@ -118,8 +118,7 @@ export function createEditor(deps) {
     const frozen = el('p', 'edit-frozen');
     frozen.setAttribute('role', 'note');
     frozen.hidden = true;
-    const outcome = el('div', 'edit-outcome');
-    outcome.setAttribute('aria-live', 'polite');
+    const { node: outcome, say: setOutcome } = outcomeArea();
     const actions = el('div', 'edit-actions');
     const saveButton = button('button primary edit-save', t('edit.save'), () => save());
     const deleteButton = button('button danger edit-delete', t('edit.delete'), () => askDelete());
@@ -128,7 +127,6 @@ export function createEditor(deps) {
     root.append(help, shapeTools, frozen, form.node, actions, outcome);
 
     const say = (text) => { help.textContent = text; };
-    const setOutcome = (...nodes) => outcome.replaceChildren(...nodes);
     const name = (props) => props.title ?? props.name ?? String(fid ?? '');
     const retitle = () => {
       sheet.panel.querySelector('#stats-title').textContent = fid === null

@@ -48,3 +48,17 @@ export function networkProblem(heading, err) {
   box.append(el('strong', '', heading), el('p', 'problem-why', t('problem.network', { error: err?.message ?? String(err) })));
   return box;
 }
+
+/**
+ * The place under a form where the outcome of a request is said: a live
+ * region, scrolled into sight when it says something. Returns {node, say(...nodes)}.
+ */
+export function outcomeArea() {
+  const node = el('div', 'edit-outcome');
+  node.setAttribute('aria-live', 'polite');
+  const say = (...nodes) => {
+    node.replaceChildren(...nodes);
+    if (nodes.length) node.scrollIntoView({ block: 'nearest' });
+  };
+  return { node, say };
+}

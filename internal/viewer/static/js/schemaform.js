@@ -29,7 +29,7 @@ export function loadSchema(url) {
 
 /**
  * The properties a client may write, in the schema's order: {name, type,
- * required, nullable, enum, format, maxLength}.
+ * required, nullable, enum, format, maxLength, minimum, maximum}.
  */
 export function writableFields(schema) {
   const required = new Set(schema.required ?? []);
@@ -45,6 +45,8 @@ export function writableFields(schema) {
         enum: Array.isArray(p.enum) ? p.enum : null,
         format: p.format ?? '',
         maxLength: p.maxLength,
+        minimum: p.minimum,
+        maximum: p.maximum,
       };
     });
 }
@@ -120,6 +122,8 @@ export function buildForm(fields, { layerID, values = {}, choices = {} } = {}) {
         control.type = 'number';
         control.step = f.type === 'integer' ? '1' : 'any';
         control.inputMode = f.type === 'integer' ? 'numeric' : 'decimal';
+        if (f.minimum !== undefined) control.min = String(f.minimum);
+        if (f.maximum !== undefined) control.max = String(f.maximum);
       } else if (f.format === 'email') {
         control.type = 'email';
       } else if (f.name === 'phone') {
