@@ -366,8 +366,83 @@ func (e *editRun) editorFlow(t *testing.T) {
 		t.Errorf("stored after the reload: %v, want both changes", f.Properties)
 	}
 
+	// A strategic building: placed with a click, moved by dragging it, deleted.
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-close")))
+	spot := [2]float64{c[0] + 0.0025, c[1] - 0.0015}
+	do(ctx, t, chromedp.Click(chromedp.CSS(`[data-create=strategic-buildings]`)))
+	waitUntil[bool](ctx, t, stepTimeout, "the building editor", `!!document.querySelector('.editor[data-layer="strategic-buildings"]')`)
+	clickAt(ctx, t, spot)
+	waitUntil[bool](ctx, t, stepTimeout, "the building is placed", `!document.querySelector('.edit-save').disabled`)
+	setField(ctx, t, form, "name", "Palestra comunale")
+	setField(ctx, t, form, "kind", "scuola")
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-save")))
+	bid := waitUntil[string](ctx, t, stepTimeout, "the building is saved", `document.querySelector('.edit-saved') && document.querySelector('.editor').dataset.feature`)
+	var b storedFeature
+	e.api(t, http.MethodGet, "/collections/strategic-buildings/items/"+bid, "", nil, &b)
+	var pt [2]float64
+	if err := json.Unmarshal(b.Geometry.Coordinates, &pt); err != nil || !near(pt, spot, 0.0001) || b.Properties["kind"] != "scuola" {
+		t.Errorf("stored building: %s %s %v, want a point at %v, a school", b.Geometry.Type, b.Geometry.Coordinates, b.Properties, spot)
+	}
+	there := [2]float64{spot[0] + 0.0008, spot[1] + 0.0005}
+	dragOn(ctx, t, spot, there)
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-save")))
+	waitUntil[bool](ctx, t, stepTimeout, "the moved building is saved", `!!document.querySelector('.edit-saved')`)
+	e.api(t, http.MethodGet, "/collections/strategic-buildings/items/"+bid, "", nil, &b)
+	if err := json.Unmarshal(b.Geometry.Coordinates, &pt); err != nil || !near(pt, there, 0.0001) {
+		t.Errorf("after dragging the building to %v it is stored at %s", there, b.Geometry.Coordinates)
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-delete")))
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-delete-confirm")))
+	waitUntil[bool](ctx, t, stepTimeout, "the building is deleted", `!!document.querySelector('.edit-deleted')`)
+	if res := e.api(t, http.MethodGet, "/collections/strategic-buildings/items/"+bid, "", nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("after deleting, GET the building: %s, want 404", res.Status)
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-close")))
+
+	// The crisis unit: the editor adds a member, then removes it.
+	var unit struct {
+		Members []crisisMember `json:"members"`
+	}
+	e.api(t, http.MethodGet, "/civil-protection/plans/"+crema+"/crisis-unit", e.editor, nil, &unit)
+	do(ctx, t, chromedp.Click(chromedp.CSS(".account-crisis")))
+	waitUntil[bool](ctx, t, stepTimeout, "the crisis unit, editable", `document.querySelector('.crisis-unit')?.dataset.editable === 'true' && !!document.querySelector('.crisis-add')`)
+	roles := eval[[]string](ctx, t, `(document.querySelector('.crisis-add').click(), Array.from(document.querySelectorAll('.crisis-member-form [name=role] option')).map((o) => o.value).filter(Boolean))`)
+	if strings.Join(roles, ",") != "sindaco,referente_operativo_comunale,tecnico_comunale,polizia_locale,volontariato,altro" {
+		t.Errorf("the member form offers roles %v, want the schema's", roles)
+	}
+	setField(ctx, t, ".crisis-member-form", "role", "tecnico_comunale")
+	setField(ctx, t, ".crisis-member-form", "name", "Geom. Ufficio lavori pubblici")
+	setField(ctx, t, ".crisis-member-form", "phone", "+39 0373 894111")
+	do(ctx, t, chromedp.Click(chromedp.CSS(".crisis-save")))
+	waitUntil[bool](ctx, t, stepTimeout, "the member is listed", `Array.from(document.querySelectorAll('.crisis-table td[data-field=name]')).some((c) => c.textContent === 'Geom. Ufficio lavori pubblici')`)
+	var after struct {
+		Members []struct {
+			crisisMember
+			Role  string  `json:"role"`
+			Phone *string `json:"phone"`
+		} `json:"members"`
+	}
+	e.api(t, http.MethodGet, "/civil-protection/plans/"+crema+"/crisis-unit", e.editor, nil, &after)
+	var added int64
+	for _, m := range after.Members {
+		if m.Name == "Geom. Ufficio lavori pubblici" && m.Role == "tecnico_comunale" && m.Phone != nil && *m.Phone == "+39 0373 894111" {
+			added = m.ID
+		}
+	}
+	if added == 0 || len(after.Members) != len(unit.Members)+1 {
+		t.Fatalf("stored crisis unit after adding: %+v", after.Members)
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-member="%d"] .crisis-remove`, added))))
+	do(ctx, t, chromedp.Click(chromedp.CSS(".crisis-remove-confirm")))
+	waitUntil[bool](ctx, t, stepTimeout, "the member is removed", fmt.Sprintf(`!!document.querySelector('.crisis-table') && !document.querySelector('tr[data-member="%d"]')`, added))
+	e.api(t, http.MethodGet, "/civil-protection/plans/"+crema+"/crisis-unit", e.editor, nil, &after)
+	if len(after.Members) != len(unit.Members) {
+		t.Errorf("after removing, the crisis unit has %d members, want %d", len(after.Members), len(unit.Members))
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS("#stats .close")))
+
 	// Submit the plan.
-	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-close")), chromedp.Click(chromedp.CSS(".account-plan")))
+	do(ctx, t, chromedp.Click(chromedp.CSS(".account-plan")))
 	steps := waitUntil[[]string](ctx, t, stepTimeout, "the plan panel", `document.querySelector('.plan-status-line') && Array.from(document.querySelectorAll('.plan-do')).map((b) => b.dataset.step)`)
 	if strings.Join(steps, ",") != "submit" {
 		t.Errorf("an editor with a draft plan is offered %v, want only submit", steps)
@@ -559,6 +634,14 @@ func (e *editRun) energyFlow(t *testing.T) {
 	e.api(t, http.MethodGet, "/energy/communities/"+id+"/eligibility", "", nil, &elig)
 	if !elig.Eligible || len(elig.Members) != 1 || elig.Members[0].Name != "Scuola primaria di via Braguti" || elig.Members[0].PVKW != 60 {
 		t.Errorf("stored eligibility after adding the site: %+v", elig)
+	}
+
+	// Signing out forgets the token and closes the screens that needed it.
+	do(ctx, t, chromedp.Click(chromedp.CSS(".account-signout")))
+	out := waitUntil[map[string]any](ctx, t, stepTimeout, "signed out", `document.querySelector('#panel-edit form.signin') && {
+		token: sessionStorage.getItem('atlante.token'), sheet: document.getElementById('stats').hidden}`)
+	if out["token"] != nil || out["sheet"] != true {
+		t.Errorf("after signing out: %v, want no token and the community's sheet closed", out)
 	}
 	e.clean(t, pl)
 }
