@@ -54,6 +54,20 @@ func TestEditing(t *testing.T) {
 		validator: token("Protezione civile, Crema", auth.Validator),
 		reader:    token("Prefettura di Cremona", auth.PrivateReader),
 	}
+	// The page's policy allows no inline code or style and no eval; the
+	// drawing library must work under it (violations are also caught in
+	// the page, see signInHere and clean).
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+	req.Header.Set("Accept", "text/html")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "style-src 'self'") || strings.Contains(csp, "unsafe") {
+		t.Fatalf("the map's Content-Security-Policy is %q, want script-src and style-src 'self' without unsafe-*", csp)
+	}
 	e.inside = e.pointInside(t, `SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(ST_Buffer(ST_Transform(geom, 32632), -800)), 4326) p
 		FROM comuni WHERE istat_code = $1) x`, crema)
 
@@ -161,6 +175,8 @@ func (e *editRun) signInOnPhone(t *testing.T, secret, roleKey string) (context.C
 
 func (e *editRun) signInHere(t *testing.T, ctx context.Context, secret, roleKey string) {
 	t.Helper()
+	eval[bool](ctx, t, `(window.cspViolations = [], document.addEventListener('securitypolicyviolation',
+		(e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI)), true)`)
 	if got := eval[bool](ctx, t, `!!document.querySelector('#panel-edit form.signin')`); !got {
 		t.Fatal("a new tab is signed in already: the token must stay in the tab that signed in")
 	}
@@ -198,6 +214,16 @@ func waitUntil[T any](ctx context.Context, t *testing.T, timeout time.Duration, 
 		t.Fatalf("%s: %v; the sheet reads:\n%s", what, err, sheet)
 	}
 	return v
+}
+
+// cleanPage fails the test with the problems the page and the server
+// met, Content-Security-Policy violations included.
+func (e *editRun) cleanPage(t *testing.T, ctx context.Context, pl *pageLog) {
+	t.Helper()
+	if v := eval[[]string](ctx, t, `window.cspViolations`); len(v) > 0 {
+		t.Errorf("the page broke its Content-Security-Policy: %v", v)
+	}
+	e.clean(t, pl)
 }
 
 // goTo moves the map to a place and waits until it is drawn.
@@ -470,7 +496,7 @@ func (e *editRun) editorFlow(t *testing.T) {
 	}
 	saveScreenshot(ctx, t, "editing-frozen.png")
 	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-close")))
-	e.clean(t, pl)
+	e.cleanPage(t, ctx, pl)
 }
 
 func (e *editRun) validatorFlow(t *testing.T) {
@@ -502,7 +528,7 @@ func (e *editRun) validatorFlow(t *testing.T) {
 	if steps := eval[[]string](ctx, t, `Array.from(document.querySelectorAll('.plan-do')).map((b) => b.dataset.step)`); strings.Join(steps, ",") != "reopen" {
 		t.Errorf("a validated plan offers %v, want reopen", steps)
 	}
-	e.clean(t, pl)
+	e.cleanPage(t, ctx, pl)
 }
 
 type crisisMember struct {
@@ -571,7 +597,7 @@ func (e *editRun) readerFlow(t *testing.T) {
 			t.Errorf("after closing the crisis unit the page still shows %q", m.Name)
 		}
 	}
-	e.clean(t, pl)
+	e.cleanPage(t, ctx, pl)
 }
 
 func (e *editRun) energyFlow(t *testing.T) {
@@ -643,7 +669,7 @@ func (e *editRun) energyFlow(t *testing.T) {
 	if out["token"] != nil || out["sheet"] != true {
 		t.Errorf("after signing out: %v, want no token and the community's sheet closed", out)
 	}
-	e.clean(t, pl)
+	e.cleanPage(t, ctx, pl)
 }
 
 // firstRing returns the exterior ring of a stored (Multi)Polygon's first part.

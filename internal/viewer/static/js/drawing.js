@@ -92,7 +92,13 @@ export async function createDrawing(map, kind, { onChange = () => {}, onDrawn = 
   let locked = false;
   let mode = 'static';
 
-  const ids = () => draw.getSnapshot().filter((f) => f.properties?.mode === kind).map((f) => f.id);
+  // The shapes of the feature: not the library's guides (closing,
+  // selection and mid points), which it keeps in the same store.
+  const guide = ['closingPoint', 'selectionPoint', 'midPoint', 'coordinatePoint', 'snappingPoint'];
+  const geomType = kind === 'polygon' ? 'Polygon' : 'Point';
+  const shapes = () => draw.getSnapshot()
+    .filter((f) => f.properties?.mode === kind && f.geometry.type === geomType && !guide.some((g) => f.properties[g]));
+  const ids = () => shapes().map((f) => f.id);
   const selectFirst = () => {
     const [first] = ids();
     if (first !== undefined && !locked) draw.selectFeature(first);
@@ -145,11 +151,10 @@ export async function createDrawing(map, kind, { onChange = () => {}, onDrawn = 
      * parts; null when nothing is drawn yet.
      */
     geometry() {
-      const shapes = draw.getSnapshot().filter((f) => f.properties?.mode === kind).map((f) => f.geometry);
-      if (shapes.length === 0) return null;
-      if (kind === 'point') return shapes[0];
-      if (shapes.length === 1) return shapes[0];
-      return { type: 'MultiPolygon', coordinates: shapes.map((g) => g.coordinates) };
+      const gs = shapes().map((f) => f.geometry);
+      if (gs.length === 0) return null;
+      if (kind === 'point' || gs.length === 1) return gs[0];
+      return { type: 'MultiPolygon', coordinates: gs.map((g) => g.coordinates) };
     },
     /** Whether the geometry changed since it was loaded or drawn. */
     changed: () => dirty,
