@@ -516,6 +516,17 @@ func (e *editRun) validatorFlow(t *testing.T) {
 	if !strings.Contains(actors, "Ufficio tecnico, Comune di Crema") {
 		t.Errorf("the validator sees the history's actors %q, want the editor who submitted", actors)
 	}
+	// Returning needs a reason: without one the page asks for it and sends nothing.
+	do(ctx, t, chromedp.Click(chromedp.CSS(`.plan-do[data-step=return]`)))
+	asked := waitUntil[string](ctx, t, stepTimeout, "the reason is asked for", `document.querySelector('.plan-result .problem')?.textContent`)
+	if asked != e.text(t, "plan.reason.missing", "it") {
+		t.Errorf("returning without a reason says %q", asked)
+	}
+	var still storedPlan
+	e.api(t, http.MethodGet, "/civil-protection/plans/"+crema, "", nil, &still)
+	if still.Status != "submitted" {
+		t.Errorf("after a return without a reason the plan is %s, want still submitted", still.Status)
+	}
 	do(ctx, t, chromedp.Click(chromedp.CSS(`.plan-do[data-step=validate]`)))
 	waitUntil[bool](ctx, t, stepTimeout, "the plan is validated", `!!document.querySelector('.plan-status-line[data-status=validated]')`)
 	saveScreenshot(ctx, t, "editing-plan-validated.png")

@@ -35,6 +35,8 @@ export function createPlanPanel({ sheet, session, comuneName, refresh }) {
 
   /** The transitions the status allows and the token may take, from OPTIONS. */
   async function allowedSteps(istat, status) {
+    // Without a token OPTIONS lists what some token could do: nothing here.
+    if (!session.signedIn()) return [];
     const steps = nextSteps[status] ?? [];
     const allowed = await Promise.all(steps.map(async (s) => (await session.allowed(`${planURL(istat)}/${s}`)).includes('POST')));
     return steps.filter((_, i) => allowed[i]);
