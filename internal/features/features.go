@@ -11,7 +11,6 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
 	"github.com/cremasco/atlante/internal/apperr"
@@ -25,7 +24,7 @@ const Precision = 7
 
 // Service runs feature queries for the layers of a catalog.
 type Service struct {
-	pool     *pgxpool.Pool
+	pool     store.Querier // public reads: a pool, or store.Reads
 	versions *store.Versions
 	// counts caches numberMatched per layer, data version and filter, so
 	// paging through a large result counts once, not once per page.
@@ -42,8 +41,8 @@ type extent struct {
 	start, end *time.Time
 }
 
-// New returns a Service reading from pool.
-func New(pool *pgxpool.Pool, versions *store.Versions) *Service {
+// New returns a Service reading from pool (a *pgxpool.Pool or store.Reads).
+func New(pool store.Querier, versions *store.Versions) *Service {
 	counts, _ := lru.New[string, int64](4096) // size is positive: cannot fail
 	return &Service{pool: pool, versions: versions, counts: counts, extents: map[string]extent{}}
 }
@@ -110,7 +109,14 @@ func where(l *catalog.Layer, q Query, args []any) (string, []any) {
 	}
 	for _, f := range q.Filters {
 		args = append(args, f.Value)
-		conds = append(conds, fmt.Sprintf("t.%s = $%d", pgx.Identifier{f.Property.Name}.Sanitize(), len(args)))
+		// An integer is compared as bigint whatever the column's width: a
+		// value beyond an int2 or int4 column matches nothing, where the
+		// driver would refuse to encode it into the column's type.
+		cast := ""
+		if f.Property.Type == catalog.Integer {
+			cast = "::bigint"
+		}
+		conds = append(conds, fmt.Sprintf("t.%s = $%d%s", pgx.Identifier{f.Property.Name}.Sanitize(), len(args), cast))
 	}
 	if q.Datetime != nil && l.Temporal != nil {
 		var c string

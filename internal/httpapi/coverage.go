@@ -168,22 +168,34 @@ func decodeArea(r *http.Request) (orb.Geometry, string, error) {
 	var g orb.Geometry
 	switch probe.Type {
 	case "Feature":
-		f, err := geojson.UnmarshalFeature(body)
+		f, err := decodeGeoJSON(op, body, geojson.UnmarshalFeature)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return nil, "", err
+		}
 		if err != nil {
 			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("Feature", err))
 		}
 		g = f.Geometry
 	case "FeatureCollection":
-		fc, err := geojson.UnmarshalFeatureCollection(body)
+		fc, err := decodeGeoJSON(op, body, geojson.UnmarshalFeatureCollection)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return nil, "", err
+		}
 		if err != nil {
 			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("FeatureCollection", err))
 		}
 		if len(fc.Features) != 1 {
 			return nil, "", apperr.New(op, apperr.Invalid, "a FeatureCollection must hold exactly one feature, this one has %d", len(fc.Features))
 		}
+		if fc.Features[0] == nil { // "features": [null]
+			return nil, "", apperr.New(op, apperr.Invalid, "the FeatureCollection's feature is null; send a GeoJSON Feature")
+		}
 		g = fc.Features[0].Geometry
 	case "Polygon", "MultiPolygon":
-		gg, err := geojson.UnmarshalGeometry(body)
+		gg, err := decodeGeoJSON(op, body, geojson.UnmarshalGeometry)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return nil, "", err
+		}
 		if err != nil {
 			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem(probe.Type, err))
 		}

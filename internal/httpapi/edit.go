@@ -88,7 +88,10 @@ func readFeature(w http.ResponseWriter, r *http.Request, patch bool) (features.I
 		in.Properties = map[string]any{}
 	}
 	if len(f.Geometry) > 0 && string(f.Geometry) != "null" {
-		g, err := geojson.UnmarshalGeometry(f.Geometry)
+		g, err := decodeGeoJSON(op, f.Geometry, geojson.UnmarshalGeometry)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return features.Input{}, err
+		}
 		if err != nil {
 			return features.Input{}, &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: "geometry: " + geojsonProblem("geometry", err), Err: err,
 				Fields: []apperr.FieldError{{Field: "geometry", Reason: "malformed"}}}

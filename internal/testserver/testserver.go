@@ -87,6 +87,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	timeouts := httpapi.DefaultTimeouts(opts.Timeout)
 	if opts.ReadTimeout > 0 {
 		timeouts.Read = opts.ReadTimeout
+		timeouts.ReadHeader = min(timeouts.ReadHeader, opts.ReadTimeout)
 	}
 	srv := httptest.NewUnstartedServer(svc.Handler)
 	srv.Config = httpapi.NewHTTPServer(svc.Handler, timeouts, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
