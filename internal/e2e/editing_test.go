@@ -425,6 +425,52 @@ func (e *editRun) editorFlow(t *testing.T) {
 	}
 	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-close")))
 
+	// An emergency area drawn as a polygon: its kind from the schema's
+	// enum, moved whole by dragging it, then deleted.
+	ac := [2]float64{c[0] - 0.004, c[1] + 0.002}
+	goTo(ctx, t, ac, 16)
+	do(ctx, t, chromedp.Click(chromedp.CSS(`[data-create=emergency-areas]`)))
+	waitUntil[bool](ctx, t, stepTimeout, "the area editor", `!!document.querySelector('.editor[data-layer="emergency-areas"]')`)
+	areaCorners := [][2]float64{{ac[0] - 0.001, ac[1] - 0.0007}, {ac[0] + 0.001, ac[1] - 0.0007}, {ac[0] + 0.001, ac[1] + 0.0007}, {ac[0] - 0.001, ac[1] + 0.0007}}
+	for _, k := range areaCorners {
+		clickAt(ctx, t, k)
+	}
+	clickAt(ctx, t, areaCorners[0])
+	waitUntil[bool](ctx, t, stepTimeout, "the area is drawn", `!document.querySelector('.edit-save').disabled`)
+	kinds := eval[[]string](ctx, t, `Array.from(document.querySelectorAll('.edit-form [name=kind] option')).filter((o) => o.value).map((o) => o.value + '=' + o.textContent)`)
+	if want := "attesa=" + e.text(t, "cp.area.attesa", "it"); len(kinds) != 3 || kinds[0] != want {
+		t.Errorf("the area's kinds in the form = %q, want the schema's three, first %q", kinds, want)
+	}
+	setField(ctx, t, form, "name", "Parcheggio del cimitero")
+	setField(ctx, t, form, "kind", "ammassamento")
+	setField(ctx, t, form, "capacity", "250")
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-save")))
+	aid := waitUntil[string](ctx, t, stepTimeout, "the area is saved", `document.querySelector('.edit-saved') && document.querySelector('.editor').dataset.feature`)
+	var a storedFeature
+	e.api(t, http.MethodGet, "/collections/emergency-areas/items/"+aid, "", nil, &a)
+	if a.Properties["kind"] != "ammassamento" || a.Properties["capacity"] != float64(250) || a.Properties["istat_code"] != crema {
+		t.Errorf("stored area properties = %v", a.Properties)
+	}
+	shift := [2]float64{0.0006, 0.0004}
+	dragOn(ctx, t, ac, [2]float64{ac[0] + shift[0], ac[1] + shift[1]})
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-save")))
+	waitUntil[bool](ctx, t, stepTimeout, "the moved area is saved", `!!document.querySelector('.edit-saved')`)
+	e.api(t, http.MethodGet, "/collections/emergency-areas/items/"+aid, "", nil, &a)
+	ring = firstRing(t, a)
+	for _, k := range areaCorners {
+		if to := [2]float64{k[0] + shift[0], k[1] + shift[1]}; !ringHas(ring, to, 0.0001) {
+			t.Errorf("after dragging the area by %v its stored ring %v lacks corner %v moved to %v", shift, ring, k, to)
+		}
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-delete")))
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-delete-confirm")))
+	waitUntil[bool](ctx, t, stepTimeout, "the area is deleted", `!!document.querySelector('.edit-deleted')`)
+	if res := e.api(t, http.MethodGet, "/collections/emergency-areas/items/"+aid, "", nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("after deleting, GET the area: %s, want 404", res.Status)
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-close")))
+	goTo(ctx, t, c, 16)
+
 	// The crisis unit: the editor adds a member, then removes it.
 	var unit struct {
 		Members []crisisMember `json:"members"`
