@@ -719,6 +719,27 @@ func (e *editRun) energyFlow(t *testing.T) {
 		t.Errorf("stored eligibility after adding the site: %+v", elig)
 	}
 
+	// The community's own form: its status changed and saved.
+	setField(ctx, t, ".community-details", "status", "constituting")
+	eval[bool](ctx, t, `(document.querySelector('.community-editor').dataset.before = 'save', true)`) // the view is built again after a save
+	do(ctx, t, chromedp.Click(chromedp.CSS(".community-details .community-save")))
+	waitUntil[bool](ctx, t, stepTimeout, "the community is saved", `!!document.querySelector('.community-editor:not([data-before]) .edit-saved') && document.querySelector('.community-details [name=status]').value === 'constituting'`)
+	e.api(t, http.MethodGet, "/energy/communities/"+id, "", nil, &detail)
+	if detail.Community.Status != "constituting" || detail.Community.Name != "CER Crema Porta Ombriano" {
+		t.Errorf("stored community after changing its status: %+v", detail.Community)
+	}
+
+	// The site removed from its editor: back to the community, no longer eligible.
+	do(ctx, t, chromedp.Click(chromedp.CSS(".community-site-list .site-edit")))
+	waitUntil[bool](ctx, t, stepTimeout, "the site's editor", `!!document.querySelector('#stats[data-view=edit] .editor[data-layer="energy-sites"] .edit-delete:not([hidden])')`)
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-delete")))
+	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-delete-confirm")))
+	waitUntil[bool](ctx, t, stepTimeout, "back to the community, not eligible", `document.querySelector('.community-eligibility .eligibility')?.dataset.eligible === 'false' && !!document.querySelector('.community-site-list') && document.querySelectorAll('.community-site-list li').length === 0`)
+	e.api(t, http.MethodGet, "/energy/communities/"+id+"/eligibility", "", nil, &elig)
+	if elig.Eligible || len(elig.Members) != 0 {
+		t.Errorf("stored eligibility after removing the site: %+v", elig)
+	}
+
 	// Signing out forgets the token and closes the screens that needed it.
 	do(ctx, t, chromedp.Click(chromedp.CSS(".account-signout")))
 	out := waitUntil[map[string]any](ctx, t, stepTimeout, "signed out", `document.querySelector('#panel-edit form.signin') && {
