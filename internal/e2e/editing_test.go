@@ -729,6 +729,53 @@ func (e *editRun) energyFlow(t *testing.T) {
 		t.Errorf("stored community after changing its status: %+v", detail.Community)
 	}
 
+	// Someone else changes the status while the referent is being edited:
+	// the 412 shows both changes, the reload keeps the person's.
+	setField(ctx, t, ".community-details", "referent", "Ufficio energia, Comune di Crema")
+	cpath := "/energy/communities/" + id
+	got := e.api(t, http.MethodGet, cpath, "", nil, nil)
+	if got = e.api(t, http.MethodPatch, cpath, e.editor, map[string]any{"status": "constituted"}, nil,
+		"If-Match", got.Header.Get("ETag"), "Content-Type", "application/merge-patch+json"); got.StatusCode != http.StatusOK {
+		t.Fatalf("the concurrent change of the community: %s", got.Status)
+	}
+	e.proxy.expect(http.StatusPreconditionFailed, cpath)
+	pl.expect("412", cpath)
+	do(ctx, t, chromedp.Click(chromedp.CSS(".community-details .community-save")))
+	cdiff := waitUntil[map[string]string](ctx, t, stepTimeout, "the community's 412 shows what changed", `(() => {
+		const c = document.querySelector('.community-editor .edit-conflict');
+		if (!c) return false;
+		return Object.fromEntries(Array.from(c.querySelectorAll('tr[data-property]')).map((r) => [r.dataset.property, r.dataset.changedBy + ': ' + Array.from(r.cells).map((x) => x.textContent).join(' | ')]));
+	})()`)
+	e.noEnglish(t, ctx, "the community's conflict")
+	if !strings.HasPrefix(cdiff["status"], "them:") || !strings.Contains(cdiff["status"], e.text(t, "energy.status.constituted", "it")) {
+		t.Errorf("the community's conflict shows status as %q, want changed by someone else, to constituted", cdiff["status"])
+	}
+	if !strings.HasPrefix(cdiff["referent"], "you:") || !strings.Contains(cdiff["referent"], "Ufficio energia") || len(cdiff) != 2 {
+		t.Errorf("the community's conflict = %v, want referent changed by you and nothing but status and referent", cdiff)
+	}
+	if e.api(t, http.MethodGet, cpath, "", nil, &detail); detail.Community.Status != "constituted" {
+		t.Errorf("after the 412 the stored community is %+v: the stale save went through", detail.Community)
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS(".community-editor .edit-reload")))
+	cvals := waitUntil[map[string]string](ctx, t, stepTimeout, "the community reloads", `document.querySelector('.community-editor .edit-reloaded') && {
+		status: document.querySelector('.community-details [name=status]').value,
+		referent: document.querySelector('.community-details [name=referent]').value}`)
+	if cvals["status"] != "constituted" || cvals["referent"] != "Ufficio energia, Comune di Crema" {
+		t.Errorf("after reloading the community's form holds %v, want status constituted (theirs) and the new referent (mine)", cvals)
+	}
+	eval[bool](ctx, t, `(document.querySelector('.community-editor').dataset.before = 'save', true)`)
+	do(ctx, t, chromedp.Click(chromedp.CSS(".community-details .community-save")))
+	waitUntil[bool](ctx, t, stepTimeout, "the community is saved after the reload", `!!document.querySelector('.community-editor:not([data-before]) .edit-saved')`)
+	var referent struct {
+		Community struct {
+			Status   string `json:"status"`
+			Referent string `json:"referent"`
+		} `json:"community"`
+	}
+	if e.api(t, http.MethodGet, cpath, "", nil, &referent); referent.Community.Status != "constituted" || referent.Community.Referent != "Ufficio energia, Comune di Crema" {
+		t.Errorf("stored community after the reload: %+v, want both changes", referent.Community)
+	}
+
 	// The site removed from its editor: back to the community, no longer eligible.
 	do(ctx, t, chromedp.Click(chromedp.CSS(".community-site-list .site-edit")))
 	waitUntil[bool](ctx, t, stepTimeout, "the site's editor", `!!document.querySelector('#stats[data-view=edit] .editor[data-layer="energy-sites"] .edit-delete:not([hidden])')`)

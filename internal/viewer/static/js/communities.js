@@ -12,13 +12,17 @@ import { num, t } from './i18n.js';
 import { kindColors, kindLabel, statusLabel } from './energy.js';
 import { renderEligibility } from './eligibility.js';
 import { networkProblem, outcomeArea, problemView } from './problems.js';
-import { buildForm, fieldsFrom, loadSchema } from './schemaform.js';
+import { buildForm, fieldsFrom, loadSchema, same } from './schemaform.js';
+import { compare, conflictBox, propertyRows } from './conflict.js';
+import { propertyLabel, propertyValue } from './properties.js';
 
 const layerID = 'energy-communities';
 const sitesLayer = 'energy-sites';
 /** What POST and PATCH /energy/communities take besides comuni, and what a new one needs. */
 const members = ['name', 'status', 'referent'];
 const required = ['name', 'status'];
+/** Whether two lists of comuni name the same comuni. */
+const sameComuni = (a, b) => [...(a ?? [])].sort().join() === [...(b ?? [])].sort().join();
 
 /**
  * Returns the communities' views over the sheet. deps: session, editor
@@ -123,8 +127,12 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
     });
   }
 
-  /** A community: its form, its eligibility and its member sites. note: a line to show first. */
-  function open(id, istat, note = '') {
+  /**
+   * A community: its form, its eligibility and its member sites. note: a
+   * line to show first; draft: {values, clash} after a 412, the person's
+   * changes kept over the current version and the fields both changed.
+   */
+  function open(id, istat, note = '', draft = null) {
     return sheet.open({
       name: 'community',
       title: t('cer.loading.title'),
@@ -146,13 +154,15 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
         root.dataset.community = String(c.id);
         const { node: outcome, say } = outcomeArea();
         if (note) outcome.append(el('p', 'edit-saved', note));
+        if (draft) outcome.append(el('p', 'note edit-reloaded', t('edit.conflict.reloaded')));
 
         const eligibility = el('section', 'community-eligibility');
         eligibility.append(el('h3', '', t('cer.eligibility')));
         eligibility.append(elig.ok ? renderEligibility(elig.data) : problemView(elig, t('energy.failed', { error: String(elig.status) })));
 
-        const form = buildForm(fieldsFrom(schema, members, required), { layerID, values: c });
-        const boxes = comuniBoxes(c.comuni);
+        const form = buildForm(fieldsFrom(schema, members, required), { layerID, values: { ...c, ...draft?.values } });
+        const boxes = comuniBoxes(draft?.values.comuni ?? c.comuni);
+        form.mark(draft?.clash ?? []);
         form.disable(!mine);
         boxes.disable(!mine);
         const details = el('section', 'community-details');
@@ -163,7 +173,7 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
             const v = form.read();
             const body = Object.fromEntries(form.changed(c).map((k) => [k, v[k]]));
             const chosen = boxes.read();
-            if (chosen.join() !== [...c.comuni].sort().join()) body.comuni = chosen;
+            if (!sameComuni(chosen, c.comuni)) body.comuni = chosen;
             if (Object.keys(body).length === 0) {
               say(el('p', 'hint', t('edit.nothing')));
               return;
@@ -176,8 +186,7 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
               return;
             }
             if (r.status === 412) {
-              say(el('p', 'problem', t('cer.conflict')),
-                button('button primary edit-reload', t('edit.conflict.reload'), () => open(id, istat)));
+              await conflict(c, { ...v, comuni: chosen }, Object.keys(body));
               return;
             }
             if (!r.ok) {
@@ -191,6 +200,30 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
           details.append(save);
         } else {
           details.append(el('p', 'hint', t('cer.readonly')));
+        }
+
+        /** 412: what changed in the service and what the person changed, and a reload that keeps the latter. */
+        async function conflict(base, mine, ours) {
+          const now = await session.send(url(id));
+          if (!now.ok) {
+            say(problemView(now, t('cer.read.failed'), layerID));
+            return;
+          }
+          const current = now.data.community;
+          const names = [...members, 'comuni'];
+          const equal = (k, a, b) => (k === 'comuni' ? sameComuni(a, b) : same(a, b));
+          const { theirs, clash } = compare(names, { base, current, ours, equal });
+          const rows = propertyRows(names, {
+            base, current, mine, theirs, ours,
+            label: (k) => propertyLabel(layerID, k),
+            show: (k, x) => (k === 'comuni' ? (x ?? []).map((code) => comuneName(code) || code).join(', ') : propertyValue(layerID, k, x)),
+          });
+          say(conflictBox({
+            title: t('cer.conflict'), rows, clash: clash.length > 0,
+            onReload: () => open(id, istat, '', {
+              values: Object.fromEntries(ours.filter((k) => !theirs.includes(k)).map((k) => [k, mine[k]])), clash,
+            }),
+          }));
         }
 
         const sites = el('section', 'community-sites');

@@ -20,7 +20,8 @@ import { createDrawing, drawKind } from './drawing.js';
 import { t } from './i18n.js';
 import { networkProblem, outcomeArea, problemView } from './problems.js';
 import { layerTitle, propertyLabel, propertyValue } from './properties.js';
-import { buildForm, loadSchema, same, writableFields } from './schemaform.js';
+import { buildForm, loadSchema, writableFields } from './schemaform.js';
+import { compare, conflictBox, propertyRows } from './conflict.js';
 import { frozenStatuses, planLabel } from './civilprotection.js';
 
 /**
@@ -270,62 +271,40 @@ export function createEditor(deps) {
       const current = now.data.properties ?? {};
       const mine = form.read();
       const names = fields.map((f) => f.name);
-      const theirs = names.filter((k) => !same(current[k], base[k]));
-      const ours = form.changed(base);
+      const { theirs, ours, clash } = compare(names, { base, current, ours: form.changed(base) });
       const theirShape = JSON.stringify(now.data.geometry) !== JSON.stringify(baseGeometry);
       const ourShape = drawing.changed();
-      const box = el('div', 'edit-conflict');
-      box.setAttribute('role', 'alert');
-      box.append(el('strong', '', t('edit.conflict.title')), el('p', '', t('edit.conflict.text')));
-      const table = el('table', 'edit-diff');
-      const head = table.createTHead().insertRow();
-      for (const h of [t('edit.conflict.field'), t('edit.conflict.was'), t('edit.conflict.now'), t('edit.conflict.yours')]) {
-        const th = el('th', '', h);
-        th.scope = 'col';
-        head.append(th);
-      }
-      const body = table.createTBody();
-      const shown = (k, v) => propertyValue(layerID, k, v);
-      for (const k of names.filter((n) => theirs.includes(n) || ours.includes(n))) {
-        const tr = body.insertRow();
-        tr.dataset.property = k;
-        tr.dataset.changedBy = theirs.includes(k) && ours.includes(k) ? 'both' : theirs.includes(k) ? 'them' : 'you';
-        const th = el('th', '', propertyLabel(layerID, k));
-        th.scope = 'row';
-        tr.append(th);
-        tr.insertCell().textContent = shown(k, base[k]);
-        tr.insertCell().textContent = theirs.includes(k) ? shown(k, current[k]) : t('edit.conflict.same');
-        tr.insertCell().textContent = ours.includes(k) ? shown(k, mine[k]) : t('edit.conflict.same');
-      }
+      const rows = propertyRows(names, {
+        base, current, mine, theirs, ours,
+        label: (k) => propertyLabel(layerID, k),
+        show: (k, v) => propertyValue(layerID, k, v),
+      });
       if (theirShape || ourShape) {
-        const tr = body.insertRow();
-        tr.dataset.property = 'geometry';
-        tr.dataset.changedBy = theirShape && ourShape ? 'both' : theirShape ? 'them' : 'you';
-        const th = el('th', '', t('edit.conflict.shape'));
-        th.scope = 'row';
-        tr.append(th);
-        tr.insertCell().textContent = '';
-        tr.insertCell().textContent = theirShape ? t('edit.conflict.moved') : t('edit.conflict.same');
-        tr.insertCell().textContent = ourShape ? t('edit.conflict.moved') : t('edit.conflict.same');
+        rows.push({
+          key: 'geometry', label: t('edit.conflict.shape'), was: '',
+          by: theirShape && ourShape ? 'both' : theirShape ? 'them' : 'you',
+          now: theirShape ? t('edit.conflict.moved') : null,
+          yours: ourShape ? t('edit.conflict.moved') : null,
+        });
       }
-      box.append(table);
-      const clash = ours.filter((k) => theirs.includes(k));
-      if (clash.length || (theirShape && ourShape)) box.append(el('p', 'note', t('edit.conflict.clash')));
-      box.append(button('button primary edit-reload', t('edit.conflict.reload'), () => {
-        // The version of the service, with the person's changes that do not clash.
-        const merged = { ...current };
-        for (const k of ours) if (!theirs.includes(k)) merged[k] = mine[k];
-        const keepShape = ourShape && !theirShape ? drawing.geometry() : null;
-        etag = now.etag;
-        base = { ...current };
-        baseGeometry = now.data.geometry;
-        form.set(merged);
-        form.mark(clash);
-        drawing.load(keepShape ?? baseGeometry);
-        if (keepShape) drawing.touched();
-        retitle();
-        setOutcome(el('p', 'note edit-reloaded', t('edit.conflict.reloaded')));
-      }));
+      const box = conflictBox({
+        title: t('edit.conflict.title'), rows, clash: clash.length > 0 || (theirShape && ourShape),
+        onReload: () => {
+          // The version of the service, with the person's changes that do not clash.
+          const merged = { ...current };
+          for (const k of ours) if (!theirs.includes(k)) merged[k] = mine[k];
+          const keepShape = ourShape && !theirShape ? drawing.geometry() : null;
+          etag = now.etag;
+          base = { ...current };
+          baseGeometry = now.data.geometry;
+          form.set(merged);
+          form.mark(clash);
+          drawing.load(keepShape ?? baseGeometry);
+          if (keepShape) drawing.touched();
+          retitle();
+          setOutcome(el('p', 'note edit-reloaded', t('edit.conflict.reloaded')));
+        },
+      });
       setOutcome(box);
     }
 

@@ -580,7 +580,7 @@ export const messages = {
   "cer.eligibility": {"it": "Rispetta le regole?", "en": "Does it meet the rules?"},
   "cer.details": {"it": "Dati della comunità", "en": "The community"},
   "cer.readonly": {"it": "Con questo token non puoi modificare questa comunità: serve un token di tutti i suoi comuni.", "en": "This token may not change this community: it takes a token of all its comuni."},
-  "cer.conflict": {"it": "Qualcun altro ha modificato la comunità nel frattempo: ricaricala e ripeti la modifica.", "en": "Someone else changed the community meanwhile: reload it and make your change again."},
+  "cer.conflict": {"it": "Qualcun altro ha modificato la comunità mentre la modificavi", "en": "Someone else changed the community while you were editing it"},
   "cer.sites": {"it": "Siti dei soci ({n})", "en": "Member sites ({n})"},
   "cer.site.add": {"it": "Aggiungi un sito", "en": "Add a site"},
   "cer.site.edit": {"it": "Modifica", "en": "Edit"},
