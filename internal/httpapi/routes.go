@@ -83,6 +83,7 @@ func (s *Server) routes() chi.Router {
 
 	// The browser map's own files (the page itself is served at "/").
 	if s.viewer != nil {
+		r.Get("/viewer/config.json", s.handle(s.handleViewerConfig))
 		r.Get("/viewer/*", http.StripPrefix("/viewer", s.viewer).ServeHTTP)
 	}
 	return r
