@@ -36,10 +36,11 @@
 // token kept for the tab (session.js, /auth/whoami), features drawn and
 // reshaped with Terra Draw (drawing.js; vendored from npm like MapLibre
 // and loaded only when someone edits) and edited with forms generated
-// from the collections' schemas (schemaform.js, editor.js, with the 412
-// conflict view), the plan's workflow (planpanel.js), the crisis unit
-// (crisisunit.js), energy communities and their sites (communities.js);
-// the service's refusals in words for people (problems.js).
+// from the collections' schemas (schemaform.js, editor.js; the 412
+// conflict view, conflict.js, also serves the communities), the plan's
+// workflow (planpanel.js), the crisis unit (crisisunit.js), energy
+// communities and their sites (communities.js); the service's refusals
+// in words for people (problems.js).
 //
 // Labels need no glyph files: the style has no glyphs URL, so MapLibre draws
 // their text with the browser's fonts.
