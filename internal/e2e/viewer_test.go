@@ -1634,7 +1634,7 @@ const streetsJS = `(() => {
 	const m = window.atlanteMap;
 	const h = m.getLayer('atlante-street-line');
 	return {source: !!m.getSource('streets'),
-		labels: m.getLayer('streets-label') ? m.queryRenderedFeatures({layers: ['streets-label']}).map((f) => f.properties.name) : [],
+		labels: m.getLayer('streets-label') ? m.queryRenderedFeatures({layers: ['streets-label']}).map((f) => f.properties.street) : [],
 		highlight: h ? JSON.stringify(m.getFilter('atlante-street-line')) : ''};
 })()`
 

@@ -110,7 +110,7 @@ export const messages = {
   "prop.status": {"it": "Stato", "en": "Status"},
   "prop.kind": {"it": "Tipo", "en": "Kind"},
   "prop.comune": {"it": "Comune", "en": "Comune"},
-  "prop.streets.name": {"it": "Via", "en": "Street"},
+  "prop.streets.street": {"it": "Via", "en": "Street"},
   "prop.streets.civici": {"it": "Numeri civici", "en": "Civic numbers"},
   "prop.streets.street_key": {"it": "Codice della via", "en": "Street key"},
   "prop.streets.number_min": {"it": "Primo numero civico", "en": "Lowest civic number"},
