@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -653,6 +654,16 @@ func (e *editRun) readerFlow(t *testing.T) {
 		if strings.Contains(text, m.Name) {
 			t.Errorf("after closing the crisis unit the page still shows %q", m.Name)
 		}
+	}
+	// Opened again, it comes from the service again: the browser keeps no
+	// copy (a response from its cache would have a transferSize of 0).
+	do(ctx, t, chromedp.Click(chromedp.ID("menu-toggle")))
+	do(ctx, t, chromedp.Click(chromedp.CSS(".account-crisis")))
+	waitUntil[bool](ctx, t, stepTimeout, "the crisis unit again", `!!document.querySelector('.crisis-table')`)
+	sizes := eval[[]float64](ctx, t, `performance.getEntriesByType('resource')
+		.filter((e) => new URL(e.name).pathname === '/civil-protection/plans/019035/crisis-unit').map((e) => e.transferSize)`)
+	if len(sizes) < 2 || slices.Contains(sizes, 0) {
+		t.Errorf("the crisis unit's fetches had transfer sizes %v: want each from the service (> 0), twice at least", sizes)
 	}
 	e.cleanPage(t, ctx, pl)
 }
