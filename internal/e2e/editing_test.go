@@ -24,17 +24,24 @@ import (
 // comuni, civil-protection plans and energy communities, and checks after
 // each step what the service stored, not only what the page shows:
 //
+//   - on a 390×844 phone, with touch only, an editor places, saves and
+//     deletes a strategic building;
 //   - an editor of Crema signs in with a token (kept for the tab only),
 //     draws a risk scenario with real pointer clicks on the map, fills the
 //     form generated from the layer's schema and saves it; reshapes it by
 //     dragging a corner; edits its title while someone else changes its
 //     severity through the API, meets the 412, sees what changed, reloads
-//     and saves both; submits the plan, and finds the scenario frozen;
+//     and saves both; places, moves and deletes a building and an
+//     emergency area; keeps the crisis unit; submits the plan, and finds
+//     the scenario frozen;
 //   - a validator, in another tab (not signed in there), validates the plan;
 //   - a private reader sees the crisis unit, with no way to edit it, and a
-//     forced attempt is refused with 403, shown in Italian;
+//     forced attempt is refused with 403, shown in Italian; opened again,
+//     the crisis unit comes from the service, not the browser's cache;
 //   - the editor creates an energy community, adds a member site with a
-//     click on the map, and sees the eligibility change.
+//     click on the map, and sees the eligibility change; changes the
+//     community, meets a 412 shown field by field, reloads and saves;
+//     removes the site and sees the eligibility change back.
 func TestEditing(t *testing.T) {
 	chromium := findChromium(t)
 	srv := testserver.Start(t, testserver.Options{Demo: []string{"comuni", "civilprotection", "energy"}})
@@ -72,6 +79,7 @@ func TestEditing(t *testing.T) {
 	e.inside = e.pointInside(t, `SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(ST_Buffer(ST_Transform(geom, 32632), -800)), 4326) p
 		FROM comuni WHERE istat_code = $1) x`, crema)
 
+	t.Run("editor on a phone", e.phoneFlow)
 	t.Run("editor", e.editorFlow)
 	t.Run("validator", e.validatorFlow)
 	t.Run("private reader", e.readerFlow)
@@ -543,6 +551,55 @@ func (e *editRun) editorFlow(t *testing.T) {
 	}
 	saveScreenshot(ctx, t, "editing-frozen.png")
 	do(ctx, t, chromedp.Click(chromedp.CSS(".edit-close")))
+	e.cleanPage(t, ctx, pl)
+}
+
+// phoneFlow places a strategic building on a 390×844 phone with touch
+// only: the tool opened from the drawer, the point placed with a tap, the
+// form saved with taps; the editor's sheet and the map fit the screen.
+func (e *editRun) phoneFlow(t *testing.T) {
+	ctx, pl := e.signInOnPhone(t, e.editor, "role.editor")
+	spot := [2]float64{e.inside[0] - 0.001, e.inside[1] + 0.0012}
+	goTo(ctx, t, [2]float64{e.inside[0] - 0.001, e.inside[1]}, 16)
+	tap := func(sel string) {
+		t.Helper()
+		p := eval[screenPoint](ctx, t, fmt.Sprintf(`(() => { const e = document.querySelector(%s);
+			e.scrollIntoView({block: 'center'});
+			const r = e.getBoundingClientRect();
+			return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, jsString(sel)))
+		do(ctx, t, chromedp.TapXY(p.X, p.Y))
+	}
+	tap(`[data-create=strategic-buildings]`)
+	waitUntil[bool](ctx, t, stepTimeout, "the building editor on the phone", `!!document.querySelector('.editor[data-layer="strategic-buildings"]') && !!window.terraDraw`)
+	if open := eval[string](ctx, t, `document.getElementById('panel').dataset.open`); open == "true" {
+		t.Errorf("the layer drawer stays open over the map while a building is placed")
+	}
+	p := project(ctx, t, spot)
+	sheetTop := eval[float64](ctx, t, `document.getElementById('stats').getBoundingClientRect().top`)
+	if p.Y <= 0 || p.Y >= sheetTop {
+		t.Fatalf("the spot to tap (y %.0f) is not in the map above the sheet (top %.0f)", p.Y, sheetTop)
+	}
+	do(ctx, t, chromedp.TapXY(p.X, p.Y))
+	waitUntil[bool](ctx, t, stepTimeout, "the building is placed by a tap", `!document.querySelector('.edit-save').disabled`)
+	setField(ctx, t, ".edit-form", "name", "Centro operativo comunale")
+	setField(ctx, t, ".edit-form", "kind", "sede_protezione_civile")
+	tap(".edit-save")
+	bid := waitUntil[string](ctx, t, stepTimeout, "the building is saved by a tap", `document.querySelector('.edit-saved') && document.querySelector('.editor').dataset.feature`)
+	saveScreenshot(ctx, t, "editing-phone-building.png")
+	fit := eval[map[string]float64](ctx, t, `(() => { const r = document.getElementById('stats').getBoundingClientRect();
+		return {left: r.left, right: r.right, bottom: r.bottom, scroll: document.documentElement.scrollWidth}; })()`)
+	if fit["left"] < 0 || fit["right"] > 390.5 || fit["bottom"] > 844.5 || fit["scroll"] > 390 {
+		t.Errorf("on a 390×844 phone the editor's sheet %v does not fit", fit)
+	}
+	var b storedFeature
+	e.api(t, http.MethodGet, "/collections/strategic-buildings/items/"+bid, "", nil, &b)
+	var pt [2]float64
+	if err := json.Unmarshal(b.Geometry.Coordinates, &pt); err != nil || !near(pt, spot, 0.0001) || b.Properties["kind"] != "sede_protezione_civile" {
+		t.Errorf("stored building: %s %v, want a point at %v (the tap), a civil-protection base", b.Geometry.Coordinates, b.Properties, spot)
+	}
+	tap(".edit-delete")
+	tap(".edit-delete-confirm")
+	waitUntil[bool](ctx, t, stepTimeout, "the building is deleted by taps", `!!document.querySelector('.edit-deleted')`)
 	e.cleanPage(t, ctx, pl)
 }
 
