@@ -855,6 +855,17 @@ func (e *editRun) energyFlow(t *testing.T) {
 		t.Errorf("stored eligibility after removing the site: %+v", elig)
 	}
 
+	// Without sites the community can be deleted, once confirmed.
+	do(ctx, t, chromedp.Click(chromedp.CSS(".community-delete")))
+	if e.api(t, http.MethodGet, cpath, "", nil, nil).StatusCode != http.StatusOK {
+		t.Errorf("the community is gone before the deletion was confirmed")
+	}
+	do(ctx, t, chromedp.Click(chromedp.CSS(".community-delete-confirm")))
+	waitUntil[bool](ctx, t, stepTimeout, "back to the list, without the community", fmt.Sprintf(`!!document.querySelector('#stats[data-view=communities] .communities') && !document.querySelector('li[data-community="%s"]')`, id))
+	if res := e.api(t, http.MethodGet, cpath, "", nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("after deleting, GET the community: %s, want 404", res.Status)
+	}
+
 	// Signing out forgets the token and closes the screens that needed it.
 	do(ctx, t, chromedp.Click(chromedp.CSS(".account-signout")))
 	out := waitUntil[map[string]any](ctx, t, stepTimeout, "signed out", `document.querySelector('#panel-edit form.signin') && {

@@ -252,14 +252,27 @@ export function createCommunities({ sheet, session, editor, collections, comuni,
           })));
         }
         if (mine && (c.members ?? []).length === 0) {
-          sites.append(button('button danger community-delete', t('cer.delete'), async () => {
-            const r = await session.send(url(id), { method: 'DELETE', ifMatch: etag });
-            if (!r.ok) {
-              say(problemView(r, t('edit.delete.failed'), layerID));
-              return;
-            }
-            refresh([layerID]);
-            list(istat);
+          sites.append(button('button danger community-delete', t('cer.delete'), () => {
+            // Asked once more: a community deleted is gone with its history.
+            const confirm = button('button danger community-delete-confirm', t('edit.delete.confirm', { name: c.name }), async () => {
+              let r;
+              try {
+                r = await session.send(url(id), { method: 'DELETE', ifMatch: etag });
+              } catch (err) {
+                say(networkProblem(t('edit.delete.failed'), err));
+                return;
+              }
+              if (!r.ok) {
+                say(problemView(r, t('edit.delete.failed'), layerID));
+                return;
+              }
+              refresh([layerID]);
+              list(istat);
+            });
+            const box = el('div', 'edit-confirm');
+            box.append(el('p', '', t('edit.delete.question', { name: c.name })), confirm, button('button', t('edit.delete.keep'), () => say()));
+            say(box);
+            confirm.focus();
           }));
         }
         const actions = el('div', 'edit-actions');
