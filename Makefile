@@ -79,7 +79,7 @@ PG_MAJOR_APT = $(shell apt-cache depends postgresql 2>/dev/null | sed -n 's/.*De
 deps-run:
 	@$(MAKE) --no-print-directory deps NEED="postgis geos npm"
 deps-test:
-	@$(MAKE) --no-print-directory deps NEED="postgis geos npm gdal chromium qgis owslib"
+	@$(MAKE) --no-print-directory deps NEED="postgis geos npm gdal chromium qgis owslib pgbouncer"
 
 deps:
 	@missing=""; \
@@ -94,6 +94,7 @@ deps:
 	  chromium) command -v chromium >/dev/null || missing="$$missing chromium";; \
 	  qgis)    /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || missing="$$missing python3-qgis";; \
 	  owslib)  /usr/bin/python3 -c 'import owslib.ogcapi.features' >/dev/null 2>&1 || missing="$$missing python3-owslib";; \
+	  pgbouncer) [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || missing="$$missing pgbouncer";; \
 	esac; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -52,6 +52,8 @@ func openDatabase(ctx context.Context, cmd *cli.Command, logger *slog.Logger, mi
 		URL: url, ReadURL: readURL, Logger: logger,
 		StatementTimeout: statementTimeout,
 		SerialQueries:    serving,
+		MaxLag:           cmd.Duration("replica-max-lag"), // serve's flag; 0 elsewhere (the default)
+		PgBouncer:        cmd.Bool("database-pgbouncer"),
 	})
 	if err != nil {
 		d.stopCluster(logger)

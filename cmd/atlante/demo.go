@@ -23,11 +23,21 @@ func demoCommand() *cli.Command {
 			Flags: []cli.Flag{
 				&cli.IntFlag{Name: "civici", Value: 1_000_000, Usage: "number of civic numbers"},
 				&cli.StringFlag{Name: "out", Value: "bench/data", Usage: "directory to write anncsu.csv and coverage.csv into"},
+				&cli.IntFlag{Name: "comuni", Usage: "national scale: spread the civic numbers over this many synthetic comuni on a region-sized grid (written to comuni.geojson) instead of the Cremasco"},
 			},
 			Action: func(ctx context.Context, cmd *cli.Command) error {
-				f, err := demo.WriteBenchData(cmd.String("out"), cmd.Int("civici"))
+				var f demo.BenchFiles
+				var err error
+				if n := cmd.Int("comuni"); n > 0 {
+					f, err = demo.WriteNationalBenchData(cmd.String("out"), cmd.Int("civici"), n)
+				} else {
+					f, err = demo.WriteBenchData(cmd.String("out"), cmd.Int("civici"))
+				}
 				if err != nil {
 					return err
+				}
+				if f.Comuni != "" {
+					fmt.Printf("%s: %d comuni\n", f.Comuni, cmd.Int("comuni"))
 				}
 				fmt.Printf("%s: %d civic numbers\n%s: %d offers\n", f.Civici, f.Rows, f.Offers, f.Offered)
 				return nil

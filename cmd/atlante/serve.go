@@ -15,6 +15,7 @@ import (
 	"github.com/cremasco/atlante/internal/app"
 	"github.com/cremasco/atlante/internal/demo"
 	"github.com/cremasco/atlante/internal/httpapi"
+	"github.com/cremasco/atlante/internal/store"
 )
 
 func serveCommand() *cli.Command {
@@ -47,6 +48,12 @@ func serveCommand() *cli.Command {
 				Usage: "serve /metrics on this address only, not on --addr (e.g. 127.0.0.1:9090)"},
 			&cli.StringFlag{Name: "pprof-addr", Sources: cli.EnvVars("ATLANTE_PPROF_ADDR"),
 				Usage: "serve Go's profiler (net/http/pprof, /debug/pprof/) on this private address (e.g. 127.0.0.1:6060); never on --addr"},
+			&cli.DurationFlag{Name: "replica-max-lag", Value: store.DefaultMaxLag, Sources: cli.EnvVars("ATLANTE_REPLICA_MAX_LAG"),
+				Usage: "public reads leave the read replica when it falls further behind the primary, and return when it catches up"},
+			&cli.DurationFlag{Name: "drain-delay", Sources: cli.EnvVars("ATLANTE_DRAIN_DELAY"),
+				Usage: "on SIGTERM, keep serving this long with /readyz answering 503, so load balancers stop sending first"},
+			&cli.DurationFlag{Name: "shutdown-timeout", Value: 20 * time.Second, Sources: cli.EnvVars("ATLANTE_SHUTDOWN_TIMEOUT"),
+				Usage: "on SIGTERM, after the drain delay, how long requests in flight may take to finish before they are cut"},
 		},
 		Action: serve,
 	}
@@ -144,6 +151,10 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		svc.Tiles.Prebuild(gctx, svc.Catalog, int64(cmd.Int("tile-prebuild-mb"))<<20, cmd.Duration("version-poll"), logger)
 		return nil
 	})
+	g.Go(func() error {
+		svc.Reads.Monitor(gctx, cmd.Duration("version-poll"))
+		return nil
+	})
 	for i, srv := range servers {
 		g.Go(func() error {
 			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
@@ -154,15 +165,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	}
 	g.Go(func() error {
 		<-gctx.Done()
-		logger.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		var errs []error
-		for _, srv := range servers {
-			errs = append(errs, srv.Shutdown(sctx))
-		}
-		return errors.Join(errs...)
+		return shutdown(servers, svc.Drain, cmd.Duration("drain-delay"), cmd.Duration("shutdown-timeout"), logger)
 	})
+	// The pools close (deferred above) once every request has finished.
 	return g.Wait()
 }
 
@@ -188,6 +193,27 @@ func addPrivate(ps *[]privateListener, addr, flag, what string, budget time.Dura
 	}
 	*ps = append(*ps, privateListener{addr: addr, flags: flag, what: what, mux: http.NewServeMux(), budget: budget})
 	return (*ps)[len(*ps)-1].mux
+}
+
+// shutdown stops serving without losing a request: /readyz turns 503 at
+// once and the listeners stay open for drainDelay, so load balancers that
+// poll it stop sending here first; then the listeners close, idle
+// connections are closed and requests in flight get up to timeout to
+// finish before their connections are cut.
+func shutdown(servers []*http.Server, drain func(), drainDelay, timeout time.Duration, logger *slog.Logger) error {
+	drain()
+	logger.Info("shutting down", "drain_delay", drainDelay, "timeout", timeout)
+	time.Sleep(drainDelay)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			logger.Warn("requests still running at the shutdown timeout were cut", "timeout", timeout)
+			errs = append(errs, err, srv.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // displayURL is the address to click in the start-up line.

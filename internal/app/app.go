@@ -49,10 +49,13 @@ type Service struct {
 	Versions *store.Versions
 	// Tiles is the tile service; the caller runs its Prebuild.
 	Tiles *tiles.Service
+	Reads *store.Reads // run Reads.Monitor to follow the replica's health
+	Drain func()       // /readyz answers 503 "draining" from then on
 }
 
 // New checks the catalog against the database and assembles the service.
-// The caller runs Versions.Poll to keep caches fresh.
+// The caller runs Versions.Poll to keep caches fresh and Reads.Monitor to
+// follow a read replica.
 func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	cat, err := Catalog()
 	if err != nil {
@@ -61,29 +64,29 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if err := cat.Check(ctx, db.Write); err != nil {
 		return nil, err
 	}
-	versions, err := store.NewVersions(ctx, db.Read)
+	versions, err := store.NewVersions(ctx, db.Reads)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.HTTP.Basemap == "" {
 		cfg.HTTP.Basemap = viewer.BasemapOrigin
 	}
-	ts := tiles.New(cat, db.Read, versions, int64(cfg.TileCacheMB)<<20)
+	ts := tiles.New(cat, db.Reads, versions, int64(cfg.TileCacheMB)<<20)
 	h := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Logger:   cfg.Logger,
 		Catalog:  cat,
-		Features: features.New(db.Read, versions),
+		Features: features.New(db.Reads, versions),
 		Tiles:    ts,
 		Versions: versions,
-		Coverage: coverage.NewStore(db.Read),
+		Coverage: coverage.NewStore(db.Reads),
 		Auth:     auth.NewStore(db.Write),
 		Writer:   features.NewWriter(db.Write, versions),
-		Pool:     db.Read,
+		Reads:    db.Reads,
 		Pools:    map[string]*pgxpool.Pool{"write": db.Write, "read": db.Read},
 		Viewer:   viewer.Handler(http.HandlerFunc(httpapi.NotFound)),
 
-		CivilProtection: civilprotection.NewStore(db.Write, db.Read, versions),
-		Energy:          energy.NewStore(db.Write, db.Read, versions),
+		CivilProtection: civilprotection.NewStore(db.Write, db.Reads, versions),
+		Energy:          energy.NewStore(db.Write, db.Reads, versions),
 	})
-	return &Service{Handler: h, Metrics: h.Metrics(), Catalog: cat, Versions: versions, Tiles: ts}, nil
+	return &Service{Handler: h, Metrics: h.Metrics(), Catalog: cat, Versions: versions, Tiles: ts, Reads: db.Reads, Drain: h.Drain}, nil
 }

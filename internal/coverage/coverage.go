@@ -18,9 +18,9 @@ package coverage
 
 import (
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cremasco/atlante/internal/catalog"
+	"github.com/cremasco/atlante/internal/store"
 )
 
 // Programmes, technologies and statuses: the closed lists the database
@@ -71,11 +71,12 @@ const (
 
 // Store reads and loads coverage data.
 type Store struct {
-	pool *pgxpool.Pool
+	pool store.Querier // loads and Refresh need the primary (Begin goes there)
 }
 
-// NewStore returns a Store over pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore returns a Store over pool: a *pgxpool.Pool, or store.Reads for
+// a server's public reads (its transactions go to the primary).
+func NewStore(pool store.Querier) *Store { return &Store{pool: pool} }
 
 // Layers returns the catalog entries of this domain.
 func Layers() []catalog.Layer {

@@ -362,9 +362,10 @@ func (v *viewerRun) desktop(t *testing.T) {
 		} else if st.Source || st.Highlight != "" {
 			t.Errorf("no streets layer in the catalog, yet the map has a streets source (%v) or highlight (%s)", st.Source, st.Highlight)
 		}
-		if numbers := eval[int](ctx, t, `window.atlanteMap.queryRenderedFeatures({layers: ['atlante-street-numbers']}).length`); numbers == 0 {
-			t.Error("at zoom 17 the chosen street's civic numbers are not numbered")
-		}
+		// Symbols are placed a few frames after the map is idle, later still
+		// on a loaded machine: wait for them rather than look once.
+		poll[int](ctx, t, stepTimeout, "at zoom 17 the chosen street's civic numbers are not numbered",
+			`window.atlanteMap.queryRenderedFeatures({layers: ['atlante-street-numbers']}).length`)
 		saveScreenshot(ctx, t, "viewer-street.png")
 	})
 

@@ -115,7 +115,7 @@ var zonePattern = regexp.MustCompile(`^[A-Z0-9]{11}$`)
 // Store reads and writes energy-community data.
 type Store struct {
 	primary *pgxpool.Pool // writes, and reads that must see them
-	read    *pgxpool.Pool // public reads; may be a replica
+	read    store.Querier // public reads; may be a replica
 	// versions is re-read after each committed write that changes a
 	// layer, so this instance serves it at once; nil in one-off commands.
 	versions *store.Versions
@@ -124,7 +124,7 @@ type Store struct {
 // NewStore returns a Store writing to primary and reading public data from
 // read (the same pool when there is no replica). After a write that changes
 // a layer it re-reads versions (nil: nothing to refresh).
-func NewStore(primary, read *pgxpool.Pool, versions *store.Versions) *Store {
+func NewStore(primary *pgxpool.Pool, read store.Querier, versions *store.Versions) *Store {
 	if read == nil {
 		read = primary
 	}

@@ -11,7 +11,6 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
 	"github.com/cremasco/atlante/internal/apperr"
@@ -25,7 +24,7 @@ const Precision = 7
 
 // Service runs feature queries for the layers of a catalog.
 type Service struct {
-	pool     *pgxpool.Pool
+	pool     store.Querier // public reads: a pool, or store.Reads
 	versions *store.Versions
 	// counts caches numberMatched per layer, data version and filter, so
 	// paging through a large result counts once, not once per page.
@@ -42,8 +41,8 @@ type extent struct {
 	start, end *time.Time
 }
 
-// New returns a Service reading from pool.
-func New(pool *pgxpool.Pool, versions *store.Versions) *Service {
+// New returns a Service reading from pool (a *pgxpool.Pool or store.Reads).
+func New(pool store.Querier, versions *store.Versions) *Service {
 	counts, _ := lru.New[string, int64](4096) // size is positive: cannot fail
 	return &Service{pool: pool, versions: versions, counts: counts, extents: map[string]extent{}}
 }

@@ -568,19 +568,33 @@ func (w *Writer) Delete(ctx context.Context, l *catalog.Layer, id string, ifMatc
 	return store.Translate(op, err)
 }
 
-// ItemVersion returns the ETag of an editable feature, for GET responses.
-func (w *Writer) ItemVersion(ctx context.Context, l *catalog.Layer, id string) (string, error) {
+// Item returns an editable feature as GeoJSON with its entity tag, read
+// together in one statement from the primary: the tag that If-Match must
+// quote and the body are then of the same row version, whatever a read
+// replica has replayed, and an editor reads back at once what it wrote.
+func (w *Writer) Item(ctx context.Context, l *catalog.Layer, id string) ([]byte, string, error) {
+	const op = "features.Item"
+	e, err := editable(l)
+	if err != nil {
+		return nil, "", err
+	}
+	if !validText(id) {
+		return nil, "", apperr.New(op, apperr.NotFound, "collection %s has no feature %q", l.ID, id)
+	}
 	key, err := parseID(l, id)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
+	idCol := pgx.Identifier{l.IDColumn}.Sanitize()
+	var b []byte
 	var v int64
-	err = w.pool.QueryRow(ctx, "SELECT version FROM "+l.Edit.Table.Sanitize()+" WHERE "+pgx.Identifier{l.IDColumn}.Sanitize()+" = $1", key).Scan(&v)
+	err = w.pool.QueryRow(ctx, "SELECT "+featureSQL(l)+", e.version FROM "+l.Table.Sanitize()+" t JOIN "+e.Table.Sanitize()+
+		" e ON e."+idCol+" = t."+idCol+" WHERE t."+idCol+" = $1", key).Scan(&b, &v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", apperr.New("features.ItemVersion", apperr.NotFound, "collection %s has no feature %q", l.ID, id)
+		return nil, "", apperr.New(op, apperr.NotFound, "collection %s has no feature %q", l.ID, id)
 	}
 	if err != nil {
-		return "", store.Translate("features.ItemVersion", err)
+		return nil, "", store.Translate(op, err)
 	}
-	return ETag(v), nil
+	return b, ETag(v), nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cremasco/atlante/internal/store"
 	"github.com/cremasco/atlante/internal/tiles"
 )
 
@@ -37,6 +38,13 @@ func newMetrics(pools map[string]*pgxpool.Pool, ts *tiles.Service) *metrics {
 		reg.MustRegister(tileCacheCollector{ts})
 	}
 	return m
+}
+
+// watchReads adds the read replica's figures, when there is one.
+func (m *metrics) watchReads(reads *store.Reads) {
+	if reads != nil && reads.Replica() != nil {
+		m.registry.MustRegister(readsCollector{reads})
+	}
 }
 
 func (m *metrics) handler() http.Handler {
@@ -117,4 +125,33 @@ func (c tileCacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(cacheEntries, prometheus.GaugeValue, float64(s.Entries))
 	ch <- prometheus.MustNewConstMetric(cacheBytes, prometheus.GaugeValue, float64(s.Bytes))
 	ch <- prometheus.MustNewConstMetric(cacheMaxBytes, prometheus.GaugeValue, float64(s.MaxBytes))
+}
+
+// readsCollector says where public reads go and how far the read replica
+// is behind, as Reads last measured it.
+type readsCollector struct{ r *store.Reads }
+
+var (
+	replicaLag  = prometheus.NewDesc("atlante_db_replica_lag_seconds", "Replay lag of the read replica behind the primary, as last measured (0 when caught up).", nil, nil)
+	replicaUp   = prometheus.NewDesc("atlante_db_replica_up", "1 when the read replica is a standby within --replica-max-lag, 0 otherwise.", nil, nil)
+	readReplica = prometheus.NewDesc("atlante_db_reads_from_replica", "1 while public reads go to the read replica, 0 while they go to the primary.", nil, nil)
+)
+
+func (c readsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- replicaLag
+	ch <- replicaUp
+	ch <- readReplica
+}
+
+func (c readsCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.r.Status()
+	b := func(ok bool) float64 {
+		if ok {
+			return 1
+		}
+		return 0
+	}
+	ch <- prometheus.MustNewConstMetric(replicaLag, prometheus.GaugeValue, st.Lag.Seconds())
+	ch <- prometheus.MustNewConstMetric(replicaUp, prometheus.GaugeValue, b(st.Replica == store.ReplicaOK))
+	ch <- prometheus.MustNewConstMetric(readReplica, prometheus.GaugeValue, b(st.FromReplica))
 }

@@ -34,6 +34,8 @@ var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	// Every Part 1 resource is also a page (pages_ogc.go).
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 	// Part 3: /collections/{id}/queryables, each also a query parameter.
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
@@ -74,53 +76,64 @@ func onlyFormat(r *http.Request, formats ...string) (string, error) {
 	return f, nil
 }
 
-// wantsHTML reports whether the client prefers a web page: browsers put
-// text/html in Accept, GIS clients and curl do not.
-func wantsHTML(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), mediaHTML)
-}
-
+// handleLanding serves the landing page. "/" in a browser is the map,
+// which is what citizens open; the landing document's page is /?f=html.
 func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) error {
-	// The same URL answers a page or JSON by Accept (RFC 9110 §12.5.5).
-	w.Header().Add("Vary", "Accept")
-	f := r.URL.Query().Get("f")
-	switch {
-	case f == "html" || (f == "" && wantsHTML(r)):
-		if s.viewer == nil {
-			return apperr.New("httpapi.landing", apperr.NotFound, "the map viewer is not built into this server")
-		}
+	if r.URL.Query().Get("f") == "" && wantsHTML(r) && s.viewer != nil {
+		w.Header().Add("Vary", "Accept")
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = "/"
 		s.viewer.ServeHTTP(w, r2)
 		return nil
-	case f != "" && f != "json":
-		return apperr.Invalidf("httpapi.landing", "f", "%q is not a supported format; use json or html", f)
+	}
+	f, err := negotiate(w, r, "json")
+	if err != nil {
+		return err
 	}
 	base := s.baseURL(r)
+	links := []link{
+		{Href: base + "/", Rel: "self", Type: mediaJSON, Title: "this document"},
+		{Href: base + "/?f=html", Rel: "alternate", Type: mediaHTML, Title: "this document as HTML"},
+		{Href: base + "/api", Rel: "service-desc", Type: mediaOpenAPI, Title: "the API definition"},
+		{Href: base + "/api?f=html", Rel: "service-doc", Type: mediaHTML, Title: "the API documentation"},
+		{Href: base + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes"},
+		{Href: base + "/collections", Rel: "data", Type: mediaJSON, Title: "collections"},
+		{Href: base + "/tileMatrixSets", Rel: relTilingSchemes, Type: mediaJSON, Title: "tile matrix sets"},
+	}
+	if s.viewer != nil {
+		links = append(links, link{Href: base + "/", Rel: "related", Type: mediaHTML, Title: "the map (in a browser)"})
+	}
+	if f == formatHTML {
+		return s.landingPage(w, r, links)
+	}
 	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
 		"title":       "Atlante",
 		"description": "Territorial data of the Cremasco: comuni, fibre coverage, civil-protection plans, energy communities. OGC API – Features and vector tiles.",
 		"version":     s.cfg.Version,
-		"links": []link{
-			{Href: base + "/", Rel: "self", Type: mediaJSON, Title: "this document"},
-			{Href: base + "/?f=html", Rel: "alternate", Type: mediaHTML, Title: "the map"},
-			{Href: base + "/api", Rel: "service-desc", Type: mediaOpenAPI, Title: "the API definition"},
-			{Href: base + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes"},
-			{Href: base + "/collections", Rel: "data", Type: mediaJSON, Title: "collections"},
-			{Href: base + "/tileMatrixSets", Rel: relTilingSchemes, Type: mediaJSON, Title: "tile matrix sets"},
-		},
+		"links":       links,
 	})
 }
 
 func (s *Server) handleConformance(w http.ResponseWriter, r *http.Request) error {
-	if _, err := onlyFormat(r, "json"); err != nil {
+	f, err := negotiate(w, r, "json")
+	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": slices.Concat(conformance, features.FilterConformance, tilesConformance)})
+	base := s.baseURL(r)
+	classes := slices.Concat(conformance, features.FilterConformance, tilesConformance)
+	links := []link{
+		{Href: base + "/conformance", Rel: "self", Type: mediaJSON, Title: "conformance classes"},
+		{Href: base + "/conformance?f=html", Rel: "alternate", Type: mediaHTML, Title: "conformance classes as HTML"},
+	}
+	if f == formatHTML {
+		return s.conformancePage(w, r, classes, links)
+	}
+	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": classes, "links": links})
 }
 
 func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error {
-	if _, err := onlyFormat(r, "json"); err != nil {
+	f, err := negotiate(w, r, "json")
+	if err != nil {
 		return err
 	}
 	base := s.baseURL(r)
@@ -132,10 +145,14 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error
 		}
 		cols = append(cols, c)
 	}
-	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
-		"links":       []link{{Href: base + "/collections", Rel: "self", Type: mediaJSON}},
-		"collections": cols,
-	})
+	links := []link{
+		{Href: base + "/collections", Rel: "self", Type: mediaJSON, Title: "collections"},
+		{Href: base + "/collections?f=html", Rel: "alternate", Type: mediaHTML, Title: "collections as HTML"},
+	}
+	if f == formatHTML {
+		return s.collectionsPage(w, r, cols, links)
+	}
+	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"links": links, "collections": cols})
 }
 
 func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request) error {
@@ -143,12 +160,16 @@ func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if _, err := onlyFormat(r, "json"); err != nil {
+	f, err := negotiate(w, r, "json")
+	if err != nil {
 		return err
 	}
 	c, err := s.collection(r, l, s.baseURL(r))
 	if err != nil {
 		return err
+	}
+	if f == formatHTML {
+		return s.collectionPage(w, r, l, c)
 	}
 	return writeJSON(w, http.StatusOK, mediaJSON, c)
 }
@@ -163,6 +184,7 @@ func (s *Server) collection(r *http.Request, l *catalog.Layer, base string) (map
 		"crs":         []string{geo.WGS84.URI()},
 		"links": append([]link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: l.Title},
+			{Href: href + "?f=html", Rel: "alternate", Type: mediaHTML, Title: l.Title + " as HTML"},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: l.Title + " as GeoJSON"},
 			{Href: href + "/tiles", Rel: relTilesetsVector, Type: mediaJSON, Title: "vector tilesets (OGC API – Tiles)"},
 			{Href: base + "/tiles/" + l.ID + ".json", Rel: "related", Type: mediaJSON, Title: "TileJSON 3.0.0 of the vector tiles"},
@@ -217,17 +239,37 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q, err := features.ParseQuery(l, r.URL.Query())
+	f, err := negotiate(w, r, "json", "geojson")
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Vary", "Accept-Encoding")
-	if notModified(w, r, s.layerTag(l)) {
+	// The format is negotiated here; the features see the query only. A
+	// page has its own limits (htmlDefaultLimit, htmlMaxLimit), which its
+	// links then carry.
+	vals := r.URL.Query()
+	vals.Del("f")
+	if f == formatHTML && !vals.Has("limit") {
+		vals.Set("limit", strconv.Itoa(htmlDefaultLimit))
+	}
+	q, err := features.ParseQuery(l, vals)
+	if err != nil {
+		return err
+	}
+	lang := ""
+	if f == formatHTML {
+		q.Limit = min(q.Limit, htmlMaxLimit)
+		lang = pageLang(r)
+	}
+	w.Header().Add("Vary", "Accept-Encoding")
+	if notModified(w, r, formatTag(s.layerTag(l), f, lang, s.build)) {
 		return nil
 	}
 	// Part 3, /req/queryables/queryables-link: filterable resources link
 	// their queryables in a header.
 	w.Header().Set("Link", "<"+s.baseURL(r)+"/collections/"+l.ID+pathQueryables+`>; rel="`+relQueryables+`"; type="`+mediaSchema+`"`)
+	if f == formatHTML {
+		return s.itemsPage(w, r, l, q)
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	started := false
 	start := func() {
@@ -257,7 +299,10 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 		start()
 	}
 	base := s.baseURL(r) + "/collections/" + l.ID + "/items"
-	links := []link{{Href: base + "?" + q.Values(q.Offset).Encode(), Rel: "self", Type: mediaGeoJSON, Title: "this page"}}
+	links := []link{
+		{Href: base + "?" + q.Values(q.Offset).Encode(), Rel: "self", Type: mediaGeoJSON, Title: "this page"},
+		{Href: withFormat(base, q.Values(q.Offset), "html"), Rel: "alternate", Type: mediaHTML, Title: "this page as HTML"},
+	}
 	if int64(q.Offset+page.NumberReturned) < page.NumberMatched {
 		links = append(links, link{Href: base + "?" + q.Values(q.Offset+q.Limit).Encode(), Rel: "next", Type: mediaGeoJSON, Title: "next page"})
 	}
@@ -284,20 +329,23 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 			return apperr.Invalidf("httpapi.item", k, "unknown query parameter; only f is accepted here")
 		}
 	}
-	if _, err := onlyFormat(r, "json", "geojson"); err != nil {
-		return err
-	}
-	id := chi.URLParam(r, "featureId")
-	f, err := s.features.Item(r.Context(), l, id)
+	format, err := negotiate(w, r, "json", "geojson")
 	if err != nil {
 		return err
 	}
-	if done, err := s.itemNotModified(w, r, l, id); done || err != nil {
+	id := chi.URLParam(r, "featureId")
+	f, done, err := s.item(w, r, l, id, format)
+	if done || err != nil {
 		return err
 	}
+	if format == formatHTML {
+		return s.itemPage(w, r, l, id, f)
+	}
 	base := s.baseURL(r) + "/collections/" + l.ID
+	self := base + "/items/" + url.PathEscape(id)
 	links, _ := json.Marshal([]link{
-		{Href: base + "/items/" + url.PathEscape(id), Rel: "self", Type: mediaGeoJSON},
+		{Href: self, Rel: "self", Type: mediaGeoJSON},
+		{Href: self + "?f=html", Rel: "alternate", Type: mediaHTML, Title: "this feature as HTML"},
 		{Href: base, Rel: "collection", Type: mediaJSON},
 	})
 	// Splice the links into the feature object PostgreSQL wrote.
@@ -311,26 +359,41 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// itemNotModified sets the entity tag of a feature that exists and answers
-// 304 when If-None-Match matches it. An editable layer's tag is the row
-// version that If-Match must quote to change the feature; it tags the body
-// only when the layer shows the row and nothing else, so a layer that adds
-// data of other tables (energy-sites: the community's eligibility) is
-// never answered 304 on it. Other layers have the layer's data tag.
-func (s *Server) itemNotModified(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string) (bool, error) {
-	if l.Edit == nil || s.writer == nil {
-		w.Header().Set("Vary", "Accept-Encoding")
-		return notModified(w, r, s.layerTag(l)), nil
+// item reads a feature and sets its entity tag, answering 304 when
+// If-None-Match matches it (done). An editable layer's feature comes from
+// the primary with the row version that If-Match must quote to change it
+// (Writer.Item); that tag tags the body only when the layer shows the row
+// and nothing else, so a layer that adds data of other tables
+// (energy-sites: the community's eligibility) is never answered 304 on it.
+// Other layers' features come from where public reads go, with the layer's
+// data tag.
+//
+// A page has a tag of its own, made from the same one (formatTag), and
+// none when the JSON is never answered 304: the row version it would
+// carry is for If-Match on the JSON.
+func (s *Server) item(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string, ft format) (f []byte, done bool, err error) {
+	lang := ""
+	if ft == formatHTML {
+		lang = pageLang(r)
 	}
-	etag, err := s.writer.ItemVersion(r.Context(), l, id)
+	if l.Edit == nil || s.writer == nil {
+		if f, err = s.features.Item(r.Context(), l, id); err != nil {
+			return nil, false, err
+		}
+		w.Header().Add("Vary", "Accept-Encoding")
+		return f, notModified(w, r, formatTag(s.layerTag(l), ft, lang, s.build)), nil
+	}
+	f, etag, err := s.writer.Item(r.Context(), l, id)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if !rowOnly(l) {
-		w.Header().Set("ETag", etag)
-		return false, nil
+		if ft == formatJSON {
+			w.Header().Set("ETag", etag)
+		}
+		return f, false, nil
 	}
-	return notModified(w, r, etag), nil
+	return f, notModified(w, r, formatTag(etag, ft, lang, s.build)), nil
 }
 
 // rowOnly reports whether an editable layer's features are the rows of its

@@ -88,16 +88,22 @@ func (s *Server) handleTilesets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := onlyFormat(r, "json"); err != nil {
+	f, err := negotiate(w, r, "json")
+	if err != nil {
 		return err
 	}
 	base := s.baseURL(r)
 	href := base + "/collections/" + l.ID
+	links := []link{
+		{Href: href + "/tiles", Rel: "self", Type: mediaJSON, Title: "vector tilesets of " + l.Title},
+		{Href: href + "/tiles?f=html", Rel: "alternate", Type: mediaHTML, Title: "vector tilesets of " + l.Title + " as HTML"},
+		{Href: href, Rel: relGeodata, Type: mediaJSON, Title: l.Title},
+	}
+	if f == formatHTML {
+		return s.tilesetsPage(w, r, l, links)
+	}
 	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
-		"links": []link{
-			{Href: href + "/tiles", Rel: "self", Type: mediaJSON, Title: "vector tilesets of " + l.Title},
-			{Href: href, Rel: relGeodata, Type: mediaJSON, Title: l.Title},
-		},
+		"links":    links,
 		"tilesets": []map[string]any{s.tileset(l, base)},
 	})
 }

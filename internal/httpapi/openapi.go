@@ -16,9 +16,14 @@ import (
 // handleOpenAPI serves the OpenAPI 3.0 definition, generated from the
 // catalog so that every layer's items path lists its own filters.
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
-	if _, err := onlyFormat(r, "json"); err != nil {
+	f, err := negotiate(w, r, "json")
+	if err != nil {
 		return err
 	}
+	if f == formatHTML {
+		return s.apiPage(w, r, s.openAPI(s.baseURL(r)))
+	}
+	alternateHeader(w, s.baseURL(r)+"/api?f=html")
 	return writeJSON(w, http.StatusOK, mediaOpenAPI, s.openAPI(s.baseURL(r)))
 }
 
@@ -84,12 +89,30 @@ func datetimeDoc(l *catalog.Layer) string {
 	}
 }
 
+// formatParam documents the f parameter of a resource that is also a
+// page: the JSON names, or html (a browser's Accept chooses html too).
+func formatParam(jsonNames ...string) obj {
+	return queryParam("f", "Format: "+strings.Join(jsonNames, " or ")+" (the default), or html for a web page "+
+		"(also chosen when Accept prefers text/html, as browsers do).", obj{"type": "string", "enum": append(jsonNames, "html")})
+}
+
+// withPage adds the text/html answer to a JSON response.
+func withPage(resp obj) obj {
+	resp["content"].(obj)[mediaHTML] = obj{"schema": obj{"type": "string"}}
+	return resp
+}
+
+// pageOp is op for a resource that is also a page (see negotiate).
+func pageOp(summary, id string, params []obj, ok obj, jsonNames ...string) obj {
+	return op(summary, id, append(params, formatParam(jsonNames...)), withPage(ok))
+}
+
 func (s *Server) openAPI(base string) obj {
 	paths := obj{
-		"/":            obj{"get": op("Landing page", "getLandingPage", nil, jsonResponse("links to the API", mediaJSON))},
-		"/conformance": obj{"get": op("Conformance classes", "getConformance", nil, jsonResponse("conformance classes", mediaJSON))},
-		"/api":         obj{"get": op("This document", "getAPI", nil, jsonResponse("the OpenAPI document", mediaOpenAPI))},
-		"/collections": obj{"get": op("Collections", "getCollections", nil, jsonResponse("the collections", mediaJSON))},
+		"/":            obj{"get": pageOp("Landing page", "getLandingPage", nil, jsonResponse("links to the API", mediaJSON), "json")},
+		"/conformance": obj{"get": pageOp("Conformance classes", "getConformance", nil, jsonResponse("conformance classes", mediaJSON), "json")},
+		"/api":         obj{"get": pageOp("This document", "getAPI", nil, jsonResponse("the OpenAPI document", mediaOpenAPI), "json")},
+		"/collections": obj{"get": pageOp("Collections", "getCollections", nil, jsonResponse("the collections", mediaJSON), "json")},
 		"/tileMatrixSets": obj{"get": op("Tile matrix sets of the tiles (OGC API – Tiles)", "getTileMatrixSetsList", nil,
 			jsonResponse("the tile matrix sets", mediaJSON))},
 		"/tileMatrixSets/{tileMatrixSetId}": obj{"get": op("A tile matrix set, as the OGC registers it", "getTileMatrixSet",
@@ -113,19 +136,22 @@ func (s *Server) openAPI(base string) obj {
 			params = append(params, queryParam(p.Name, "Equality filter: "+p.Description, propertySchema(p)))
 		}
 		geoJSON := jsonResponse("a GeoJSON FeatureCollection", mediaGeoJSON)
-		paths["/collections/"+id] = obj{"get": op("Describe "+l.Title, "describe_"+id, nil, jsonResponse("the collection", mediaJSON))}
-		paths["/collections/"+id+"/items"] = obj{"get": op("Features of "+l.Title, "items_"+id, params, geoJSON)}
-		paths["/collections/"+id+"/items/{featureId}"] = obj{"get": op("One feature of "+l.Title, "item_"+id,
+		paths["/collections/"+id] = obj{"get": pageOp("Describe "+l.Title, "describe_"+id, nil, jsonResponse("the collection", mediaJSON), "json")}
+		paths["/collections/"+id+"/items"] = obj{"get": pageOp("Features of "+l.Title+
+			" (a page in HTML: "+strconv.Itoa(htmlDefaultLimit)+" features unless limit says otherwise, "+strconv.Itoa(htmlMaxLimit)+" at most)",
+			"items_"+id, params, geoJSON, "json", "geojson")}
+		paths["/collections/"+id+"/items/{featureId}"] = obj{"get": pageOp("One feature of "+l.Title, "item_"+id,
 			[]obj{pathParam("featureId", "the feature's "+l.IDColumn, obj{"type": "string"})},
-			jsonResponse("a GeoJSON Feature", mediaGeoJSON))}
+			jsonResponse("a GeoJSON Feature", mediaGeoJSON), "json", "geojson")}
 		if l.Edit != nil {
 			s.editOperations(paths, l)
 		}
 		schema := func(summary, opID string) obj {
-			return obj{"get": op(summary, opID+"_"+id, nil, jsonResponse("a JSON Schema (2020-12)", mediaSchema))}
+			return obj{"get": pageOp(summary, opID+"_"+id, nil, jsonResponse("a JSON Schema (2020-12)", mediaSchema), "json")}
 		}
 		paths["/collections/"+id+pathSchema] = schema("Schema of the features of "+l.Title+" (OGC API – Features Part 5)", "schema")
-		paths["/collections/"+id+pathGeoJSONSpec] = schema("JSON Schema of a GeoJSON feature of "+l.Title, "geojson_schema")
+		paths["/collections/"+id+pathGeoJSONSpec] = obj{"get": op("JSON Schema of a GeoJSON feature of "+l.Title, "geojson_schema_"+id, nil,
+			jsonResponse("a JSON Schema (2020-12)", mediaSchema))}
 		paths["/collections/"+id+pathQueryables] = schema("Properties of "+l.Title+" to filter on (Part 3)", "queryables")
 		paths["/tiles/"+id+".json"] = obj{"get": op("TileJSON of "+l.Title, "tilejson_"+id, nil, jsonResponse("TileJSON 3.0.0", mediaJSON))}
 		paths["/tiles/"+id+"/{z}/{x}/{y}.mvt"] = obj{"get": op("Vector tile of "+l.Title, "tile_"+id, []obj{
@@ -178,8 +204,8 @@ func ogcTileOperations(paths obj, l *catalog.Layer) {
 	for z := l.MinZoom; z <= l.MaxZoom; z++ {
 		zooms = append(zooms, strconv.Itoa(z))
 	}
-	paths[base] = obj{"get": op("Vector tilesets of "+l.Title, l.ID+".collection.vector.getTileSetsList", nil,
-		jsonResponse("the tilesets", mediaJSON))}
+	paths[base] = obj{"get": pageOp("Vector tilesets of "+l.Title, l.ID+".collection.vector.getTileSetsList", nil,
+		jsonResponse("the tilesets", mediaJSON), "json")}
 	paths[base+"/{tileMatrixSetId}"] = obj{"get": op("Vector tileset of "+l.Title+": zooms, tile template, layer and attributes",
 		l.ID+".collection.vector.getTileSet", []obj{tileMatrixSetParam}, jsonResponse("tileset metadata (OGC 2D TMS 2.0)", mediaJSON))}
 	paths[base+"/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"] = obj{"get": op("Vector tile of "+l.Title,
@@ -309,7 +335,7 @@ func (s *Server) undocumented() []string {
 	var out []string
 	chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		generic := route == "/" || route == "/metrics" || strings.HasPrefix(route, "/collections") ||
-			strings.HasPrefix(route, "/tiles") || strings.HasPrefix(route, "/tileMatrixSets") || strings.HasPrefix(route, "/viewer") ||
+			strings.HasPrefix(route, "/tiles") || strings.HasPrefix(route, "/tileMatrixSets") || strings.HasPrefix(route, "/viewer") || strings.HasPrefix(route, "/assets") ||
 			route == "/api" || route == "/conformance" || route == "/healthz" || route == "/readyz"
 		if _, ok := domainDocs[method+" "+route]; !ok && !generic && method != http.MethodHead {
 			out = append(out, method+" "+route)

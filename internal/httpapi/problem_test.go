@@ -81,8 +81,12 @@ func TestProblems(t *testing.T) {
 		{name: "bad_f_landing", path: "/?f=xml", status: 400, detail: []string{"xml"}},
 		{name: "bad_f_conformance", path: "/conformance?f=xml", status: 400, detail: []string{"xml"}},
 		{name: "bad_f_collections", path: "/collections?f=xml", status: 400, detail: []string{"xml"}},
-		{name: "bad_f_items", path: itemsPath + "?f=html", status: 400, detail: []string{"html"}},
-		{name: "bad_f_item", path: itemsPath + "/" + crema + "?f=html", status: 400, detail: []string{"html"}},
+		{name: "bad_f_items", path: itemsPath + "?f=xml", status: 400, detail: []string{"xml", "json, geojson or html"}},
+		{name: "bad_f_item", path: itemsPath + "/" + crema + "?f=xml", status: 400, detail: []string{"xml", "json, geojson or html"}},
+		// Resources that are JSON only name their one format.
+		{name: "html_tile_matrix_sets", path: "/tileMatrixSets?f=html", status: 400, detail: []string{"html", "use json"}},
+		{name: "html_tileset", path: "/collections/comuni/tiles/WebMercatorQuad?f=html", status: 400, detail: []string{"html", "use json"}},
+		{name: "html_geojson_schema", path: "/collections/comuni/schema/geojson?f=html", status: 400, detail: []string{"html", "use json"}},
 		{name: "bad_f_api", path: "/api?f=yaml", status: 400, detail: []string{"yaml"}},
 
 		// Tiles.

@@ -26,7 +26,7 @@ func (s *Server) routes() chi.Router {
 
 	// Operations.
 	r.Get("/healthz", s.handleHealth)
-	r.Get("/readyz", s.handle(s.handleReady))
+	r.Get("/readyz", s.handleReady)
 	if !s.cfg.PrivateMetrics {
 		r.Get("/metrics", s.metrics.handler().ServeHTTP)
 	}
@@ -73,6 +73,10 @@ func (s *Server) routes() chi.Router {
 	if s.energy != nil {
 		s.energyRoutes(r)
 	}
+
+	// The scripts and styles of the OGC resources' pages.
+	s.pages = newPageSet(http.HandlerFunc(NotFound))
+	r.Get("/assets/*", http.StripPrefix("/assets", s.pages.assets).ServeHTTP)
 
 	// The browser map's own files (the page itself is served at "/").
 	if s.viewer != nil {

@@ -207,27 +207,42 @@ func schemaLinks(href string) []link {
 	}
 }
 
-func (s *Server) handleSchemaDoc(build func(*catalog.Layer, string) ordered, path string) func(http.ResponseWriter, *http.Request) error {
+// handleSchemaDoc serves a schema document; withPage also as a page,
+// for a person reading what a collection holds.
+func (s *Server) handleSchemaDoc(build func(*catalog.Layer, string) ordered, path string, withPage bool) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		l, err := s.layer(chi.URLParam(r, "collectionId"))
 		if err != nil {
 			return err
 		}
-		if _, err := onlyFormat(r, "json"); err != nil {
+		href := s.baseURL(r) + "/collections/" + l.ID + path
+		if !withPage {
+			if _, err := onlyFormat(r, "json"); err != nil {
+				return err
+			}
+			return writeJSON(w, http.StatusOK, mediaSchema, build(l, href))
+		}
+		f, err := negotiate(w, r, "json")
+		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, mediaSchema, build(l, s.baseURL(r)+"/collections/"+l.ID+path))
+		if f == formatHTML {
+			w.Header().Add("Vary", "Accept-Language")
+			return s.schemaPage(w, r, l, build(l, href), path)
+		}
+		alternateHeader(w, href+"?f=html")
+		return writeJSON(w, http.StatusOK, mediaSchema, build(l, href))
 	}
 }
 
 func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) error {
-	return s.handleSchemaDoc(featureSchema, pathSchema)(w, r)
+	return s.handleSchemaDoc(featureSchema, pathSchema, true)(w, r)
 }
 
 func (s *Server) handleQueryables(w http.ResponseWriter, r *http.Request) error {
-	return s.handleSchemaDoc(queryablesSchema, pathQueryables)(w, r)
+	return s.handleSchemaDoc(queryablesSchema, pathQueryables, true)(w, r)
 }
 
 func (s *Server) handleGeoJSONSchema(w http.ResponseWriter, r *http.Request) error {
-	return s.handleSchemaDoc(geoJSONSchema, pathGeoJSONSpec)(w, r)
+	return s.handleSchemaDoc(geoJSONSchema, pathGeoJSONSpec, false)(w, r)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -63,7 +64,8 @@ type Server struct {
 	coverage *coverage.Store
 	auth     *auth.Store
 	writer   *features.Writer
-	pool     *pgxpool.Pool // readiness
+	reads    *store.Reads // readiness: where public reads go
+	draining atomic.Bool  // set by Drain
 	viewer   http.Handler
 	metrics  *metrics
 	router   chi.Router // for the OpenAPI document, which lists what is routed
@@ -71,6 +73,7 @@ type Server struct {
 	cors     *corsPolicy
 	csp      string // Content-Security-Policy of every response
 	limiters map[string]*limiter
+	pages    *pageSet // the HTML pages of the OGC resources
 
 	civilProtection *civilprotection.Store
 	energy          *energy.Store
@@ -84,9 +87,9 @@ type Deps struct {
 	Tiles    *tiles.Service
 	Versions *store.Versions // data versions, for entity tags
 	Coverage *coverage.Store
-	Auth     *auth.Store      // tokens; nil means no caller is ever authenticated
-	Writer   *features.Writer // writes to editable layers; nil makes every layer read-only
-	Pool     *pgxpool.Pool
+	Auth     *auth.Store              // tokens; nil means no caller is ever authenticated
+	Writer   *features.Writer         // writes to editable layers; nil makes every layer read-only
+	Reads    *store.Reads             // the primary, the replica and where public reads go (readiness)
 	Pools    map[string]*pgxpool.Pool // by role ("write", "read"), for metrics
 	Viewer   http.Handler             // serves the browser map's files; nil disables it
 
@@ -108,9 +111,10 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, versions: d.Versions, coverage: d.Coverage,
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
-		pool: d.Pool, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
+		reads: d.Reads, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
 		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
 	}
+	s.metrics.watchReads(d.Reads)
 	s.router = s.routes()
 	return s
 }

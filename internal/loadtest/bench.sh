@@ -12,6 +12,12 @@
 # tiles-compare peers (see README.md). Figures are appended to RESULTS, one
 # line per run; summary prints their medians.
 #
+# National scale (not in the default list; its own cluster in
+# BENCH_DIR/national): national-setup generates NATIONAL_COMUNI (1500)
+# synthetic comuni on a region-sized grid and NATIONAL_CIVICI (5000000) civic
+# numbers over them and times their import; national measures size,
+# statistics, tiles, items and the rebuild after a 1 % update.
+#
 # Environment: BENCH_DIR (default /tmp/atl-bench: binary, data, cluster,
 # logs), PORT (18091), CIVICI (1000000), DURATION (seconds per wrk run, 10),
 # CONNS (16), THREADS (wrk threads, 2), REPEAT (runs per figure; 3),
@@ -33,6 +39,8 @@ REPEAT=${REPEAT:-3}
 DB="$BENCH_DIR/db"
 URL="http://127.0.0.1:$PORT"
 RESULTS=${RESULTS:-$BENCH_DIR/results.txt} # appended to; summary reads it whole
+NATIONAL_CIVICI=${NATIONAL_CIVICI:-5000000}
+NATIONAL_COMUNI=${NATIONAL_COMUNI:-1500}
 SHARED=${SHARED:-$ROOT/../shared}       # the project's shared/ (real ISTAT boundaries)
 # The Cremasco: the extent of the comuni layer.
 BBOX=(9.4544 45.2321 9.9114 45.5045)
@@ -65,6 +73,7 @@ cleanup() {
 trap cleanup EXIT
 
 ensure_cluster() {
+	if [ "${NATIONAL:-0}" = 1 ]; then DB="$BENCH_DIR/national"; fi
 	if ! "$ATLANTE" db status --data-dir "$DB" 2>/dev/null | grep -q '^running'; then
 		"$ATLANTE" db start --data-dir "$DB" --log-format text >/dev/null 2>&1
 		started_cluster=1
@@ -502,6 +511,140 @@ step_peers() {
 		done
 	done
 	stop_server
+}
+
+# timed NAME CMD...: runs an atlante command, and prints "NAME_s=… NAME_rss_mb=…"
+# (wall time and the peak RSS of the atlante process, from GNU time).
+timed() {
+	local name=$1
+	shift
+	/usr/bin/time -f "%e %M" -o "$BENCH_DIR/time.out" "$@" >"$BENCH_DIR/$name.log" 2>&1
+	awk -v n="$name" '{printf "%s_s=%s %s_rss_mb=%d", n, $1, n, $2 / 1024}' "$BENCH_DIR/time.out"
+}
+
+step_national_setup() {
+	NATIONAL=1
+	ensure_cluster
+	local n data="$BENCH_DIR/national-data"
+	n=$(psql_q "SELECT count(*) FROM civici" 2>/dev/null || echo 0)
+	if [ "$n" -ge "$NATIONAL_CIVICI" ]; then
+		log "national-setup: $n civic numbers already loaded"
+		return
+	fi
+	if [ ! -f "$data/coverage.csv" ]; then
+		log "national-setup: generating $NATIONAL_CIVICI civic numbers over $NATIONAL_COMUNI comuni"
+		rm -rf "$data.tmp"
+		"$ATLANTE" demo bench-data --civici "$NATIONAL_CIVICI" --comuni "$NATIONAL_COMUNI" --out "$data.tmp" >&2
+		rm -rf "$data" && mv "$data.tmp" "$data" # complete files only
+	fi
+	"$ATLANTE" migrate up --data-dir "$DB" --log-format text >/dev/null 2>&1
+	local comuni civici coverage
+	comuni=$(timed import_comuni "$ATLANTE" import comuni "$data/comuni.geojson" --data-dir "$DB" --log-format text)
+	civici=$(timed import_civici "$ATLANTE" import civici "$data/anncsu.csv" --data-dir "$DB" --log-format text)
+	coverage=$(timed import_coverage "$ATLANTE" import coverage "$data/coverage.csv" --data-dir "$DB" --log-format text)
+	result "national import comuni=$(psql_q 'SELECT count(*) FROM comuni') civici=$(psql_q 'SELECT count(*) FROM civici')" \
+		"offers=$(psql_q 'SELECT count(*) FROM coverage_offers') $comuni $civici $coverage"
+	psql_q "VACUUM ANALYZE"
+}
+
+# hey_line NAME HEYARGS...: hey's rps, p50, p99 and max as a result line.
+hey_line() {
+	local name=$1
+	shift
+	hey "$@" >"$BENCH_DIR/hey.out"
+	result "$name $(awk '/Requests\/sec/ {printf "rps=%s ", $2} / 50% in/ {printf "p50_ms=%.1f ", $3 * 1000}
+		/ 99% in/ {printf "p99_ms=%.1f ", $3 * 1000} /Slowest/ {printf "max_ms=%.1f ", $2 * 1000}
+		/\[200\]/ {printf "ok=%s", $2}' "$BENCH_DIR/hey.out")"
+}
+
+step_national() {
+	NATIONAL=1
+	ensure_cluster
+	local data="$BENCH_DIR/national-data" f z
+	result "national size db_mb=$(psql_q "SELECT pg_database_size(current_database()) / 1048576")" \
+		"civici_mb=$(psql_q "SELECT pg_total_relation_size('civici') / 1048576")" \
+		"offers_mb=$(psql_q "SELECT pg_total_relation_size('coverage_offers') / 1048576")" \
+		"summaries_mb=$(psql_q "SELECT sum(pg_total_relation_size(c)) / 1048576 FROM unnest(ARRAY['civici_best','coverage_cells','coverage_comuni_stats','coverage_streets','civici_tile_cells','civici_tile_points']::regclass[]) c")"
+	psql_q "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY pg_total_relation_size(oid) DESC LIMIT 8" >&2
+	start_server
+	# A comune of median size, a province (about 125 comuni) and the whole set.
+	local comune extent
+	comune=$(psql_q "SELECT istat_code FROM coverage_comuni_stats ORDER BY civici LIMIT 1 OFFSET (SELECT count(*) / 2 FROM coverage_comuni_stats)")
+	psql_q "SELECT ST_AsGeoJSON(ST_Union(geom), 7) FROM comuni WHERE province_code = '906'" >"$BENCH_DIR/province.json"
+	extent=$(psql_q "SELECT concat_ws(',', ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) FROM (SELECT ST_Extent(geom) AS e FROM comuni) x")
+	psql_q "SELECT ST_AsGeoJSON(ST_Envelope(ST_Extent(geom)), 7) FROM comuni" >"$BENCH_DIR/region.json"
+	for _ in $(seq 1 "$REPEAT"); do
+		hey_line "national stats area=comune" -n 200 -c 4 "$URL/coverage/stats?comune=$comune"
+		hey_line "national stats area=province" -n 100 -c 4 -m POST -T application/geo+json -D "$BENCH_DIR/province.json" "$URL/coverage/stats"
+		hey_line "national stats area=all-bbox" -n 40 -c 4 "$URL/coverage/stats?bbox=$extent"
+		hey_line "national stats area=all-polygon" -n 40 -c 4 -m POST -T application/geo+json -D "$BENCH_DIR/region.json" "$URL/coverage/stats"
+	done
+	stop_server
+	# civici tiles over the whole region: every tile at z8-z10, 300 of them
+	# (fixed sample) at z11-z14; cold (no cache) and cached.
+	IFS=, read -r -a ext <<<"$extent"
+	local bbox_saved=("${BBOX[@]}")
+	BBOX=("${ext[@]}")
+	for cache in 0 256; do
+		start_server --tile-cache-mb "$cache"
+		for z in 8 9 10 11 12 13 14; do
+			f=$(tile_paths civici "$z" "$z")
+			shuf -n 300 --random-source=<(yes) "$f" >"$f.sample" && mv "$f.sample" "$f"
+			[ "$cache" != 0 ] && warm "$f"
+			repeat wrk_run "national civici-tiles z=$z cache_mb=$cache tiles=$(wc -l <"$f")" "$f"
+		done
+	done
+	BBOX=("${bbox_saved[@]}")
+	# items pages: near the start, deep into the 5 million, and bbox windows.
+	local total
+	total=$(psql_q "SELECT count(*) FROM civici")
+	f="$BENCH_DIR/national-items-front.txt"
+	for off in $(seq 0 1000 199000); do echo "/collections/civici/items?limit=1000&offset=$off"; done >"$f"
+	curl -sf -o /dev/null "$URL$(head -1 "$f")"
+	repeat wrk_run "national items limit=1000 offsets<200k" "$f"
+	f="$BENCH_DIR/national-items-deep.txt"
+	for off in $(seq $((total - 200000)) 1000 $((total - 1000))); do echo "/collections/civici/items?limit=1000&offset=$off"; done >"$f"
+	repeat wrk_run "national items limit=1000 offsets>$((total - 200000))" "$f"
+	f="$BENCH_DIR/national-items-bbox.txt"
+	awk -v minlon="${ext[0]}" -v minlat="${ext[1]}" -v maxlon="${ext[2]}" -v maxlat="${ext[3]}" 'BEGIN { srand(1); for (i = 0; i < 200; i++) {
+		x = minlon + rand() * (maxlon - minlon - 0.02); y = minlat + rand() * (maxlat - minlat - 0.015);
+		printf "/collections/civici/items?limit=1000&bbox=%.4f,%.4f,%.4f,%.4f\n", x, y, x + 0.02, y + 0.015 } }' >"$f"
+	repeat wrk_run "national items limit=1000 bbox-windows" "$f"
+	national_update
+	stop_server
+}
+
+# national_update: the rebuild after a 1 % update (a step of its own:
+# national-update).
+step_national_update() {
+	NATIONAL=1
+	ensure_cluster
+	start_server
+	national_update
+	stop_server
+}
+
+national_update() {
+	local data="$BENCH_DIR/national-data" comune
+	comune=$(psql_q "SELECT istat_code FROM coverage_comuni_stats ORDER BY civici LIMIT 1 OFFSET (SELECT count(*) / 2 FROM coverage_comuni_stats)")
+	# The rebuild after a 1 % update: every 100th offer changes status, and
+	# readers meanwhile (a statistics request every 0.5 s) say how long they
+	# waited.
+	awk -F';' 'BEGIN {OFS = ";"} NR == 1 {print} NR > 1 && NR % 100 == 0 {$10 = ($10 == "active" ? "connectable" : "active"); $11 = ""; print}' \
+		"$data/coverage.csv" >"$BENCH_DIR/coverage-update.csv"
+	local readers=$BENCH_DIR/readers.txt
+	: >"$readers"
+	( while [ -f "$BENCH_DIR/coverage-update.csv" ]; do
+		curl -s -o /dev/null -w "%{time_total} %{http_code}\n" --max-time 120 "$URL/coverage/stats?comune=$comune" >>"$readers"; sleep 0.5
+	done ) &
+	local readers_pid=$!
+	local upd
+	upd=$(timed update_1pct "$ATLANTE" import coverage "$BENCH_DIR/coverage-update.csv" --data-dir "$DB" --log-format text)
+	mv "$BENCH_DIR/coverage-update.csv" "$BENCH_DIR/coverage-update.done.csv"
+	wait "$readers_pid" || true
+	result "national update offers=$(($(wc -l <"$BENCH_DIR/coverage-update.done.csv") - 1)) $upd" \
+		"reader_max_s=$(sort -n "$readers" | tail -1 | cut -d' ' -f1) reader_non200=$(awk '$2 != 200' "$readers" | wc -l) readers=$(wc -l <"$readers")"
+	grep -o '"msg":"[^"]*refresh[^"]*"[^}]*' "$BENCH_DIR/update_1pct.log" >&2 || true
 }
 
 # summary: the median of every figure over the REPEAT runs in RESULTS.

@@ -18,7 +18,8 @@
 // share one data dir: Start serialises initdb and start with a file lock, so
 // exactly one of them initialises and starts the cluster and the others reuse
 // it. Supervise (used by `serve`) starts the server again when its
-// postmaster dies.
+// postmaster dies. NewReplica makes a streaming hot standby of a cluster
+// (pg_basebackup -R) for the read-replica tests.
 package localpg
 
 import (

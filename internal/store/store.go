@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,35 +33,83 @@ type Config struct {
 	// concurrent load has no idle core for them, and measured on 2 cores
 	// they cost throughput (bbox pages of 10,000 civici: 83 -> 100 per s).
 	SerialQueries bool
-	Logger        *slog.Logger
+	// MaxLag is how far the replica may fall behind before public reads
+	// go to the primary; 0 means DefaultMaxLag.
+	MaxLag time.Duration
+	// PgBouncer says the URLs lead to PgBouncer in transaction pooling
+	// mode: no named prepared statements (pgx's default statement cache)
+	// and no startup parameters PgBouncer refuses (statement_timeout and
+	// the parallel-query switch must then be set on the server: ALTER ROLE
+	// ... SET, or PgBouncer's connect_query).
+	PgBouncer bool
+	Logger    *slog.Logger
 }
 
-// DB holds the pools. Write goes to the primary; Read goes to the replica
-// when one is configured and to the primary otherwise.
+// DB holds the pools. Write goes to the primary; Read is the replica's pool
+// when one is configured and the primary's otherwise; Reads routes public
+// reads between them by the replica's health (see Reads).
 type DB struct {
 	Write *pgxpool.Pool
 	Read  *pgxpool.Pool
+	Reads *Reads
 }
 
-// Open connects both pools and pings them, so a bad URL fails at start-up.
+// replicaPingTimeout bounds the start-up check of the replica, which may
+// be away: the service starts anyway and reads from the primary.
+const replicaPingTimeout = 5 * time.Second
+
+// Open connects the pools and pings the primary, so a bad URL fails at
+// start-up. A replica that does not answer yet is only logged: public
+// reads go to the primary until Reads finds it healthy.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("store: no database URL")
 	}
-	w, err := openPool(ctx, cfg.URL, cfg)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	w, err := newPool(ctx, cfg.URL, cfg)
 	if err != nil {
 		return nil, err
 	}
+	if err := ping(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
 	db := &DB{Write: w, Read: w}
+	var replica *pgxpool.Pool
 	if cfg.ReadURL != "" && cfg.ReadURL != cfg.URL {
-		r, err := openPool(ctx, cfg.ReadURL, cfg)
+		r, err := newPool(ctx, cfg.ReadURL, cfg)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("store: read replica: %w", err)
 		}
-		db.Read = r
+		pctx, cancel := context.WithTimeout(ctx, replicaPingTimeout)
+		if err := ping(pctx, r); err != nil {
+			logger.Warn("the read replica does not answer; public reads go to the primary until it does", "err", err)
+		}
+		cancel()
+		db.Read, replica = r, r
+	}
+	db.Reads = NewReads(w, replica, cfg.MaxLag, logger)
+	if cfg.PgBouncer {
+		checkServerTimeout(ctx, w, logger)
 	}
 	return db, nil
+}
+
+// checkServerTimeout warns when, through PgBouncer, the server has no
+// statement_timeout of its own: Atlante cannot set it there.
+func checkServerTimeout(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) {
+	var timeout string
+	if err := pool.QueryRow(ctx, `SHOW statement_timeout`).Scan(&timeout); err != nil {
+		logger.Warn("cannot read statement_timeout through PgBouncer", "err", err)
+		return
+	}
+	if timeout == "0" {
+		logger.Warn("through PgBouncer the server's statement_timeout is off: set it for Atlante's role (ALTER ROLE ... SET statement_timeout = '25s') or in PgBouncer's connect_query; request deadlines still cancel queries")
+	}
 }
 
 // Close closes the pools.
@@ -71,7 +120,7 @@ func (db *DB) Close() {
 	db.Write.Close()
 }
 
-func openPool(ctx context.Context, url string, cfg Config) (*pgxpool.Pool, error) {
+func newPool(ctx context.Context, url string, cfg Config) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's message may contain the URL and so a password: keep it out.
@@ -88,10 +137,20 @@ func openPool(ctx context.Context, url string, cfg Config) (*pgxpool.Pool, error
 	if rp["application_name"] == "" {
 		rp["application_name"] = "atlante"
 	}
-	rp["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
 	rp["timezone"] = "UTC"
-	if cfg.SerialQueries {
-		rp["max_parallel_workers_per_gather"] = "0"
+	if cfg.PgBouncer {
+		// Transaction pooling hands each transaction to any server
+		// connection: a named prepared statement made on one is missing on
+		// the next. Unnamed statements with cached descriptions work, unless
+		// the URL chose a mode itself.
+		if !strings.Contains(url, "default_query_exec_mode") {
+			pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		}
+	} else {
+		rp["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
+		if cfg.SerialQueries {
+			rp["max_parallel_workers_per_gather"] = "0"
+		}
 	}
 	// A cancelled context sends a cancel request to PostgreSQL, so the query
 	// stops there too; pgx's default only drops the socket.
@@ -105,11 +164,15 @@ func openPool(ctx context.Context, url string, cfg Config) (*pgxpool.Pool, error
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("store: database unreachable (%s@%s/%s): %w", pc.ConnConfig.User, pc.ConnConfig.Host, pc.ConnConfig.Database, err)
-	}
 	return pool, nil
+}
+
+func ping(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := pool.Ping(ctx); err != nil {
+		c := pool.Config().ConnConfig
+		return fmt.Errorf("store: database unreachable (%s@%s/%s): %w", c.User, c.Host, c.Database, err)
+	}
+	return nil
 }
 
 // sqlLogger sends pgx's trace lines to slog at debug level.
@@ -126,9 +189,14 @@ func (s sqlLogger) Log(ctx context.Context, _ tracelog.LogLevel, msg string, dat
 	s.l.LogAttrs(ctx, slog.LevelDebug, "sql "+msg, attrs...)
 }
 
+// Beginner starts transactions: a pool, or Reads (on the primary).
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
 // InTx runs fn in a transaction on pool: committed when fn returns nil,
 // rolled back otherwise.
-func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+func InTx(ctx context.Context, pool Beginner, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, pool, fn)
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -16,39 +17,68 @@ import (
 // one poll interval, and all instances agree without talking to each other.
 // A write made through this instance (InTx) re-reads the versions before it
 // returns, so the instance that wrote sees its write at once.
+//
+// With a read replica (Reads), the versions are read from where public
+// reads go: a cache entry is then never keyed by a version newer than the
+// data it holds (the version is read before the data, and a replica only
+// moves forward). Reads return from the primary to the replica only once
+// the replica's versions have reached those held here (rejoin).
 type Versions struct {
-	pool *pgxpool.Pool
-	mu   sync.RWMutex
-	v    map[string]int64
+	reads *Reads
+	sem   chan struct{} // one refresh or rejoin at a time
+	mu    sync.RWMutex
+	v     map[string]int64
 }
 
-// NewVersions reads the current versions once.
-func NewVersions(ctx context.Context, pool *pgxpool.Pool) (*Versions, error) {
-	vs := &Versions{pool: pool, v: map[string]int64{}}
+// NewVersions reads the current versions once, from pool (a
+// *pgxpool.Pool) or from where reads go (a *Reads, which one Versions at
+// most may follow).
+func NewVersions(ctx context.Context, pool Querier) (*Versions, error) {
+	var reads *Reads
+	switch p := pool.(type) {
+	case *Reads:
+		reads = p
+	case *pgxpool.Pool:
+		reads = NewReads(p, nil, 0, nil)
+	default:
+		return nil, errors.New("store: versions are read from a pool or from Reads")
+	}
+	vs := &Versions{reads: reads, sem: make(chan struct{}, 1), v: map[string]int64{}}
+	reads.mu.Lock()
+	reads.versions = vs
+	reads.mu.Unlock()
 	return vs, vs.Refresh(ctx)
 }
+
+func (vs *Versions) lock(ctx context.Context) error {
+	select {
+	case vs.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (vs *Versions) unlock() { <-vs.sem }
 
 // Refresh reads the versions now. A table's version only grows, so a
 // refresh that read before a concurrent one never turns its newer numbers
 // back: the larger version wins.
 func (vs *Versions) Refresh(ctx context.Context) error {
-	rows, err := vs.pool.Query(ctx, `SELECT table_name, version FROM layer_versions`)
+	if err := vs.lock(ctx); err != nil {
+		return Translate("store.Versions.Refresh", err)
+	}
+	defer vs.unlock()
+	m, err := readVersions(ctx, vs.reads.Pool())
 	if err != nil {
-		return Translate("store.Versions.Refresh", err)
+		return err
 	}
-	defer rows.Close()
-	m := map[string]int64{}
-	for rows.Next() {
-		var name string
-		var v int64
-		if err := rows.Scan(&name, &v); err != nil {
-			return Translate("store.Versions.Refresh", err)
-		}
-		m[name] = v
-	}
-	if err := rows.Err(); err != nil {
-		return Translate("store.Versions.Refresh", err)
-	}
+	vs.merge(m)
+	return nil
+}
+
+// merge takes the larger of each version.
+func (vs *Versions) merge(m map[string]int64) {
 	vs.mu.Lock()
 	for name, v := range vs.v {
 		if m[name] < v {
@@ -57,7 +87,55 @@ func (vs *Versions) Refresh(ctx context.Context) error {
 	}
 	vs.v = m
 	vs.mu.Unlock()
-	return nil
+}
+
+// rejoin sends reads back to the replica if its versions have reached the
+// ones held (read from the primary meanwhile): no refresh runs between the
+// comparison and the switch.
+func (vs *Versions) rejoin(ctx context.Context, r *Reads) bool {
+	if err := vs.lock(ctx); err != nil {
+		return false
+	}
+	defer vs.unlock()
+	rctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	m, err := readVersions(rctx, r.replica)
+	if err != nil {
+		return false
+	}
+	vs.mu.RLock()
+	behind := false
+	for name, v := range vs.v {
+		behind = behind || m[name] < v
+	}
+	vs.mu.RUnlock()
+	if behind {
+		return false
+	}
+	r.fromReplica.Store(true)
+	vs.merge(m)
+	return true
+}
+
+func readVersions(ctx context.Context, pool *pgxpool.Pool) (map[string]int64, error) {
+	rows, err := pool.Query(ctx, `SELECT table_name, version FROM layer_versions`)
+	if err != nil {
+		return nil, Translate("store.Versions.Refresh", err)
+	}
+	defer rows.Close()
+	m := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return nil, Translate("store.Versions.Refresh", err)
+		}
+		m[name] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, Translate("store.Versions.Refresh", err)
+	}
+	return m, nil
 }
 
 // refreshTimeout bounds the re-read after a write; the write itself has
@@ -70,9 +148,9 @@ const refreshTimeout = 5 * time.Second
 // next poll. Other instances learn of it by polling. A nil Versions (a
 // one-off command) only runs the transaction.
 //
-// The re-read uses the pool the versions are read from: with a read replica
-// it sees the write once the replica has it, never before the data.
-func (vs *Versions) InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+// The re-read asks where public reads go: with a read replica it sees the
+// write once the replica has replayed it, never before the data.
+func (vs *Versions) InTx(ctx context.Context, pool Beginner, fn func(pgx.Tx) error) error {
 	if err := InTx(ctx, pool, fn); err != nil || vs == nil {
 		return err
 	}

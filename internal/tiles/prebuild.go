@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
@@ -191,7 +192,7 @@ func (s *Service) prebuild(ctx context.Context, l *catalog.Layer, budget int64) 
 			gz = []byte{}
 		}
 		p.add(t, gz)
-		if s.pool.Stat().AcquiredConns() > 0 {
+		if busy(s.pool) {
 			// Live requests are running: leave them the database.
 			pause := min(time.Since(t0), prebuildMaxPause)
 			select {
@@ -261,4 +262,16 @@ func PrebuildTiles(l *catalog.Layer, bound orb.Bound, maxTiles int) []maptile.Ti
 		}
 	}
 	return ts
+}
+
+// busy reports whether live requests hold connections of the pool public
+// reads go to now (the replica's or the primary's).
+func busy(q store.Querier) bool {
+	switch p := q.(type) {
+	case *pgxpool.Pool:
+		return p.Stat().AcquiredConns() > 0
+	case interface{ Pool() *pgxpool.Pool }:
+		return p.Pool().Stat().AcquiredConns() > 0
+	}
+	return false
 }

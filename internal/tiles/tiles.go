@@ -16,7 +16,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb/maptile"
 	"golang.org/x/sync/singleflight"
 
@@ -82,7 +81,7 @@ func compress(data []byte) ([]byte, error) {
 
 // Service builds tiles for the layers of a catalog.
 type Service struct {
-	pool     *pgxpool.Pool
+	pool     store.Querier
 	versions *store.Versions
 	cache    *Cache
 	group    singleflight.Group
@@ -97,7 +96,7 @@ type Service struct {
 
 // New returns a Service reading from pool with a cache of at most
 // cacheBytes (0 disables the cache).
-func New(cat *catalog.Catalog, pool *pgxpool.Pool, versions *store.Versions, cacheBytes int64) *Service {
+func New(cat *catalog.Catalog, pool store.Querier, versions *store.Versions, cacheBytes int64) *Service {
 	s := &Service{pool: pool, versions: versions, cache: NewCache(cacheBytes), sql: map[string]string{}, geomsSQL: map[string]string{},
 		pyramids: map[string]*pyramid{}}
 	for _, l := range cat.Layers() {
