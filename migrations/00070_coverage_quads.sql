@@ -7,7 +7,8 @@
 -- (level 0 is coverage_cells, level 8 about 51 km), and an area descends
 -- from the top, summing the cells it covers whole at the coarsest level
 -- and testing only the cells on its edge; the civic numbers of the 200 m
--- cells on the edge are tested one by one as before (coverage.Stats).
+-- cells on the edge are tested one by one (coverage.Stats; read in cell
+-- order from coverage_cell_points since 00071).
 --
 -- The network was clipped to the area and then cut by every comune per
 -- request (60 ms for the whole Cremasco). coverage_network_pieces holds

@@ -131,7 +131,9 @@ const quadTop = "8"
 // comune. It descends the quadtree of statistics cells from the top: a
 // cell the area covers is summed whole from its stored counters, the
 // children of a cell on its edge are tested in turn, and the civic numbers
-// of the 200 m cells on its edge are tested one by one. The whole Cremasco
+// of the 200 m cells on its edge are tested one by one (read in cell order
+// from coverage_cell_points, a snapshot of civici_coverage taken with the
+// cells, so that both count the same civic numbers). The whole Cremasco
 // tests ~1,000 cells instead of the 16,760 200 m cells it touches. A cell
 // is the exact union of its children, so the cells summed and probed are
 // those a flat pass over the 200 m cells would sum and probe.
@@ -162,12 +164,9 @@ FROM c JOIN coverage_quads USING (level, cell) WHERE c.inside GROUP BY istat_cod
 UNION ALL
 SELECT v.istat_code, ` + countsSQL + `
 FROM c, q, LATERAL (
-	-- one index probe per edge cell; OFFSET 0 keeps the planner from
-	-- turning this into a scan of every civic number
-	SELECT p.istat_code, b.best_status, b.best_technology, b.best_down_mbps, coalesce(b.programmes, '') AS programmes
-	FROM civici p LEFT JOIN LATERAL (SELECT * FROM civici_best b WHERE b.civico_id = p.id OFFSET 0) b ON true
-	WHERE p.geom_3857 && coverage_cell_geom(c.cell) AND coverage_cell(p.geom_3857) = c.cell
-	  AND ST_Intersects(q.g, ST_Force2D(p.geom))
+	-- the cell's civic numbers, one index range; OFFSET 0 keeps the
+	-- planner from turning this into a scan of every civic number
+	SELECT v.* FROM coverage_cell_points v WHERE v.cell = c.cell AND ST_Intersects(q.g, v.geom)
 	OFFSET 0
 ) v
 WHERE c.level = 0 AND NOT c.inside
