@@ -22,9 +22,9 @@
 # logs), PORT (18091), CIVICI (1000000), DURATION (seconds per wrk run, 10),
 # CONNS (16), THREADS (wrk threads, 2), REPEAT (runs per figure; 3),
 # RESULTS (BENCH_DIR/results.txt), ATLANTE (the binary; default: built from
-# this tree into BENCH_DIR), BASE (an older binary for base-ab and
+# this tree into BENCH_DIR), BASE (an older binary for base-ab, stats-ab and
 # tiles-compare), PEER_TILES and PEER_ITEMS (URL templates of other servers
-# on the same database, for peers).
+# on the same database, for peers), PGO_SECONDS (pgo: seconds per workload, 5).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -155,8 +155,8 @@ wrk_run() {
 	local hwm reqs
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 	reqs=$(sed 's/.*reqs=\([0-9]*\).*/\1/' <<<"$out")
-	result "$name ${out#RESULT } atlante_cpu_ms_per_req=$(echo "scale=2; ($a1 - $a0) * 1000 / $hz / $reqs" | bc)" \
-		"pg_cpu_ms_per_req=$(echo "scale=2; ($p1 - $p0) * 1000 / $hz / $reqs" | bc) peak_rss_mb=$((hwm / 1024))"
+	result "$name ${out#RESULT } atlante_cpu_ms_per_req=$(echo "scale=3; ($a1 - $a0) * 1000 / $hz / $reqs" | bc)" \
+		"pg_cpu_ms_per_req=$(echo "scale=3; ($p1 - $p0) * 1000 / $hz / $reqs" | bc) peak_rss_mb=$((hwm / 1024))"
 }
 
 # wait_prebuilt N: wait until the server logged N more "tiles prebuilt"
@@ -660,7 +660,7 @@ hey_cpu() {
 	p1=$(pg_ticks)
 	result "$name $(awk -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v hz="$hz" '/Requests\/sec/ {rps = $2} / 50% in/ {p50 = $3 * 1000}
 		/ 99% in/ {p99 = $3 * 1000} /Slowest/ {max = $2 * 1000} /^ *\[[0-9]+\]/ {n += $2} /\[200\]/ {ok = $2}
-		END {printf "rps=%s p50_ms=%.1f p99_ms=%.1f max_ms=%.1f ok=%d atlante_cpu_ms_per_req=%.2f pg_cpu_ms_per_req=%.2f",
+		END {printf "rps=%s p50_ms=%.1f p99_ms=%.1f max_ms=%.1f ok=%d atlante_cpu_ms_per_req=%.3f pg_cpu_ms_per_req=%.3f",
 			rps, p50, p99, max, ok, a * 1000 / hz / n, p * 1000 / hz / n}' "$BENCH_DIR/hey.out")"
 }
 
@@ -748,12 +748,12 @@ pgo_stats() {
 # cmd/atlante/default.pgo, which `go build` then uses by itself (Go's
 # profile-guided optimisation, -pgo=auto). The server runs with
 # --pprof-addr on PORT+2, once cold and once cached; each run is profiled
-# whole (PGO_SECONDS per workload, default 10, wrk with CONNS connections)
+# whole (PGO_SECONDS per workload, default 5: ~55 s; wrk, CONNS connections)
 # and the two profiles are merged. Capture it again after performance
 # changes (README.md, "Profile-guided build").
 step_pgo() {
 	ensure_cluster
-	local secs=${PGO_SECONDS:-10} paddr="127.0.0.1:$((PORT + 2))" mode mix n prof name f header stats
+	local secs=${PGO_SECONDS:-5} paddr="127.0.0.1:$((PORT + 2))" mode mix n prof name f header stats
 	for mode in cold cached; do
 		mix="$BENCH_DIR/pgo-mix-$mode.txt"
 		pgo_mix $mode >"$mix"
@@ -783,19 +783,22 @@ step_pgo() {
 
 # pgo-ab: this tree built with its profile (go build: -pgo=auto uses
 # cmd/atlante/default.pgo) against the same tree built with -pgo=off,
-# alternately, REPEAT times, over the cold workloads of pgo_mix and the
-# cached tiles; each pair's ratios of requests per second and of
-# atlante's CPU per request (pgo / off; PostgreSQL's CPU does not change).
+# alternately (each pair in turn starting with the other), REPEAT times,
+# over the cold workloads of pgo_mix and the cached tiles; each pair's
+# ratios of requests per second and of atlante's CPU per request (pgo /
+# off; PostgreSQL's CPU does not change). summary prints their medians.
 step_pgo_ab() {
 	ensure_cluster
 	[ -f "$ROOT/cmd/atlante/default.pgo" ] || { log "pgo-ab needs cmd/atlante/default.pgo (bench.sh pgo)"; exit 1; }
 	(cd "$ROOT" && go build -o "$BENCH_DIR/atlante-pgo" ./cmd/atlante && go build -pgo=off -o "$BENCH_DIR/atlante-nopgo" ./cmd/atlante)
-	local mode bin name f header line
+	local mode bin name f header line r
 	declare -A rps cpu
 	for mode in cold cached; do pgo_mix $mode >"$BENCH_DIR/pgo-mix-$mode.txt"; done
 	stats_bodies
-	for _ in $(seq 1 "$REPEAT"); do
-		for bin in nopgo pgo; do
+	for r in $(seq 1 "$REPEAT"); do
+		# every other pair in the other order, so that a drift of the
+		# machine's load does not favour one side
+		for bin in $( ((r % 2)) && echo nopgo pgo || echo pgo nopgo); do
 			for mode in cold cached; do
 				if [ $mode = cold ]; then
 					SERVER="$BENCH_DIR/atlante-$bin" start_server --tile-cache-mb 0 --tile-prebuild-mb 0
