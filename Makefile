@@ -4,8 +4,11 @@
 SHELL      := /bin/bash
 GO         ?= go
 BIN        := bin/atlante
-DATA_DIR   ?= ./.atlante
-ADDR       ?= :8080
+# DATA_DIR and ADDR are passed to `atlante serve` only when given
+# (`make run ADDR=127.0.0.1:9000`); otherwise ATLANTE_DATA_DIR and
+# ATLANTE_ADDR apply, then the defaults ./.atlante and :8080.
+DATA_DIR   ?=
+ADDR       ?=
 VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 TEST_DIR   := ./.atlante/test
 VIEWER     := internal/viewer
@@ -15,9 +18,9 @@ export CGO_ENABLED := 1
 
 .PHONY: run test fuzz build lint deps deps-run deps-test viewer bench clean db-stop
 
-## run: install what is missing, build, migrate, load the demo on first start, serve on $(ADDR)
+## run: install what is missing, build, migrate, load the demo on first start (printing a token per role), serve
 run: deps-run build
-	$(BIN) serve --demo --addr "$(ADDR)" --data-dir "$(DATA_DIR)"
+	$(BIN) serve --demo $(if $(ADDR),--addr "$(ADDR)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
 
 ## test: install what is missing, run every test against a real PostGIS with the race detector, then fuzz every fuzz target briefly
 test: deps-test build
@@ -64,7 +67,7 @@ $(VENDOR)/maplibre-gl.js: $(VIEWER)/package.json $(VIEWER)/package-lock.json
 
 ## db-stop: stop the embedded clusters of `make run` and `make test`
 db-stop:
-	-$(BIN) db stop --data-dir "$(DATA_DIR)"
+	-$(BIN) db stop $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
 	-$(BIN) db stop --data-dir "$(TEST_DIR)"
 
 clean: db-stop
@@ -79,7 +82,7 @@ PG_MAJOR_APT = $(shell apt-cache depends postgresql 2>/dev/null | sed -n 's/.*De
 deps-run:
 	@$(MAKE) --no-print-directory deps NEED="postgis geos npm"
 deps-test:
-	@$(MAKE) --no-print-directory deps NEED="postgis geos npm gdal chromium qgis owslib pgbouncer"
+	@$(MAKE) --no-print-directory deps NEED="postgis geos npm gdal chromium qgis owslib pgbouncer curl"
 
 deps:
 	@missing=""; \
@@ -95,6 +98,7 @@ deps:
 	  qgis)    /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || missing="$$missing python3-qgis";; \
 	  owslib)  /usr/bin/python3 -c 'import owslib.ogcapi.features' >/dev/null 2>&1 || missing="$$missing python3-owslib";; \
 	  pgbouncer) [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || missing="$$missing pgbouncer";; \
+	  curl)    command -v curl >/dev/null || missing="$$missing curl";; \
 	esac; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

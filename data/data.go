@@ -4,7 +4,7 @@ package data
 
 import "embed"
 
-// FS holds the CSV files of this directory.
+// FS holds the CSV and GeoJSON files of this directory.
 //
-//go:embed *.csv
+//go:embed *.csv *.geojson
 var FS embed.FS

@@ -102,3 +102,66 @@ func FuzzParsePRJ(f *testing.F) {
 		}
 	})
 }
+
+func FuzzLookupCRS(f *testing.F) {
+	for _, tt := range lookupTests {
+		f.Add(tt.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := LookupCRS(s)
+		if err != nil {
+			var ge *Error
+			if !errors.As(err, &ge) || ge.Field != "crs" {
+				t.Fatalf("LookupCRS(%q) error = %#v, want a *geo.Error for crs", s, err)
+			}
+			return
+		}
+		if back, err := LookupCRS(c.URI()); err != nil || back != c {
+			t.Fatalf("LookupCRS(%q) = %v, but its URI %q gives %v, %v", s, c, c.URI(), back, err)
+		}
+	})
+}
+
+func FuzzParseBBoxIn(f *testing.F) {
+	for i, tt := range bboxInTests {
+		f.Add(tt.in, i)
+	}
+	f.Fuzz(func(t *testing.T, s string, i int) {
+		cs := SupportedCRSs()
+		c := cs[uint(i)%uint(len(cs))]
+		b, err := ParseBBoxIn(s, c)
+		if err != nil {
+			var ge *Error
+			if !errors.As(err, &ge) || ge.Field != "bbox" {
+				t.Fatalf("ParseBBoxIn(%q, %v) error = %#v, want a *geo.Error for bbox", s, c, err)
+			}
+			return
+		}
+		if !(b.Min[0] <= b.Max[0] && b.Min[1] <= b.Max[1]) || !c.Domain.Contains(b.Min) || !c.Domain.Contains(b.Max) {
+			t.Fatalf("ParseBBoxIn(%q, %v) = %v, want min <= max inside %v", s, c, b, c.Domain)
+		}
+		back, err := ParseBBoxIn(FormatBBoxIn(b, c), c)
+		if err != nil || back != b {
+			t.Fatalf("ParseBBoxIn(FormatBBoxIn(%v, %v)) = %v, %v", b, c, back, err)
+		}
+	})
+}
+
+func FuzzParseCRSMember(f *testing.F) {
+	for _, tt := range crsMemberTests {
+		f.Add([]byte(tt.in))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		srid, err := ParseCRSMember(b)
+		if err != nil {
+			var ge *Error
+			if !errors.As(err, &ge) || ge.Field != "crs" {
+				t.Fatalf("ParseCRSMember(%q) error = %#v, want a *geo.Error for crs", b, err)
+			}
+			return
+		}
+		if !srid.Valid() {
+			t.Fatalf("ParseCRSMember(%q) = %v, not a valid SRID", b, srid)
+		}
+	})
+}

@@ -18,6 +18,34 @@ func demoCommand() *cli.Command {
 			&cli.BoolFlag{Name: "if-empty", Usage: "only when the database has no comuni yet"},
 		},
 		Commands: []*cli.Command{{
+			Name:  "tokens",
+			Usage: "replace the demo tokens (one per role) and print their secrets; the previous ones stop working",
+			Action: func(ctx context.Context, cmd *cli.Command) error {
+				logger, err := newLogger(cmd)
+				if err != nil {
+					return err
+				}
+				d, err := openDatabase(ctx, cmd, logger, true, adminTimeout)
+				if err != nil {
+					return err
+				}
+				defer d.close(logger)
+				// Demo tokens only where the demo is: real databases get
+				// their tokens one by one, named for who uses them.
+				credits, err := demo.FindCredits(ctx, d.Write)
+				if err != nil {
+					return err
+				}
+				if !credits.Synthetic {
+					return fmt.Errorf("this database holds no demo data: make tokens with `atlante token create --role ... --name ...`")
+				}
+				toks, err := demo.CreateTokens(ctx, d.Write)
+				if err != nil {
+					return err
+				}
+				return demo.WriteTokens(cmd.Root().Writer, toks)
+			},
+		}, {
 			Name:  "bench-data",
 			Usage: "write a synthetic ANNCSU address file and a coverage file of N civic numbers, for benchmarks",
 			Flags: []cli.Flag{
@@ -54,9 +82,11 @@ func demoCommand() *cli.Command {
 			}
 			defer d.close(logger)
 			if cmd.Bool("if-empty") {
-				return demo.LoadIfEmpty(ctx, d.Write, logger)
-			}
-			if err := demo.Load(ctx, d.Write, logger); err != nil {
+				loaded, err := demo.LoadIfEmpty(ctx, d.Write, logger)
+				if err != nil || !loaded {
+					return err
+				}
+			} else if err := demo.Load(ctx, d.Write, logger); err != nil {
 				return err
 			}
 			// Tokens are printed, never logged.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sync/errgroup"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/cremasco/atlante/internal/demo"
 	"github.com/cremasco/atlante/internal/httpapi"
 	"github.com/cremasco/atlante/internal/store"
+	"github.com/cremasco/atlante/internal/viewer"
 )
 
 func serveCommand() *cli.Command {
@@ -54,6 +58,10 @@ func serveCommand() *cli.Command {
 				Usage: "on SIGTERM, keep serving this long with /readyz answering 503, so load balancers stop sending first"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 20 * time.Second, Sources: cli.EnvVars("ATLANTE_SHUTDOWN_TIMEOUT"),
 				Usage: "on SIGTERM, after the drain delay, how long requests in flight may take to finish before they are cut"},
+			&cli.StringFlag{Name: "basemap", Sources: cli.EnvVars("ATLANTE_BASEMAP"),
+				Usage: "online basemap under the data: a MapLibre style URL or a raster tile template https://host/{z}/{x}/{y}.png (default: none)"},
+			&cli.StringFlag{Name: "basemap-attribution", Sources: cli.EnvVars("ATLANTE_BASEMAP_ATTRIBUTION"),
+				Usage: "the basemap's credit line, plain text (required for raster tiles other than OpenStreetMap's)"},
 		},
 		Action: serve,
 	}
@@ -77,6 +85,10 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err := httpapi.CheckFrameAncestors(cmd.String("frame-ancestors")); err != nil {
 		return fmt.Errorf("--frame-ancestors: %w", err)
 	}
+	basemap, err := viewer.ParseBasemap(cmd.String("basemap"), cmd.String("basemap-attribution"))
+	if err != nil {
+		return fmt.Errorf("--basemap: %w", err)
+	}
 	metricsAddr, pprofAddr := cmd.String("metrics-addr"), cmd.String("pprof-addr")
 	db, err := openDatabase(ctx, cmd, logger, true, cmd.Duration("query-timeout"))
 	if err != nil {
@@ -84,7 +96,11 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	}
 	defer db.close(logger)
 	if cmd.Bool("demo") {
-		if err := demo.LoadIfEmpty(ctx, db.Write, logger); err != nil {
+		again := os.Args[0] + " demo tokens"
+		if cmd.IsSet("data-dir") {
+			again += " --data-dir " + cmd.String("data-dir")
+		}
+		if err := loadDemo(ctx, cmd.Root().Writer, db.Write, again, logger); err != nil {
 			return err
 		}
 	}
@@ -98,6 +114,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 			FrameAncestors: cmd.String("frame-ancestors"),
 			PrivateMetrics: metricsAddr != "",
 			HeavyRequests:  cmd.Int("heavy-requests"),
+			Viewer:         viewer.Config{Basemap: basemap},
 		},
 		TileCacheMB: cmd.Int("tile-cache-mb"),
 		Logger:      logger,
@@ -214,6 +231,30 @@ func shutdown(servers []*http.Server, drain func(), drainDelay, timeout time.Dur
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// loadDemo loads the demo into an empty database and prints a token per
+// role on w (the terminal, never the log), so that `make run` can be
+// tried with writes at once; on later starts it says how to get new ones
+// (the command again).
+func loadDemo(ctx context.Context, w io.Writer, pool *pgxpool.Pool, again string, logger *slog.Logger) error {
+	loaded, err := demo.LoadIfEmpty(ctx, pool, logger)
+	if err != nil {
+		return err
+	}
+	if loaded {
+		toks, err := demo.CreateTokens(ctx, pool)
+		if err != nil {
+			return err
+		}
+		return demo.WriteTokens(w, toks)
+	}
+	active, err := demo.ActiveTokens(ctx, pool)
+	if err != nil || len(active) == 0 {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "Demo tokens: %d exist, printed when they were made; `%s` replaces them and prints the new secrets.\n", len(active), again)
+	return err
 }
 
 // displayURL is the address to click in the start-up line.

@@ -16,6 +16,7 @@ import (
 	"github.com/cremasco/atlante/internal/civilprotection"
 	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/coverage"
+	"github.com/cremasco/atlante/internal/demo"
 	"github.com/cremasco/atlante/internal/energy"
 	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/httpapi"
@@ -24,13 +25,23 @@ import (
 	"github.com/cremasco/atlante/internal/viewer"
 )
 
-// Catalog gathers the layers of every domain.
-func Catalog() (*catalog.Catalog, error) {
+// Catalog gathers the layers of every domain, credited as their
+// declarations say (for real data).
+func Catalog() (*catalog.Catalog, error) { return catalogCredited(nil) }
+
+// catalogCredited is Catalog with the attributions of credits (by layer
+// id) instead of the declared ones: see demo.FindCredits.
+func catalogCredited(credits map[string]string) (*catalog.Catalog, error) {
 	var ls []catalog.Layer
 	ls = append(ls, comuni.Layers()...)
 	ls = append(ls, coverage.Layers()...)
 	ls = append(ls, civilprotection.Layers()...)
 	ls = append(ls, energy.Layers()...)
+	for i := range ls {
+		if a, ok := credits[ls[i].ID]; ok {
+			ls[i].Attribution = a
+		}
+	}
 	return catalog.New(ls...)
 }
 
@@ -55,9 +66,15 @@ type Service struct {
 
 // New checks the catalog against the database and assembles the service.
 // The caller runs Versions.Poll to keep caches fresh and Reads.Monitor to
-// follow a read replica.
+// follow a read replica. Layers that hold the synthetic demo data at
+// start-up are credited as such, and the viewer is told (demo.FindCredits).
 func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
-	cat, err := Catalog()
+	credits, err := demo.FindCredits(ctx, db.Read)
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTP.Viewer.Demo = credits.Synthetic
+	cat, err := catalogCredited(credits.Attribution)
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +84,6 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	versions, err := store.NewVersions(ctx, db.Reads)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.HTTP.Basemap == "" {
-		cfg.HTTP.Basemap = viewer.BasemapOrigin
 	}
 	ts := tiles.New(cat, db.Reads, versions, int64(cfg.TileCacheMB)<<20)
 	h := httpapi.New(cfg.HTTP, httpapi.Deps{

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/geojson"
 
 	"github.com/cremasco/atlante/data"
 	"github.com/cremasco/atlante/geo"
@@ -136,6 +137,15 @@ func IsMember(code ISTATCode) bool {
 // Attribution is the credit line for ISTAT boundaries (CC BY 4.0).
 const Attribution = "Confini comunali: © ISTAT – Confini delle unità amministrative a fini statistici, CC BY 4.0"
 
+// AttributionShipped credits the boundaries shipped in data/ (see
+// Boundaries), as their licence asks: ISTAT's, and the openpolis
+// extraction they were taken from.
+const AttributionShipped = "Confini comunali: © ISTAT – Confini delle unità amministrative a fini statistici (2023), CC BY 4.0; " +
+	"elaborazione openpolis/geojson-italy (CC BY 4.0)"
+
+// SourceShipped is the source stored with the boundaries of Boundaries.
+const SourceShipped = "ISTAT, Confini delle unità amministrative a fini statistici 2023 (CC BY 4.0), via openpolis/geojson-italy"
+
 // Layers returns the catalog entries of this domain.
 func Layers() []catalog.Layer {
 	return []catalog.Layer{{
@@ -166,6 +176,52 @@ func Layers() []catalog.Layer {
 		TileGeoms:      &catalog.TileGeoms{Table: pgx.Identifier{"public", "comuni_tile_geoms"}, MaxZoom: 16},
 		Prebuild:       true,
 	}}
+}
+
+// Boundaries returns the real boundaries of the 48 comuni of the
+// Cremasco shipped in data/cremasco-comuni.geojson: ISTAT's 2023
+// generalised boundaries (CRS84), as openpolis/geojson-italy extracted
+// them, in the order of Members. They are credited with
+// AttributionShipped.
+func Boundaries() ([]Comune, error) {
+	const name = "data/cremasco-comuni.geojson"
+	b, err := data.FS.ReadFile("cremasco-comuni.geojson")
+	if err != nil {
+		return nil, fmt.Errorf("comuni: %s: %w", name, err)
+	}
+	fc, err := geojson.UnmarshalFeatureCollection(b)
+	if err != nil {
+		return nil, fmt.Errorf("comuni: %s: %w", name, err)
+	}
+	byCode := map[ISTATCode]orb.MultiPolygon{}
+	for i, f := range fc.Features {
+		code, err := ParseISTATCode(f.Properties.MustString("pro_com_t", ""))
+		if err != nil {
+			return nil, fmt.Errorf("comuni: %s: features[%d]: pro_com_t: %w", name, i, err)
+		}
+		switch g := f.Geometry.(type) {
+		case orb.Polygon:
+			byCode[code] = orb.MultiPolygon{g}
+		case orb.MultiPolygon:
+			byCode[code] = g
+		default:
+			return nil, fmt.Errorf("comuni: %s: features[%d]: a %s is not a boundary", name, i, f.Geometry.GeoJSONType())
+		}
+	}
+	ms, err := Members()
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]Comune, 0, len(ms))
+	for _, m := range ms {
+		g, ok := byCode[m.ISTATCode]
+		if !ok {
+			return nil, fmt.Errorf("comuni: %s has no boundary for %s (%s)", name, m.ISTATCode, m.Name)
+		}
+		cs = append(cs, Comune{ISTATCode: m.ISTATCode, Name: m.Name, ProvinceCode: m.ProvinceCode,
+			CadastralCode: m.CadastralCode, Source: SourceShipped, Geom: g})
+	}
+	return cs, nil
 }
 
 // Summary counts what a load did.

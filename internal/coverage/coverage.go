@@ -67,6 +67,7 @@ type Civico struct {
 const (
 	AttributionCivici  = "Numeri civici: ANNCSU (Istat – Agenzia delle Entrate); copertura: piani Aree Bianche (Infratel) e Italia 1 Giga (PNRR), operatori"
 	AttributionNetwork = "Rete: piani Aree Bianche (Infratel) e Italia 1 Giga (PNRR), operatori"
+	AttributionStreets = "Strade ricavate dai numeri civici ANNCSU (Istat – Agenzia delle Entrate)"
 )
 
 // Store reads and loads coverage data.
@@ -136,9 +137,35 @@ func Layers() []catalog.Layer {
 				{Name: "length_m", Type: catalog.Number, Description: "length in metres"},
 				{Name: "synthetic", Type: catalog.Boolean, Description: "true for made-up demo routes"},
 			},
-			TileProperties: []string{"programme", "status"},
+			TileProperties: []string{"programme", "status", "synthetic"},
 			Attribution:    AttributionNetwork,
 			MinZoom:        8, MaxZoom: 18,
+		},
+		{
+			ID:    "streets",
+			Title: "Streets of the address register",
+			Description: "Each street of each comune as a line along its civic numbers, for placing street names at high zoom: " +
+				"the civic numbers ordered along the street's main direction, averaged every 50 m (between the odd and the even side) and smoothed. " +
+				"Rebuilt from the civic numbers at every coverage load; a street whose civic numbers lie within 50 m of each other has no line.",
+			Table:    pgx.Identifier{"public", "coverage_street_lines"},
+			IDColumn: "id",
+			IDType:   catalog.String,
+			Geom:     "geom",
+			GeomType: "MultiLineString",
+			TileGeom: "geom_3857",
+			Properties: []catalog.Property{
+				{Name: "istat_code", Type: catalog.String, Description: "ISTAT code of the comune"},
+				{Name: "street", Type: catalog.String, Description: "street name as registered"},
+				{Name: "street_key", Type: catalog.String, Description: "normalised street name (upper case, abbreviations spelled out), as in the search's street_id"},
+				{Name: "civici", Type: catalog.Integer, Description: "civic numbers on the street"},
+				{Name: "number_min", Type: catalog.Integer, Description: "lowest house number"},
+				{Name: "number_max", Type: catalog.Integer, Description: "highest house number"},
+				{Name: "synthetic", Type: catalog.Boolean, Description: "true for the streets of made-up demo addresses"},
+			},
+			TileProperties: []string{"istat_code", "street", "street_key", "civici"},
+			Attribution:    AttributionStreets,
+			MinZoom:        14, MaxZoom: 18,
+			Sources: []string{"civici"},
 		},
 		{
 			ID:          "coverage-comuni",

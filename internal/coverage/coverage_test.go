@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -369,23 +370,57 @@ func TestParseQuery(t *testing.T) {
 	t.Parallel()
 	n := func(i int) *int { return &i }
 	tests := []struct {
-		q, street string
-		number    *int
-		suffix    string
-		comune    string
+		q      string
+		words  string
+		number *int
+		suffix string
+		text   string
 	}{
-		{"via roma", "via roma", nil, "", ""},
-		{"via roma 12", "via roma", n(12), "", ""},
-		{"via roma 12a", "via roma", n(12), "A", ""},
-		{"via roma 12/B, Crema", "via roma", n(12), "B", "Crema"},
-		{"via XX settembre, crema", "via XX settembre", nil, "", "crema"},
-		{"via IV novembre 4", "via IV novembre", n(4), "", ""},
+		{"via roma", "VIA ROMA", nil, "", ""},
+		{"via roma 12", "VIA ROMA", n(12), "", "12"},
+		{"via roma 12a", "VIA ROMA", n(12), "A", "12a"},
+		{"via roma 12/B, Crema", "VIA ROMA CREMA", n(12), "B", "12/B"},
+		{"via roma 17/A crema", "VIA ROMA CREMA", n(17), "A", "17/A"},
+		{"via roma 17 / a crema", "VIA ROMA CREMA", n(17), "A", "17 / a"},
+		{"via roma 12 A crema", "VIA ROMA CREMA", n(12), "A", "12 A"},
+		{"via roma 12 a, crema", "VIA ROMA CREMA", n(12), "A", "12 a"},
+		{"via roma 12 bis", "VIA ROMA", n(12), "BIS", "12 bis"},
+		{"via roma 12bis crema", "VIA ROMA CREMA", n(12), "BIS", "12bis"},
+		{"via roma 12-b", "VIA ROMA", n(12), "B", "12-b"},
+		{"Via Roma, 12 Crema", "VIA ROMA CREMA", n(12), "", "12"},
+		{"via roma 12 crema", "VIA ROMA CREMA", n(12), "", "12"},
+		{"roma 12 crema", "ROMA CREMA", n(12), "", "12"},
+		{"12 via roma crema", "VIA ROMA CREMA", n(12), "", "12"},
+		{"12 v. roma", "VIA ROMA", n(12), "", "12"},
+		{"crema, v. roma 3", "CREMA VIA ROMA", n(3), "", "3"},
+		{"via XX settembre, crema", "VIA XX SETTEMBRE CREMA", nil, "", ""},
+		{"via IV novembre 4", "VIA IV NOVEMBRE", n(4), "", "4"},
+		{"via 4 novembre 12, crema", "VIA 4 NOVEMBRE CREMA", n(12), "", "12"},
+		{"piazza 25 aprile", "PIAZZA 25 APRILE", nil, "", ""},
+		{"via roma 12, 26013 crema", "VIA ROMA CREMA", n(12), "", "12"},
+		{"26013 crema", "CREMA", n(26013), "", "26013"},
+		{"p.zza garibaldi 3a", "PIAZZA GARIBALDI", n(3), "A", "3a"},
+		{"c.so italia 1", "CORSO ITALIA", n(1), "", "1"},
+		{"s. bernardino", "S BERNARDINO", nil, "", ""},
+		{"ripalta cremasca", "RIPALTA CREMASCA", nil, "", ""},
+		{"sp415 km 3", "SP415 KM", n(3), "", "3"},
+		{"via roma 123456", "VIA ROMA 123456", nil, "", ""},
+		{"via roma 12abcdefgh", "VIA ROMA 12ABCDEFGH", nil, "", ""},
+		{"via garibaldi n. 77, izano", "VIA GARIBALDI IZANO", n(77), "", "77"},
+		{"via garibaldi nr 77", "VIA GARIBALDI", n(77), "", "77"},
+		{"via garibaldi civico 7/b", "VIA GARIBALDI", n(7), "B", "7/b"},
+		{"via n. sauro 3", "VIA N SAURO", n(3), "", "3"},
+		{"VIA DEI MILLE 42 - CREMA", "VIA DEI MILLE CREMA", n(42), "", "42"},
+		{"via dei mille 42-a crema", "VIA DEI MILLE CREMA", n(42), "A", "42-a"},
+		{"via dei mille 42crema", "VIA DEI MILLE 42CREMA", nil, "", ""},
+		{"", "", nil, "", ""},
 	}
 	for _, tt := range tests {
-		street, number, suffix, comune := coverage.ParseQuery(tt.q)
-		if street != tt.street || !slices.Equal(ptr(number), ptr(tt.number)) || suffix != tt.suffix || comune != tt.comune {
-			t.Errorf("ParseQuery(%q) = %q %v %q %q, want %q %v %q %q", tt.q, street, ptr(number), suffix, comune,
-				tt.street, ptr(tt.number), tt.suffix, tt.comune)
+		got := coverage.ParseQuery(tt.q)
+		if w := strings.Join(got.Words, " "); w != tt.words || !slices.Equal(ptr(got.Number), ptr(tt.number)) ||
+			got.Suffix != tt.suffix || got.NumberText != tt.text {
+			t.Errorf("ParseQuery(%q) = %q %v %q %q, want %q %v %q %q", tt.q, w, ptr(got.Number), got.Suffix, got.NumberText,
+				tt.words, ptr(tt.number), tt.suffix, tt.text)
 		}
 	}
 }

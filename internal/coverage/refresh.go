@@ -93,12 +93,9 @@ FROM (SELECT istat_code, sum(civici)::int AS civici, sum(st_active + st_connecta
              sum(s_1000)::int AS s_1000, sum(s_300)::int AS s_300, sum(s_100)::int AS s_100, sum(s_30)::int AS s_30
       FROM coverage_cells GROUP BY istat_code) s
 LEFT JOIN comuni c USING (istat_code)`},
-	{"streets", `
-TRUNCATE coverage_streets;
-INSERT INTO coverage_streets (istat_code, street_key, street, civici, geom)
-SELECT istat_code, street_key, mode() WITHIN GROUP (ORDER BY street), count(*),
-	ST_Centroid(ST_Collect(geom))
-FROM civici GROUP BY istat_code, street_key`},
+	// The streets of the typeahead and of the streets layer (migration
+	// 00030).
+	{"streets", `SELECT coverage_refresh_streets(); ANALYZE coverage_street_lines`},
 	// Tile cells, 64 per tile side (2^14 * 64 = 1048576 across the world at
 	// zoom 14): zoom 14 from the civic numbers, each lower zoom from the one
 	// above (2 x 2 cells into one), positions weighted by count.

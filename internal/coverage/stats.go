@@ -9,17 +9,19 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/store"
 )
 
 // Area is what statistics are asked for: exactly one of a comune (by ISTAT
-// code: its civic numbers), a bbox or a polygon (EPSG:4326; the civic
+// code: its civic numbers), a bbox (EPSG:4326) or a polygon (the civic
 // numbers inside).
 type Area struct {
 	Comune  string
 	BBox    *orb.Bound
 	Polygon orb.Geometry // Polygon or MultiPolygon, already validated
+	SRID    geo.SRID     // of Polygon, x (longitude, easting) first; 0 is EPSG:4326
 }
 
 // StatusCounts counts civic numbers by the status of their best offer.
@@ -246,6 +248,13 @@ func (s *Store) stats(ctx context.Context, a Area, byComune bool, areaCountsSQL,
 		b, err := wkb.Marshal(a.Polygon)
 		if err != nil {
 			return Stats{}, apperr.Wrap(op, apperr.Invalid, err, "polygon cannot be encoded")
+		}
+		if a.SRID != 0 && a.SRID != geo.WGS84 {
+			// Once, before the queries that use the area's index.
+			if err := s.pool.QueryRow(ctx, `SELECT ST_AsBinary(ST_Transform(ST_SetSRID(ST_GeomFromWKB($1), $2::int), 4326))`,
+				b, int(a.SRID)).Scan(&b); err != nil {
+				return Stats{}, store.Translate(op, err)
+			}
 		}
 		countsQ, networkQ, arg = areaCountsSQL, areaNetworkSQL, b
 	default:

@@ -416,6 +416,22 @@ func CreateTokens(ctx context.Context, pool *pgxpool.Pool) ([]Token, error) {
 	return out, nil
 }
 
+// ActiveTokens returns the demo tokens that still work (without their
+// secrets, which are not stored).
+func ActiveTokens(ctx context.Context, pool *pgxpool.Pool) ([]auth.Token, error) {
+	ts, err := auth.NewStore(pool).ListTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []auth.Token
+	for _, t := range ts {
+		if t.RevokedAt == nil && strings.HasPrefix(t.Name, TokenNamePrefix) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // WriteTokens prints demo tokens for the person who ran `atlante demo`:
 // role, secret, id and name, one per line.
 func WriteTokens(w io.Writer, ts []Token) error {

@@ -54,6 +54,7 @@ var streetNames = []string{
 	"Via Santa Maria", "Via San Pietro", "Via San Rocco", "Via Sant'Antonio", "Via Castello",
 	"Via Borgo", "Via Fiume", "Via Zara", "Via Pola", "Via Bixio", "Via Mameli", "Via Pellico",
 	"Via Cairoli", "Via Goldoni", "Via Parini", "Via Alfieri", "Via Monti", "Via Giusti",
+	"Via San Bernardino", "Via 25 Aprile", "Via Crema",
 }
 
 // demoStreet is a made-up street with its civic numbers.
@@ -141,6 +142,9 @@ func generateStreets(m comuni.Member, contains func(orb.Point) bool, target int)
 				if r.IntN(25) == 0 { // a few "A" and "B" entrances
 					for _, suf := range []string{"A", "B"}[:1+r.IntN(2)] {
 						q := orb.Point{p[0] + (r.Float64()-0.5)*4/mx, p[1] + (r.Float64()-0.5)*4/metresPerDegreeLat}
+						if !contains(q) { // on the border: the entrance would be in the neighbour
+							continue
+						}
 						num := num
 						st.civici = append(st.civici, coverage.CivicoRow{ISTATCode: string(m.ISTATCode), Street: name, Number: &num, Suffix: suf, Lon: q[0], Lat: q[1]})
 						c.total++

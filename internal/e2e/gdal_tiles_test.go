@@ -19,9 +19,10 @@ import (
 	"github.com/cremasco/atlante/internal/testserver"
 )
 
-// gdalCremaBox is a box of about 3 by 2 km around the centre of Crema, in
-// CRS84.
-var gdalCremaBox = orb.Bound{Min: orb.Point{9.67, 45.355}, Max: orb.Point{9.71, 45.375}}
+// gdalCremaBox is a box of about 5 by 4.5 km around the centre of Crema, in
+// CRS84, that reaches into Capergnanica, Madignano and Ripalta Cremasca
+// (ISTAT's boundaries).
+var gdalCremaBox = orb.Bound{Min: orb.Point{9.66, 45.34}, Max: orb.Point{9.72, 45.38}}
 
 // TestGdalTileset opens the comuni vector tiles as a tile set with GDAL's
 // MVT driver: the zoom level's directory over HTTP, described by the

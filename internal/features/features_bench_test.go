@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/store"
 	"github.com/cremasco/atlante/internal/store/storetest"
@@ -145,6 +146,28 @@ func BenchmarkItems(b *testing.B) {
 			for b.Loop() {
 				n = 0
 				if _, err := s.Items(ctx, l, q, func(f []byte) error { n += int64(len(f)); return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(n)
+		})
+	}
+}
+
+// BenchmarkItemsInCRS measures the cost of a CRS other than CRS84 (Part
+// 2): ST_Transform, and ST_FlipCoordinates for EPSG:4326 and 6707, per row.
+//
+//	go test ./internal/features/ -run '^$' -bench ItemsInCRS -benchtime 30x
+func BenchmarkItemsInCRS(b *testing.B) {
+	s, l := kitchenSink(b, 60_000)
+	ctx := context.Background()
+	for _, c := range []geo.CRS{geo.CRS84, geo.EPSG4326, geo.EPSG6707, geo.EPSG3003} {
+		b.Run(c.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			var n int64
+			for b.Loop() {
+				n = 0
+				if _, err := s.Items(ctx, l, Query{Limit: 1000, CRS: c}, func(f []byte) error { n += int64(len(f)); return nil }); err != nil {
 					b.Fatal(err)
 				}
 			}

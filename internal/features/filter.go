@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/geo/cql2"
 	"github.com/cremasco/atlante/geo/repair"
 	"github.com/cremasco/atlante/internal/apperr"
@@ -138,13 +139,21 @@ type Expression struct {
 // ParseFilter reads the filter parameter of l's items in the language
 // lang (cql2-text when "", cql2-json, or cql-text as GDAL writes it),
 // checks it against l's queryables and compiles it. crs is filter-crs as
-// given, already checked (see checkCRS): literals are read as CRS84. Every
-// problem is an apperr.Invalid for field "filter" (or "filter-lang") whose
-// message says where and what was expected.
+// given ("" is CRS84): geometry literals and BBOX are read in it, in its
+// axis order (Part 3 with Part 2). Every problem is an apperr.Invalid for
+// field "filter" (or "filter-lang", "filter-crs") whose message says
+// where and what was expected.
 func ParseFilter(l *catalog.Layer, filter, lang, crs string) (*Expression, error) {
 	const op = "features.ParseFilter"
 	if lang == "" {
 		lang = LangText
+	}
+	literals := geo.CRS84
+	if crs != "" {
+		var err error
+		if literals, err = ParseCRS("filter-crs", crs); err != nil {
+			return nil, err
+		}
 	}
 	var tree cql2.Expr
 	var err error
@@ -183,7 +192,7 @@ func ParseFilter(l *catalog.Layer, filter, lang, crs string) (*Expression, error
 	if err := cql2.Check(tree, env); err != nil {
 		return nil, invalidFilter(op, err)
 	}
-	c := &compiler{qs: qs}
+	c := &compiler{qs: qs, crs: literals}
 	sql, err := c.predicate(tree)
 	if err != nil {
 		return nil, invalidFilter(op, err)
@@ -346,6 +355,7 @@ func gdalInstant(s string) (t time.Time, day bool, ok bool) {
 // compiler turns a checked tree into SQL over the layer's row t.
 type compiler struct {
 	qs      map[string]Queryable
+	crs     geo.CRS // of the geometry literals (filter-crs)
 	args    []any
 	checker *repair.Checker // made on the first geometry literal
 }
@@ -573,8 +583,10 @@ func (c *compiler) spatial(n *cql2.Spatial) (string, error) {
 
 // geometry compiles a geometry: the layer's, a literal (checked by the
 // door guard, repaired when that is safe, refused otherwise) or a BBOX.
-// Literals are in CRS84, whose axis order is the storage's (EPSG:4326 as
-// PostGIS stores it: longitude, latitude).
+// Literals are in filter-crs; in CRS84, whose axis order is the storage's
+// (EPSG:4326 as PostGIS stores it: longitude, latitude), they are used as
+// they are, otherwise put x first and transformed to WGS 84 (see
+// inStorage).
 func (c *compiler) geometry(e cql2.Expr) (string, error) {
 	switch n := e.(type) {
 	case *cql2.Property:
@@ -584,7 +596,16 @@ func (c *compiler) geometry(e cql2.Expr) (string, error) {
 		if c.checker == nil {
 			c.checker = repair.NewChecker()
 		}
-		res, err := c.checker.Check(n.Geom)
+		g := n.Geom
+		if c.crs.NorthFirst {
+			g = geo.SwapXY(g)
+		}
+		if !c.crs.IsCRS84() {
+			if b := g.Bound(); !c.crs.Domain.Contains(b.Min) || !c.crs.Domain.Contains(b.Max) {
+				return "", failAt(n, "the geometry lies outside the area of %s (%s): %s", c.crs, c.crs.Name, c.axisHint())
+			}
+		}
+		res, err := c.checker.Check(g)
 		if err != nil {
 			return "", failAt(n, "the geometry cannot be used: %s", err.Error())
 		}
@@ -592,11 +613,56 @@ func (c *compiler) geometry(e cql2.Expr) (string, error) {
 		if err != nil {
 			return "", failAt(n, "the geometry cannot be used: %v", err)
 		}
-		return "ST_GeomFromWKB(" + c.arg(b, "bytea") + ", 4326)", nil
+		if c.crs.IsCRS84() || c.crs.SRID == geo.WGS84 {
+			return "ST_GeomFromWKB(" + c.arg(b, "bytea") + ", 4326)", nil
+		}
+		return c.inStorage("ST_GeomFromWKB("+c.arg(b, "bytea")+", "+strconv.Itoa(int(c.crs.SRID))+")", res.Geometry.Bound()), nil
 	case *cql2.BBox:
-		return c.bbox(n.Bound), nil
+		if c.crs.IsCRS84() {
+			return c.bbox(n.Bound), nil
+		}
+		b := n.Bound
+		if c.crs.NorthFirst {
+			b = orb.Bound{Min: orb.Point{b.Min[1], b.Min[0]}, Max: orb.Point{b.Max[1], b.Max[0]}}
+		}
+		if b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
+			return "", failAt(n, "the box's minimum is above its maximum: %s", c.axisHint())
+		}
+		clipped, ok := c.crs.Clip(b)
+		if !ok {
+			return "", failAt(n, "the box lies outside the area of %s (%s): %s", c.crs, c.crs.Name, c.axisHint())
+		}
+		env := "ST_Envelope(ST_MakeEnvelope(" + c.arg(clipped.Min[0], "float8") + ", " + c.arg(clipped.Min[1], "float8") + ", " +
+			c.arg(clipped.Max[0], "float8") + ", " + c.arg(clipped.Max[1], "float8") + ", " + strconv.Itoa(int(c.crs.SRID)) + "))"
+		if c.crs.SRID == geo.WGS84 {
+			return env, nil
+		}
+		return c.inStorage(env, clipped), nil
 	}
 	return c.scalar(e)
+}
+
+// inStorage is geom, an expression in filter-crs whose bound is b,
+// transformed to WGS 84, where the filter meets the stored geometries. A
+// projected geometry's straight sides bend there: they are cut into
+// chords first, as a projected bbox is (see bboxChord).
+func (c *compiler) inStorage(geom string, b orb.Bound) string {
+	if !c.crs.Geographic {
+		seg := max(max(b.Max[0]-b.Min[0], b.Max[1]-b.Min[1])/bboxSegments, bboxChord)
+		geom = "ST_Segmentize(" + geom + ", " + c.arg(seg, "float8") + ")"
+	}
+	return "ST_Transform(" + geom + ", 4326)"
+}
+
+// axisHint says in which order filter-crs takes coordinates.
+func (c *compiler) axisHint() string {
+	switch {
+	case c.crs.Geographic && c.crs.NorthFirst:
+		return "in " + c.crs.String() + " give latitude first"
+	case c.crs.NorthFirst:
+		return "in " + c.crs.String() + " give northing first"
+	}
+	return "in " + c.crs.String() + " give easting first"
 }
 
 // bbox is a box as a geometry: a point or a line when it is degenerate (as

@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/geo/cql2"
 	"github.com/cremasco/atlante/internal/app"
 	"github.com/cremasco/atlante/internal/apperr"
@@ -145,6 +148,60 @@ func TestFilter(t *testing.T) {
 	t.Run("runtime error", func(t *testing.T) { testFilterRuntimeError(t, f) })
 	t.Run("injection", func(t *testing.T) { testFilterInjection(t, f) })
 	t.Run("queryables are filterable", func(t *testing.T) { testQueryablesAreFilterable(t, f) })
+	t.Run("filter-crs", func(t *testing.T) { testFilterCRS(t, f) })
+}
+
+// testFilterCRS sends, in every CRS served as filter-crs and in its axis
+// order, a polygon and a box around the centre of Crema, and compares the
+// civic numbers selected with PostGIS testing the same shapes in the same
+// CRS; the next page's query (filter-crs kept) selects the same.
+func testFilterCRS(t *testing.T, f *filterFixture) {
+	ctx := context.Background()
+	l := f.layer(t, "civici")
+	const area = "POLYGON((9.675 45.355, 9.702 45.357, 9.699 45.376, 9.676 45.372, 9.675 45.355))"
+	all := f.want(t, l, "true")
+	for _, c := range geo.SupportedCRSs() {
+		t.Run(c.String(), func(t *testing.T) {
+			srid := int(c.SRID)
+			// The polygon in c, x first (for the SQL) and in c's order (for
+			// the filter); a box within its extent.
+			var xy, ordered string
+			var b orb.Bound
+			if err := f.db.Read.QueryRow(ctx, `SELECT ST_AsText(g, 12), ST_AsText(CASE WHEN $3 THEN ST_FlipCoordinates(g) ELSE g END, 12),
+				ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g)
+				FROM (SELECT ST_Transform(ST_GeomFromText($1, 4326), $2::int) g) x`, area, srid, c.NorthFirst).
+				Scan(&xy, &ordered, &b.Min[0], &b.Min[1], &b.Max[0], &b.Max[1]); err != nil {
+				t.Fatal(err)
+			}
+			w := b.Max[0] - b.Min[0]
+			box := orb.Bound{Min: orb.Point{b.Min[0] + w/4, b.Min[1]}, Max: orb.Point{b.Max[0], (b.Min[1] + b.Max[1]) / 2}}
+			lit := box
+			if c.NorthFirst {
+				lit = geo.SwapXY(box).(orb.Bound)
+			}
+			num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+			for _, tt := range []struct{ filter, sql string }{
+				{"S_INTERSECTS(geometry, " + ordered + ")",
+					fmt.Sprintf("ST_Intersects(ST_Transform(t.geom, %d), ST_GeomFromText('%s', %d))", srid, xy, srid)},
+				{"S_INTERSECTS(geometry, BBOX(" + num(lit.Min[0]) + ", " + num(lit.Min[1]) + ", " + num(lit.Max[0]) + ", " + num(lit.Max[1]) + "))",
+					fmt.Sprintf("ST_Intersects(ST_Transform(t.geom, %d), ST_MakeEnvelope(%s, %s, %s, %s, %d))", srid, num(box.Min[0]), num(box.Min[1]), num(box.Max[0]), num(box.Max[1]), srid)},
+			} {
+				want := f.want(t, l, tt.sql)
+				if len(want) == 0 || len(want) == len(all) {
+					t.Fatalf("%s selects %d of %d civic numbers: it proves nothing", tt.sql, len(want), len(all))
+				}
+				q := parse(t, l, url.Values{"filter": {tt.filter}, "filter-crs": {c.URI()}})
+				got, matched := f.items(t, l, q)
+				if !slices.Equal(got, want) || matched != int64(len(want)) {
+					t.Errorf("filter=%s&filter-crs=%s: %d civic numbers (matched %d), PostGIS in EPSG:%d: %d", tt.filter, c, len(got), matched, srid, len(want))
+				}
+				again, _ := f.items(t, l, parse(t, l, q.Values(0)))
+				if !slices.Equal(again, want) {
+					t.Errorf("the links of filter=%s&filter-crs=%s select %d civic numbers, want %d", tt.filter, c, len(again), len(want))
+				}
+			}
+		})
+	}
 }
 
 // filterCase is a filter and the same selection written by hand in SQL.
@@ -413,7 +470,13 @@ func TestFilterErrors(t *testing.T) {
 		{"pattern ends with escape", civici, url.Values{"filter": {`street LIKE 'Via\\'`}}, "filter", "ends with the escape character"},
 		{"too many vertices", civici, url.Values{"filter": {many.String()}}, "filter", "10000"},
 		{"unknown language", civici, url.Values{"filter": {"number = 1"}, "filter-lang": {"ecql"}}, "filter-lang", `"ecql" is not a filter language of this server; use cql2-text or cql2-json`},
-		{"other CRS", civici, url.Values{"filter": {"number = 1"}, "filter-crs": {"EPSG:4326"}}, "filter-crs", "only http://www.opengis.net/def/crs/OGC/1.3/CRS84 is supported"},
+		{"CRS not served", civici, url.Values{"filter": {"number = 1"}, "filter-crs": {"EPSG:25832"}}, "filter-crs", "EPSG:25832 is not served; supported are CRS84, EPSG:4326"},
+		{"literal in the other axis order", civici, url.Values{"filter": {"S_INTERSECTS(geometry, POINT(553000 5023000))"}, "filter-crs": {"EPSG:6707"}}, "filter",
+			"at 1:24: the geometry lies outside the area of EPSG:6707 (RDN2008 / UTM zone 32N (N-E)): in EPSG:6707 give northing first"},
+		{"box in degrees for metres", civici, url.Values{"filter": {"S_INTERSECTS(geometry, BBOX(9.6, 45.3, 9.7, 45.4))"}, "filter-crs": {"EPSG:3003"}}, "filter",
+			"at 1:24: the box lies outside the area of EPSG:3003 (Monte Mario / Italy zone 1): in EPSG:3003 give easting first"},
+		{"box upside down", civici, url.Values{"filter": {"S_INTERSECTS(geometry, BBOX(45.4, 9.6, 45.3, 9.7))"}, "filter-crs": {"EPSG:4326"}}, "filter",
+			"at 1:24: the box's minimum is above its maximum: in EPSG:4326 give latitude first"},
 		{"not a predicate", civici, url.Values{"filter": {"number"}}, "filter", "at 1:7: expected a comparison operator"},
 		{"injection in a property name", civici, url.Values{"filter": {`"street; DROP TABLE civici" = 'x'`}}, "filter", "at 1:1: the name 'street; DROP TABLE civici' has a character that a CQL2 identifier cannot have"},
 		{"injection in a JSON property name", civici, url.Values{"filter": {`{"op": "=", "args": [{"property": "street\") OR (1=1"}, "x"]}`}, "filter-lang": {"cql2-json"}}, "filter", "at #/args/0"},

@@ -39,7 +39,9 @@ type Filter struct {
 
 // Query is a validated items request.
 type Query struct {
-	BBox     *orb.Bound
+	BBox     *orb.Bound // x (longitude, easting) first, in BBoxCRS
+	BBoxCRS  geo.CRS    // the zero CRS is CRS84
+	CRS      geo.CRS    // of the coordinates written; the zero CRS is CRS84
 	Datetime *Interval
 	Limit    int
 	Offset   int
@@ -57,10 +59,6 @@ type Interval struct {
 	Raw        string // as given, for links
 }
 
-// crsParams may only name CRS84 until OGC API – Features Part 2 is
-// implemented (see checkCRS).
-var crsParams = []string{"crs", "bbox-crs", "filter-crs"}
-
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // ParseQuery validates the query string of an items request against the
@@ -69,7 +67,7 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 // problem is an apperr.Invalid naming the parameter.
 func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 	const op = "features.ParseQuery"
-	q := Query{Limit: DefaultLimit}
+	q := Query{Limit: DefaultLimit, CRS: geo.CRS84, BBoxCRS: geo.CRS84}
 	var filter, filterLang, filterCRS string
 	keys := make([]string, 0, len(v))
 	for k := range v {
@@ -78,17 +76,15 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		vals := v[k]
-		if len(vals) > 1 {
+		// The same value twice is once: GDAL before 3.7 adds the query
+		// of its dataset URL (e.g. ?crs=) to next links that carry it.
+		if len(vals) > 1 && slices.ContainsFunc(vals, func(o string) bool { return o != vals[0] }) {
 			return q, apperr.Invalidf(op, k, "given %d times; give it once", len(vals))
 		}
 		val := vals[0]
 		switch {
-		case k == "bbox":
-			b, err := geo.ParseBBox(val)
-			if err != nil {
-				return q, apperr.Invalidf(op, "bbox", "%s", strings.TrimPrefix(err.Error(), "bbox: "))
-			}
-			q.BBox = &b
+		case k == "bbox", k == "bbox-crs":
+			// Read together below: the box is in bbox-crs.
 		case k == "limit":
 			// More than the maximum is a request for the maximum (Part 1,
 			// /req/core/fc-limit-response-1): the page says how many came.
@@ -123,13 +119,17 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 				return q, apperr.Invalidf(op, k, "%q is not a filter language of this server; use %s", val, strings.Join(FilterLangs[:2], " or "))
 			}
 			filterLang = val
-		case slices.Contains(crsParams, k):
-			if err := checkCRS(op, k, val); err != nil {
+		case k == "filter-crs":
+			if _, err := ParseCRS(k, val); err != nil {
 				return q, err
 			}
-			if k == "filter-crs" {
-				filterCRS = val
+			filterCRS = val
+		case k == "crs":
+			c, err := ParseCRS(k, val)
+			if err != nil {
+				return q, err
 			}
+			q.CRS = c
 		default:
 			p, ok := l.Property(k)
 			if !ok && k == l.IDColumn {
@@ -145,6 +145,20 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			q.Filters = append(q.Filters, Filter{Property: p, Value: typed, Raw: val})
 		}
 	}
+	if bc := v.Get("bbox-crs"); bc != "" {
+		c, err := ParseCRS("bbox-crs", bc)
+		if err != nil {
+			return q, err
+		}
+		q.BBoxCRS = c
+	}
+	if _, ok := v["bbox"]; ok {
+		b, err := geo.ParseBBoxIn(v.Get("bbox"), q.BBoxCRS)
+		if err != nil {
+			return q, apperr.Invalidf(op, "bbox", "%s", strings.TrimPrefix(err.Error(), "bbox: "))
+		}
+		q.BBox = &b
+	}
 	// An empty filter is no filter: some clients send the parameter
 	// always.
 	if strings.TrimSpace(filter) != "" {
@@ -157,16 +171,15 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 	return q, nil
 }
 
-// checkCRS accepts a CRS parameter (crs, bbox-crs, filter-crs) that names
-// CRS84, the only CRS served until OGC API – Features Part 2 is
-// implemented. EPSG:4326 is WGS84 too, but latitude first (OGC 18-058):
-// only the CRS84 identifiers mean the order we read.
-func checkCRS(op, param, val string) error {
-	srid, err := geo.ParseCRS(val)
-	if err != nil || srid != geo.WGS84 || !strings.HasSuffix(strings.ToLower(val), "crs84") {
-		return apperr.Invalidf(op, param, "only %s is supported", geo.WGS84.URI())
+// ParseCRS reads the CRS a parameter (crs, bbox-crs, filter-crs) names:
+// one of geo.SupportedCRSs (OGC API – Features Part 2). Anything else is
+// an apperr.Invalid for param that lists them (/req/crs/fc-crs-valid-value).
+func ParseCRS(param, value string) (geo.CRS, error) {
+	c, err := geo.LookupCRS(value)
+	if err != nil {
+		return geo.CRS{}, apperr.Invalidf("features.ParseCRS", param, "%s", strings.TrimPrefix(err.Error(), "crs: "))
 	}
-	return nil
+	return c, nil
 }
 
 func knownParams(l *catalog.Layer) string {
@@ -175,9 +188,9 @@ func knownParams(l *catalog.Layer) string {
 		names = append(names, p.Name)
 	}
 	if len(names) == 0 {
-		return "this collection has no filterable properties; parameters are bbox, datetime, filter, limit, offset"
+		return "this collection has no filterable properties; parameters are bbox, bbox-crs, crs, datetime, filter, limit, offset"
 	}
-	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, datetime, filter, limit, offset"
+	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, bbox-crs, crs, datetime, filter, limit, offset"
 }
 
 // maxDatetime bounds the datetime parameter: two RFC 3339 date-times with
@@ -318,7 +331,13 @@ func validText(s string) bool {
 func (q Query) Values(offset int) url.Values {
 	v := url.Values{}
 	if q.BBox != nil {
-		v.Set("bbox", geo.FormatBBox(*q.BBox))
+		v.Set("bbox", geo.FormatBBoxIn(*q.BBox, q.BBoxCRS))
+		if !q.BBoxCRS.IsCRS84() {
+			v.Set("bbox-crs", q.BBoxCRS.URI())
+		}
+	}
+	if !q.CRS.IsCRS84() {
+		v.Set("crs", q.CRS.URI())
 	}
 	if q.Datetime != nil {
 		v.Set("datetime", q.Datetime.Raw)

@@ -212,13 +212,22 @@ func TestParseQueryParameters(t *testing.T) {
 		{name: "crs CRS84", query: "crs=" + url.QueryEscape("http://www.opengis.net/def/crs/OGC/1.3/CRS84"), wantLimit: features.DefaultLimit},
 		{name: "bbox-crs CRS84 URN", query: "bbox-crs=urn:ogc:def:crs:OGC:1.3:CRS84&bbox=9.6,45.3,9.8,45.4", wantLimit: features.DefaultLimit,
 			wantBBox: &orb.Bound{Min: orb.Point{9.6, 45.3}, Max: orb.Point{9.8, 45.4}}},
-		{name: "crs EPSG:32632", query: "crs=EPSG:32632", wantErr: "crs: only http://www.opengis.net/def/crs/OGC/1.3/CRS84 is supported"},
-		// EPSG:4326 is latitude first: served as CRS84, a bbox in it would
-		// select the wrong place without a word.
+		// Part 2: EPSG:4326 is latitude first, in bbox as in output.
 		{name: "bbox-crs EPSG:4326", query: "bbox-crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/4326") + "&bbox=45.3,9.6,45.4,9.8",
-			wantErr: "bbox-crs: only http://www.opengis.net/def/crs/OGC/1.3/CRS84 is supported"},
-		{name: "crs EPSG:4326", query: "crs=EPSG:4326", wantErr: "crs: only "},
-		{name: "crs nonsense", query: "crs=WGS84", wantErr: "crs: only "},
+			wantLimit: features.DefaultLimit, wantBBox: &orb.Bound{Min: orb.Point{9.6, 45.3}, Max: orb.Point{9.8, 45.4}}},
+		{name: "bbox-crs EPSG:6707", query: "bbox-crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/6707") + "&bbox=5010000,550000,5030000,560000",
+			wantLimit: features.DefaultLimit, wantBBox: &orb.Bound{Min: orb.Point{550000, 5010000}, Max: orb.Point{560000, 5030000}}},
+		{name: "bbox-crs EPSG:6707 in easting order", query: "bbox-crs=EPSG:6707&bbox=550000,5010000,560000,5030000",
+			wantErr: "bbox: lies outside the area of EPSG:6707 (northing 4042000..5215000, easting 225000..769000): EPSG:6707 takes min northing,"},
+		{name: "bbox-crs alone", query: "bbox-crs=EPSG:3003", wantLimit: features.DefaultLimit},
+		{name: "crs EPSG:32632", query: "crs=EPSG:32632", wantLimit: features.DefaultLimit},
+		{name: "crs EPSG:25832", query: "crs=EPSG:25832", wantErr: "crs: EPSG:25832 is not served; supported are CRS84, EPSG:4326, EPSG:4258, EPSG:3857, EPSG:32632, EPSG:6707, EPSG:7791, EPSG:3003"},
+		{name: "bbox-crs unsupported", query: "bbox-crs=EPSG:2000&bbox=1,2,3,4", wantErr: "bbox-crs: EPSG:2000 is not served; supported are CRS84,"},
+		{name: "crs nonsense", query: "crs=WGS84", wantErr: `crs: "WGS84" is not a supported CRS identifier; supported are CRS84,`},
+		{name: "duplicate crs", query: "crs=EPSG:3003&crs=EPSG:6707", wantErr: "crs: given 2 times"},
+		// GDAL 3.6 repeats the query of its dataset URL on next links.
+		{name: "same crs twice", query: "crs=EPSG:3003&crs=EPSG:3003&bbox=1545000,5015000,1560000,5030000&bbox-crs=EPSG:3003&bbox-crs=EPSG:3003",
+			wantLimit: features.DefaultLimit, wantBBox: &orb.Bound{Min: orb.Point{1545000, 5015000}, Max: orb.Point{1560000, 5030000}}},
 		{name: "unknown parameter", query: "population=1000", wantErr: "population: unknown query parameter; filterable properties are istat_code, name,"},
 		{name: "reserved but not implemented", query: "sortby=name", wantErr: "sortby: unknown query parameter"},
 		// comuni has no time: datetime is checked, and matches everything.
@@ -226,8 +235,9 @@ func TestParseQueryParameters(t *testing.T) {
 		{name: "datetime malformed", query: "datetime=yesterday", wantErr: `datetime: "yesterday" is not an RFC 3339 date-time`},
 		{name: "parameter names are case-sensitive", query: "Limit=5", wantErr: "Limit: unknown query parameter"},
 		{name: "duplicate filter", query: "name=Crema&name=Cremona", wantErr: "name: given 2 times; give it once"},
-		{name: "duplicate limit", query: "limit=5&limit=5", wantErr: "limit: given 2 times; give it once"},
-		{name: "duplicate bbox", query: "bbox=9,45,10,46&bbox=9,45,10,46&bbox=9,45,10,46", wantErr: "bbox: given 3 times"},
+		{name: "duplicate limit", query: "limit=5&limit=6", wantErr: "limit: given 2 times; give it once"},
+		{name: "same limit twice", query: "limit=5&limit=5", wantLimit: 5},
+		{name: "duplicate bbox", query: "bbox=9,45,10,46&bbox=9,45,10,46&bbox=9,45,10,47", wantErr: "bbox: given 3 times"},
 		{name: "first problem in key order", query: "zzz=1&limit=0", wantErr: "limit: "},
 	}
 	for _, tt := range tests {
@@ -274,6 +284,33 @@ func TestQueryValues(t *testing.T) {
 	}
 }
 
+// TestQueryValuesCRS checks that links keep crs and bbox-crs, with the box
+// in bbox-crs's own axis order.
+func TestQueryValuesCRS(t *testing.T) {
+	l := comuniLayer(t)
+	for _, tt := range []struct{ query, want string }{
+		{"bbox=45.3,9.6,45.4,9.8&bbox-crs=EPSG:4326&crs=EPSG:6707",
+			"bbox=45.3%2C9.6%2C45.4%2C9.8&bbox-crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F4326&crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F6707&limit=10"},
+		{"bbox=1545000.5,5015000,1560000,5030000&bbox-crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/3003"),
+			"bbox=1545000.5%2C5015000%2C1560000%2C5030000&bbox-crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F3003&limit=10"},
+		{"crs=CRS84&bbox-crs=CRS84&bbox=9.6,45.3,9.8,45.4", "bbox=9.6%2C45.3%2C9.8%2C45.4&limit=10"},
+		{"crs=EPSG:4326", "crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F4326&limit=10"},
+	} {
+		v, _ := url.ParseQuery(tt.query)
+		q, err := features.ParseQuery(l, v)
+		if err != nil {
+			t.Fatalf("ParseQuery(%s) = %v", tt.query, err)
+		}
+		if got := q.Values(0).Encode(); got != tt.want {
+			t.Errorf("ParseQuery(%s).Values(0) =\n %s, want\n %s", tt.query, got, tt.want)
+		}
+		back, err := features.ParseQuery(l, q.Values(0))
+		if err != nil || !reflect.DeepEqual(back, q) {
+			t.Errorf("ParseQuery(Values(0)) = %+v, %v; want %+v", back, err, q)
+		}
+	}
+}
+
 // FuzzParseQuery feeds arbitrary query strings, plus one fuzzed parameter,
 // to ParseQuery over the comuni layer and a layer with every filter type:
 // no panic; either an Invalid error naming a parameter that was sent, or a
@@ -288,6 +325,8 @@ func FuzzParseQuery(f *testing.F) {
 		{"bbox=9.6,45.3,9.8,45.4", "consortium", "1", false},
 		{"bbox=9.6,45.3,0,9.8,45.4,10&bbox-crs=CRS84", "area_km2", "34.645", false},
 		{"crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84&f=json", "synthetic", "false", false},
+		{"crs=EPSG:6707&bbox-crs=EPSG:4326&bbox=45.3,9.6,45.4,9.8", "bbox-crs", "EPSG:6707", false},
+		{"bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3003&bbox=1545000,5015000,1560000,5030000", "crs", "EPSG:4258", false},
 		{"istat_code=019035&name=Crema", "name", "Cremona", false},
 		{"limit=10000&offset=10000000", "province_code", "019", false},
 		{"limit=0", "offset", "-1", false},
@@ -347,6 +386,9 @@ func FuzzParseQuery(f *testing.F) {
 
 func sameQuery(a, b features.Query) bool {
 	if a.Limit != b.Limit || a.Offset != b.Offset || !reflect.DeepEqual(a.BBox, b.BBox) || len(a.Filters) != len(b.Filters) {
+		return false
+	}
+	if !a.CRS.IsCRS84() && a.CRS != b.CRS || a.BBox != nil && !a.BBoxCRS.IsCRS84() && a.BBoxCRS != b.BBoxCRS {
 		return false
 	}
 	if (a.Datetime == nil) != (b.Datetime == nil) || a.Datetime != nil && !sameInterval(*a.Datetime, *b.Datetime) {

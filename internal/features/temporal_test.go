@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/store"
 	"github.com/cremasco/atlante/internal/store/storetest"
@@ -229,7 +230,7 @@ func TestFeaturesCarryTheirID(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	one, err := s.Item(context.Background(), l, "1")
+	one, err := s.Item(context.Background(), l, "1", geo.CRS84)
 	if err != nil {
 		t.Fatal(err)
 	}

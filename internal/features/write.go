@@ -572,7 +572,7 @@ func (w *Writer) Delete(ctx context.Context, l *catalog.Layer, id string, ifMatc
 // together in one statement from the primary: the tag that If-Match must
 // quote and the body are then of the same row version, whatever a read
 // replica has replayed, and an editor reads back at once what it wrote.
-func (w *Writer) Item(ctx context.Context, l *catalog.Layer, id string) ([]byte, string, error) {
+func (w *Writer) Item(ctx context.Context, l *catalog.Layer, id string, crs geo.CRS) ([]byte, string, error) {
 	const op = "features.Item"
 	e, err := editable(l)
 	if err != nil {
@@ -588,7 +588,7 @@ func (w *Writer) Item(ctx context.Context, l *catalog.Layer, id string) ([]byte,
 	idCol := pgx.Identifier{l.IDColumn}.Sanitize()
 	var b []byte
 	var v int64
-	err = w.pool.QueryRow(ctx, "SELECT "+featureSQL(l)+", e.version FROM "+l.Table.Sanitize()+" t JOIN "+e.Table.Sanitize()+
+	err = w.pool.QueryRow(ctx, "SELECT "+featureSQLIn(l, crs)+", e.version FROM "+l.Table.Sanitize()+" t JOIN "+e.Table.Sanitize()+
 		" e ON e."+idCol+" = t."+idCol+" WHERE t."+idCol+" = $1", key).Scan(&b, &v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", apperr.New(op, apperr.NotFound, "collection %s has no feature %q", l.ID, id)

@@ -20,6 +20,7 @@ import (
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/comuni"
 	"github.com/cremasco/atlante/internal/coverage"
+	"github.com/cremasco/atlante/internal/features"
 )
 
 // maxPolygonBody bounds a posted area: a detailed comune boundary is a few
@@ -72,7 +73,7 @@ func wantsCSV(r *http.Request) (bool, error) {
 }
 
 func (s *Server) handleCoverageStats(w http.ResponseWriter, r *http.Request) error {
-	if err := allowParams(r, "comune", "bbox", "by", "f"); err != nil {
+	if err := allowParams(r, "comune", "bbox", "by", "f", "crs"); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -94,12 +95,20 @@ func (s *Server) handleCoverageStats(w http.ResponseWriter, r *http.Request) err
 		area.BBox = &bb
 		given++
 	}
-	if r.Method == http.MethodPost {
-		g, note, err := decodeArea(r)
+	var crs *geo.CRS
+	if v := q.Get("crs"); v != "" {
+		c, err := features.ParseCRS("crs", v)
 		if err != nil {
 			return err
 		}
-		area.Polygon = g
+		crs = &c
+	}
+	if r.Method == http.MethodPost {
+		g, c, note, err := decodeArea(r, crs)
+		if err != nil {
+			return err
+		}
+		area.Polygon, area.SRID = g, c.SRID
 		given++
 		if note != "" {
 			w.Header().Set("Atlante-Geometry-Repaired", note)
@@ -142,78 +151,148 @@ func (s *Server) handleCoverageStats(w http.ResponseWriter, r *http.Request) err
 }
 
 // decodeArea reads a GeoJSON Polygon or MultiPolygon (a geometry, a
-// Feature, or a FeatureCollection of one feature) in CRS84 and checks it
-// with GEOS: invalid areas are refused with the reason (422), safely
-// repairable ones are repaired and the repair is reported.
-func decodeArea(r *http.Request) (orb.Geometry, string, error) {
+// Feature, or a FeatureCollection of one feature) and checks it with GEOS:
+// invalid areas are refused with the reason (422), safely repairable ones
+// are repaired and the repair is reported. Its CRS is CRS84, or one of
+// those served (see areaCRS). The area returned is x (longitude, easting)
+// first, in the CRS returned.
+func decodeArea(r *http.Request, param *geo.CRS) (orb.Geometry, geo.CRS, string, error) {
 	const op = "httpapi.area"
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxPolygonBody))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, "", apperr.New(op, apperr.TooLarge, "the area is larger than %d MB", maxPolygonBody>>20)
+		return nil, geo.CRS{}, "", apperr.New(op, apperr.TooLarge, "the area is larger than %d MB", maxPolygonBody>>20)
 	}
 	if err != nil {
-		return nil, "", apperr.Wrap(op, apperr.Invalid, err, "cannot read the request body")
+		return nil, geo.CRS{}, "", apperr.Wrap(op, apperr.Invalid, err, "cannot read the request body")
 	}
 	var probe struct {
 		Type string          `json:"type"`
 		CRS  json.RawMessage `json:"crs"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", bodyProblem(body, err))
+		return nil, geo.CRS{}, "", apperr.Wrap(op, apperr.Invalid, err, "%s", bodyProblem(body, err))
 	}
-	if len(probe.CRS) > 0 {
-		return nil, "", apperr.New(op, apperr.Invalid, "coordinates must be CRS84 longitude/latitude (RFC 7946); remove the crs member")
+	crs, swap, err := areaCRS(param, probe.CRS)
+	if err != nil {
+		return nil, geo.CRS{}, "", err
 	}
 	var g orb.Geometry
 	switch probe.Type {
 	case "Feature":
-		f, err := geojson.UnmarshalFeature(body)
+		f, err := decodeGeoJSON(op, body, geojson.UnmarshalFeature)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return nil, geo.CRS{}, "", err
+		}
 		if err != nil {
-			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("Feature", err))
+			return nil, geo.CRS{}, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("Feature", err))
 		}
 		g = f.Geometry
 	case "FeatureCollection":
-		fc, err := geojson.UnmarshalFeatureCollection(body)
+		fc, err := decodeGeoJSON(op, body, geojson.UnmarshalFeatureCollection)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return nil, geo.CRS{}, "", err
+		}
 		if err != nil {
-			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("FeatureCollection", err))
+			return nil, geo.CRS{}, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem("FeatureCollection", err))
 		}
 		if len(fc.Features) != 1 {
-			return nil, "", apperr.New(op, apperr.Invalid, "a FeatureCollection must hold exactly one feature, this one has %d", len(fc.Features))
+			return nil, geo.CRS{}, "", apperr.New(op, apperr.Invalid, "a FeatureCollection must hold exactly one feature, this one has %d", len(fc.Features))
+		}
+		if fc.Features[0] == nil { // "features": [null]
+			return nil, geo.CRS{}, "", apperr.New(op, apperr.Invalid, "the FeatureCollection's feature is null; send a GeoJSON Feature")
 		}
 		g = fc.Features[0].Geometry
 	case "Polygon", "MultiPolygon":
-		gg, err := geojson.UnmarshalGeometry(body)
+		gg, err := decodeGeoJSON(op, body, geojson.UnmarshalGeometry)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return nil, geo.CRS{}, "", err
+		}
 		if err != nil {
-			return nil, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem(probe.Type, err))
+			return nil, geo.CRS{}, "", apperr.Wrap(op, apperr.Invalid, err, "%s", geojsonProblem(probe.Type, err))
 		}
 		g = gg.Geometry()
 	case "":
-		return nil, "", apperr.New(op, apperr.Invalid, "the body is not GeoJSON: it has no type member")
+		return nil, geo.CRS{}, "", apperr.New(op, apperr.Invalid, "the body is not GeoJSON: it has no type member")
 	default:
-		return nil, "", apperr.New(op, apperr.Unprocessable, "the area must be a Polygon or MultiPolygon, not a %s", probe.Type)
+		return nil, geo.CRS{}, "", apperr.New(op, apperr.Unprocessable, "the area must be a Polygon or MultiPolygon, not a %s", probe.Type)
 	}
 	if g == nil {
-		return nil, "", apperr.New(op, apperr.Invalid, "the feature has no geometry")
+		return nil, geo.CRS{}, "", apperr.New(op, apperr.Invalid, "the feature has no geometry")
 	}
 	if err := geometryLimits(op, "area", g); err != nil {
-		return nil, "", err
+		return nil, geo.CRS{}, "", err
+	}
+	if swap {
+		g = geo.SwapXY(g)
 	}
 	b := g.Bound()
-	if b.Min[0] < -180 || b.Max[0] > 180 || b.Min[1] < -90 || b.Max[1] > 90 {
-		return nil, "", apperr.New(op, apperr.Unprocessable, "coordinates outside longitude -180..180 / latitude -90..90: is the area in CRS84 (lon, lat)?")
+	if d := crs.Domain; !d.Contains(b.Min) || !d.Contains(b.Max) {
+		if crs.IsCRS84() {
+			return nil, geo.CRS{}, "", apperr.New(op, apperr.Unprocessable, "coordinates outside longitude -180..180 / latitude -90..90: is the area in CRS84 (lon, lat)? For another CRS give ?crs=, e.g. ?crs=EPSG:7791")
+		}
+		if crs.Geographic {
+			return nil, geo.CRS{}, "", apperr.New(op, apperr.Unprocessable, "coordinates outside longitude -180..180 / latitude -90..90: is the area in %s, %s?", crs, crs.Name)
+		}
+		order := "easting, northing"
+		if swap {
+			order = "northing, easting"
+		}
+		return nil, geo.CRS{}, "", apperr.New(op, apperr.Unprocessable, "coordinates outside the area of %s (%s): is the area in it, as %s?", crs, crs.Name, order)
 	}
 	if err := r.Context().Err(); err != nil {
-		return nil, "", err // the client left: start no GEOS work for it
+		return nil, geo.CRS{}, "", err // the client left: start no GEOS work for it
 	}
 	mp, res, err := repair.NewChecker().Polygonal(g)
 	if err != nil {
 		if le := limitProblem(op, "area", err); le != err {
-			return nil, "", le
+			return nil, geo.CRS{}, "", le
 		}
-		return nil, "", apperr.Wrap(op, apperr.Unprocessable, err, "invalid area: %s", err)
+		return nil, geo.CRS{}, "", apperr.Wrap(op, apperr.Unprocessable, err, "invalid area: %s", err)
 	}
-	return mp, res.Note, nil
+	return mp, crs, res.Note, nil
+}
+
+// areaCRS is the CRS of a posted area: the crs query parameter (Part 2:
+// coordinates in the CRS's axis order, so latitude first for EPSG:4326),
+// or the body's crs member of GeoJSON 2008, still written by ogr2ogr
+// (its §3: always x, y, i.e. longitude or easting first), or CRS84. Both
+// at once are refused, since they order axes differently. swap tells
+// that the coordinates are north first.
+func areaCRS(param *geo.CRS, member json.RawMessage) (c geo.CRS, swap bool, err error) {
+	const op = "httpapi.area"
+	if len(member) == 0 || string(member) == "null" {
+		if param == nil {
+			return geo.CRS84, false, nil
+		}
+		return *param, param.NorthFirst, nil
+	}
+	if param != nil {
+		return geo.CRS{}, false, apperr.Invalidf(op, "crs", "give the CRS once: as ?crs= (axis order of the CRS) or as the body's crs member (x, y order), not both")
+	}
+	srid, err := geo.ParseCRSMember(member)
+	if err == nil {
+		for _, s := range geo.SupportedCRSs()[1:] {
+			if s.SRID == srid {
+				c = s
+			}
+		}
+		if c.SRID == 0 {
+			_, err = geo.LookupCRS(srid.String())
+		}
+	}
+	if err != nil {
+		var ge *geo.Error
+		msg := err.Error()
+		if errors.As(err, &ge) {
+			msg = ge.Msg
+		}
+		return geo.CRS{}, false, apperr.Invalidf(op, "crs", "crs member: %s", msg)
+	}
+	if c.SRID == geo.WGS84 {
+		c = geo.CRS84 // GeoJSON 2008 puts longitude first
+	}
+	return c, false, nil
 }
 
 // bodyProblem and geojsonProblem say what is wrong with a posted document

@@ -24,6 +24,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
 
+	atlantegeo "github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/internal/coverage"
 	"github.com/cremasco/atlante/internal/testserver"
 )
@@ -456,6 +457,56 @@ func TestCoverageStats(t *testing.T) {
 		})
 	}
 
+	// The same area in every CRS served, as ?crs= (the CRS's axis order)
+	// and as a GeoJSON 2008 crs member (x, y): the same statistics.
+	t.Run("crs", func(t *testing.T) {
+		_, body := send(t, http.MethodPost, s.URL+"/coverage/stats", mustJSON(t, geojson.NewGeometry(holedPoly)))
+		want := decodeStats(t, body)
+		if want.counts["civici"] == 0 {
+			t.Fatalf("the area holds no civic numbers: the test proves nothing")
+		}
+		for _, c := range atlantegeo.SupportedCRSs() {
+			var g string
+			if err := s.DB.Read.QueryRow(context.Background(), `SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromGeoJSON($1), $2::int), 9, 0)`,
+				string(mustJSON(t, geojson.NewGeometry(holedPoly))), int(c.SRID)).Scan(&g); err != nil {
+				t.Fatal(err)
+			}
+			xy, err := geojson.UnmarshalGeometry([]byte(g))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ordered := orb.Clone(xy.Geometry()).(orb.Polygon)
+			if c.NorthFirst {
+				for _, r := range ordered {
+					for i, p := range r {
+						r[i] = orb.Point{p[1], p[0]}
+					}
+				}
+			}
+			member := map[string]any{"type": "Polygon", "coordinates": xy.Coordinates,
+				"crs": map[string]any{"type": "name", "properties": map[string]any{"name": "urn:ogc:def:crs:EPSG::" + strconv.Itoa(int(c.SRID))}}}
+			for name, req := range map[string]struct {
+				query string
+				body  any
+			}{
+				"param":  {"?crs=" + url.QueryEscape(c.URI()), geojson.NewGeometry(ordered)},
+				"member": {"", member},
+			} {
+				res, body := send(t, http.MethodPost, s.URL+"/coverage/stats"+req.query, mustJSON(t, req.body))
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("%s as %s: status %d: %.300s", c, name, res.StatusCode, body)
+					continue
+				}
+				got := decodeStats(t, body)
+				// A centimetre of network: EPSG:3003's Helmert there and
+				// back moves the area's vertices by a millimetre or two.
+				if d := diffCounts(got.counts, want.counts); len(d) > 0 || math.Abs(got.networkKm-want.networkKm) > 1e-5 {
+					t.Errorf("%s as %s: statistics differ from CRS84 (km %v, want %v):\n%s", c, name, got.networkKm, want.networkKm, strings.Join(d, "\n"))
+				}
+			}
+		}
+	})
+
 	t.Run("by_comune", func(t *testing.T) {
 		_, body := get(t, s.URL+"/coverage/stats?bbox=9.6,45.3,9.75,45.42&by=comune", http.StatusOK)
 		got := decodeStats(t, body)
@@ -483,8 +534,16 @@ func TestCoverageStats(t *testing.T) {
 		if d := diffCounts(sum, got.counts); len(d) > 0 {
 			t.Errorf("per-comune counters do not add up to the total:\n%s", strings.Join(d, "\n"))
 		}
-		if math.Abs(km-got.networkKm) > 1e-6 {
-			t.Errorf("per-comune network_km adds up to %.6f, want the total %.6f", km, got.networkKm)
+		// The total also counts the network in the box outside every
+		// comune (real boundaries leave the box's corner to Lodi's comuni).
+		var outside float64
+		if err := s.DB.Read.QueryRow(context.Background(), `SELECT coalesce(sum(ST_Length(ST_Intersection(r.geom,
+			ST_Difference(ST_MakeEnvelope(9.6, 45.3, 9.75, 45.42, 4326), (SELECT ST_Union(geom) FROM comuni)))::geography)), 0) / 1000
+			FROM network_routes r`).Scan(&outside); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(km+outside-got.networkKm) > 1e-3 {
+			t.Errorf("per-comune network_km adds up to %.6f, and %.6f km lie outside every comune; want the total %.6f", km, outside, got.networkKm)
 		}
 		// Every comune that has civic numbers in the box is listed.
 		var codes []string
@@ -689,7 +748,16 @@ func TestCoverageProblems(t *testing.T) {
 		{name: "stats_post_bad_coordinates", method: http.MethodPost, path: "/coverage/stats", body: `{"type":"Polygon","coordinates":[[["a","b"]]]}`, status: 400, detail: []string{"Polygon"}},
 		{name: "stats_post_crs", method: http.MethodPost, path: "/coverage/stats",
 			body:   `{"type":"Polygon","crs":{"type":"name","properties":{"name":"EPSG:32632"}},"coordinates":[[[9.6,45.3],[9.7,45.3],[9.7,45.4],[9.6,45.3]]]}`,
-			status: 400, detail: []string{"crs", "CRS84"}},
+			status: 422, detail: []string{"outside the area of EPSG:32632", "WGS 84 / UTM zone 32N"}},
+		{name: "stats_post_crs_unserved", method: http.MethodPost, path: "/coverage/stats",
+			body:   `{"type":"Polygon","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"coordinates":[[[553000,5023000],[556000,5023000],[556000,5026000],[553000,5023000]]]}`,
+			status: 400, detail: []string{"crs member", "EPSG:25832 is not served", "EPSG:6707"}},
+		{name: "stats_post_crs_twice", method: http.MethodPost, path: "/coverage/stats?crs=EPSG:32632", body: strings.Replace(utm, `"Polygon",`,
+			`"Polygon","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32632"}},`, 1), status: 400, detail: []string{"crs", "once"}},
+		{name: "stats_post_crs_param_unserved", method: http.MethodPost, path: "/coverage/stats?crs=EPSG:3004", body: utm,
+			status: 400, detail: []string{"crs", "EPSG:3004 is not served"}},
+		{name: "stats_post_6707_easting_first", method: http.MethodPost, path: "/coverage/stats?crs=EPSG:6707", body: utm,
+			status: 422, detail: []string{"outside the area of EPSG:6707", "(N-E)"}},
 		{name: "stats_post_point", method: http.MethodPost, path: "/coverage/stats", body: `{"type":"Point","coordinates":[9.68,45.36]}`, status: 422, detail: []string{"Polygon or MultiPolygon", "Point"}},
 		{name: "stats_post_feature_point", method: http.MethodPost, path: "/coverage/stats",
 			body: `{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[9.68,45.36]}}`, status: 422, detail: []string{"Polygon or MultiPolygon", "Point"}},

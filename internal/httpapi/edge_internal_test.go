@@ -25,6 +25,9 @@ func TestRedactQuery(t *testing.T) {
 		{"q=atl_secret", "q=[REDACTED]"},
 		{"q=%61tl_secret", "q=[REDACTED]"},
 		{"atl_bare", "[REDACTED]"},
+		// A token sent as a parameter's name.
+		{"atl_secret=1&limit=2", "[REDACTED]&limit=2"},
+		{"%61tl_secret=&f=json", "[REDACTED]&f=json"},
 		// Malformed queries are logged too: redaction works on raw text.
 		{"bbox=9;token=abc;f=%", "bbox=9;token=[REDACTED];f=%"},
 		{"access_token=%zz", "access_token=[REDACTED]"},
@@ -109,8 +112,11 @@ func TestRewriteServerError(t *testing.T) {
 		{"HTTP/1.1 400 Bad Request" + headers + "400 Bad Request", 400, "percent-encoded"},
 		{"HTTP/1.1 400 Bad Request: missing required Host header" + headers + "400 Bad Request: missing required Host header", 400, "missing required Host header"},
 		{"HTTP/1.1 431 Request Header Fields Too Large" + headers + "431 Request Header Fields Too Large", 431, "too large"},
-		{"HTTP/1.1 501 Not Implemented" + headers + "Unsupported transfer encoding", 501, "Transfer-Encoding"},
-		{"HTTP/1.1 505 HTTP Version Not Supported: unsupported protocol version" + headers + "505 HTTP Version Not Supported: unsupported protocol version", 505, "unsupported protocol version"},
+		// Requests that cannot be read are 4xx, whatever net/http says.
+		{"HTTP/1.1 501 Not Implemented" + headers + "Unsupported transfer encoding", 400, "Transfer-Encoding"},
+		{"HTTP/1.1 505 HTTP Version Not Supported: unsupported protocol version" + headers + "505 HTTP Version Not Supported: unsupported protocol version", 400, "HTTP version"},
+		// net/http's own answer to an Expect other than 100-continue.
+		{"HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n", 417, "Expect"},
 	}
 	for _, tt := range tests {
 		out, ok := rewriteServerError([]byte(tt.in))
@@ -121,6 +127,7 @@ func TestRewriteServerError(t *testing.T) {
 		head, body, _ := bytes.Cut(out, []byte("\r\n\r\n"))
 		if !bytes.HasPrefix(head, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\n", tt.status, http.StatusText(tt.status))) ||
 			!bytes.Contains(head, []byte("Content-Type: application/problem+json")) ||
+			!bytes.Contains(head, []byte("X-Content-Type-Options: nosniff")) ||
 			!bytes.Contains(head, fmt.Appendf(nil, "Content-Length: %d", len(body))) {
 			t.Errorf("rewritten head = %q", head)
 		}

@@ -8,10 +8,12 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/cremasco/atlante/geo"
 	"github.com/cremasco/atlante/internal/apperr"
 	"github.com/cremasco/atlante/internal/auth"
 	"github.com/cremasco/atlante/internal/catalog"
@@ -52,6 +54,14 @@ func readFeature(w http.ResponseWriter, r *http.Request, patch bool) (features.I
 	default:
 		return features.Input{}, apperr.New(op, apperr.Invalid, "send the feature as %s (Content-Type was %q)", mediaGeoJSON, ct)
 	}
+	// Writes take CRS84 (RFC 7946): a body declared in another CRS (Part
+	// 2's Content-Crs, sent on writes by the draft Part 4) is refused, not
+	// misread.
+	if h := r.Header.Get("Content-Crs"); h != "" {
+		if c, err := geo.LookupCRS(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(h), "<"), ">")); err != nil || !c.IsCRS84() {
+			return features.Input{}, apperr.Invalidf(op, "Content-Crs", "writes take CRS84 coordinates (longitude, latitude) only; send <%s> or no Content-Crs", geo.CRS84.URI())
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFeatureBody))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -88,7 +98,10 @@ func readFeature(w http.ResponseWriter, r *http.Request, patch bool) (features.I
 		in.Properties = map[string]any{}
 	}
 	if len(f.Geometry) > 0 && string(f.Geometry) != "null" {
-		g, err := geojson.UnmarshalGeometry(f.Geometry)
+		g, err := decodeGeoJSON(op, f.Geometry, geojson.UnmarshalGeometry)
+		if apperr.KindOf(err) == apperr.Invalid {
+			return features.Input{}, err
+		}
 		if err != nil {
 			return features.Input{}, &apperr.Error{Op: op, Kind: apperr.Invalid, Msg: "geometry: " + geojsonProblem("geometry", err), Err: err,
 				Fields: []apperr.FieldError{{Field: "geometry", Reason: "malformed"}}}
@@ -109,6 +122,7 @@ func (s *Server) writeChange(w http.ResponseWriter, r *http.Request, l *catalog.
 		w.Header().Set("Location", s.baseURL(r)+"/collections/"+l.ID+"/items/"+url.PathEscape(ch.ID))
 	}
 	annotate(r, slog.String("layer", l.ID), slog.String("feature", ch.ID))
+	setContentCRS(w, geo.CRS84)
 	w.Header().Set("Content-Type", mediaGeoJSON)
 	w.WriteHeader(status)
 	_, err := w.Write(ch.Feature)

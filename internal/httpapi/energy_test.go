@@ -327,7 +327,7 @@ func TestEnergyEditSites(t *testing.T) {
 		{"unknown kind", editor, energySite(olivetti, "seller", "company", 3, crema, 9.6915, 45.3558), 400, "kind"},
 		{"unknown category", editor, energySite(olivetti, "consumer", "castle", nil, crema, 9.6915, 45.3558), 400, "category"},
 		{"consumer with a plant", editor, energySite(olivetti, "consumer", "household", 3, crema, 9.6915, 45.3558), 400, "consumer"},
-		{"point in another comune", editor, energySite(olivetti, "consumer", "household", nil, crema, 9.6133, 45.3651), 422, "lies 2.7 km outside comune 019035 (Crema); at most 50 m"},
+		{"point in another comune", editor, energySite(olivetti, "consumer", "household", nil, crema, 9.6133, 45.3651), 422, "lies 1.3 km outside comune 019035 (Crema); at most 50 m"},
 		{"comune not the community's", bagnolo, energySite(olivetti, "consumer", "household", nil, "019005", 9.6133, 45.3651), 400, "community"},
 		{"unknown community", editor, energySite(999999, "consumer", "household", nil, crema, 9.6915, 45.3558), 400, "community_id is not a known community"},
 		{"a polygon", editor, map[string]any{"type": "Feature", "properties": energySite(olivetti, "consumer", "household", nil, crema, 0, 0)["properties"],

@@ -36,10 +36,13 @@ func NewHTTPServer(h http.Handler, t Timeouts, errorLog *log.Logger) *http.Serve
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: t.ReadHeader,
-		ReadTimeout:       t.Read,
-		WriteTimeout:      t.Write,
-		IdleTimeout:       t.Idle,
-		ErrorLog:          errorLog,
+		// "OPTIONS *" goes to the handler like any request, so that it
+		// gets the security headers and an Allow (see Server.options).
+		DisableGeneralOptionsHandler: true,
+		ReadTimeout:                  t.Read,
+		WriteTimeout:                 t.Write,
+		IdleTimeout:                  t.Idle,
+		ErrorLog:                     errorLog,
 	}
 }
 
@@ -84,10 +87,19 @@ func (c *problemConn) Write(b []byte) (int, error) {
 
 // rewriteServerError turns one of net/http's fixed error responses into a
 // problem+json response; ok is false for anything else.
+//
+// RFC 9112 §6.1 suggests 501 for a transfer coding the server does not
+// know and RFC 9110 §15.6.6 505 for another major HTTP version: both are
+// requests the server cannot read, answered 400 like every other request
+// that cannot be read, so that a 5xx always means a fault of the service.
 func rewriteServerError(b []byte) (out []byte, ok bool) {
 	rest, found := bytes.CutPrefix(b, []byte("HTTP/1.1 "))
 	if !found {
 		return nil, false
+	}
+	if bytes.HasPrefix(rest, []byte(expectationFailed)) && bytes.HasSuffix(rest, []byte("\r\nContent-Length: 0\r\n\r\n")) {
+		return problemResponse(http.StatusExpectationFailed,
+			"The Expect header asks for something this server does not do; send no Expect header, or Expect: 100-continue."), true
 	}
 	statusLine, body, found := bytes.Cut(rest, []byte(netHTTPErrorHeaders))
 	if !found || len(statusLine) < 4 || statusLine[3] != ' ' {
@@ -101,22 +113,35 @@ func rewriteServerError(b []byte) (out []byte, ok bool) {
 	// after the status text; the plain "400 Bad Request" comes from a
 	// request line or header that could not be parsed.
 	_, reason, _ := strings.Cut(string(statusLine[4:]), ": ")
-	p := problem{Type: "about:blank", Title: http.StatusText(code), Status: code, Detail: serverErrorDetail(code, reason, string(body))}
-	js, err := json.Marshal(p)
-	if err != nil {
-		return nil, false
+	detail := serverErrorDetail(code, reason, string(body))
+	if code == http.StatusNotImplemented || code == http.StatusHTTPVersionNotSupported {
+		code = http.StatusBadRequest
 	}
+	return problemResponse(code, detail), true
+}
+
+// expectationFailed starts the response net/http sends by itself to an
+// Expect header other than 100-continue (server.go, sendExpectationFailed):
+// no handler runs, and Atlante's handlers never answer 417.
+const expectationFailed = "417 Expectation Failed\r\n"
+
+// problemResponse is a whole HTTP/1.1 response carrying a problem, with
+// the headers every Atlante answer has, closing the connection.
+func problemResponse(code int, detail string) []byte {
+	p := problem{Type: "about:blank", Title: http.StatusText(code), Status: code, Detail: detail}
+	js, _ := json.Marshal(p) // plain strings cannot fail to encode
 	var buf bytes.Buffer
 	buf.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
 	buf.WriteString("Content-Type: application/problem+json\r\n")
 	buf.WriteString("Cache-Control: no-store\r\n")
 	buf.WriteString("X-Content-Type-Options: nosniff\r\n")
+	buf.WriteString("Referrer-Policy: strict-origin-when-cross-origin\r\n")
 	buf.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
 	buf.WriteString("Content-Length: " + strconv.Itoa(len(js)+1) + "\r\n")
 	buf.WriteString("Connection: close\r\n\r\n")
 	buf.Write(js)
 	buf.WriteByte('\n')
-	return buf.Bytes(), true
+	return buf.Bytes()
 }
 
 // serverErrorDetail says what to fix for the errors net/http answers itself.
@@ -131,6 +156,8 @@ func serverErrorDetail(code int, reason, body string) string {
 		return "The request headers are too large; send fewer or shorter headers."
 	case code == http.StatusNotImplemented && strings.Contains(body, "transfer encoding"):
 		return "The request's Transfer-Encoding is not supported; send the body with Content-Length or chunked."
+	case code == http.StatusHTTPVersionNotSupported:
+		return "The request's HTTP version is not supported; send HTTP/1.1 (or HTTP/1.0)."
 	case reason != "":
 		return reason
 	default:

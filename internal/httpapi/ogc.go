@@ -43,6 +43,8 @@ var conformance = []string{
 	// the editable collections.
 	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
 	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+	// Part 2: crs and bbox-crs on items, crs on an item, Content-Crs.
+	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	// Part 5 (draft): /collections/{id}/schema.
 	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/returnables-and-receivables",
@@ -152,7 +154,28 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) error
 	if f == formatHTML {
 		return s.collectionsPage(w, r, cols, links)
 	}
-	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{"links": links, "collections": cols})
+	return writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
+		"links":       links,
+		"collections": cols,
+		// Part 2, /req/crs/fc-md-crs-list-global: the collections refer
+		// to this list with "#/crs".
+		"crs": crsURIs(),
+	})
+}
+
+// crsURIs lists the CRSs served (OGC API – Features Part 2), CRS84 first.
+func crsURIs() []string {
+	var out []string
+	for _, c := range geo.SupportedCRSs() {
+		out = append(out, c.URI())
+	}
+	return out
+}
+
+// setContentCRS says in which CRS the coordinates of a response are (Part
+// 2, /req/crs/ogc-crs-header), also when it is the default CRS84.
+func setContentCRS(w http.ResponseWriter, c geo.CRS) {
+	w.Header().Set("Content-Crs", "<"+c.URI()+">")
 }
 
 func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request) error {
@@ -168,6 +191,8 @@ func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	// Alone, the collection has no global list to refer to.
+	c["crs"] = crsURIs()
 	if f == formatHTML {
 		return s.collectionPage(w, r, l, c)
 	}
@@ -181,7 +206,10 @@ func (s *Server) collection(r *http.Request, l *catalog.Layer, base string) (map
 		"title":       l.Title,
 		"description": l.Description,
 		"itemType":    "feature",
-		"crs":         []string{geo.WGS84.URI()},
+		"crs":         []string{"#/crs"},
+		// Stored in SRID 4326 with longitude first: CRS84 is served
+		// without a transformation.
+		"storageCrs": geo.CRS84.URI(),
 		"links": append([]link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: l.Title},
 			{Href: href + "?f=html", Rel: "alternate", Type: mediaHTML, Title: l.Title + " as HTML"},
@@ -264,6 +292,7 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 	if notModified(w, r, formatTag(s.layerTag(l), f, lang, s.build)) {
 		return nil
 	}
+	setContentCRS(w, q.CRS)
 	// Part 3, /req/queryables/queryables-link: filterable resources link
 	// their queryables in a header.
 	w.Header().Set("Link", "<"+s.baseURL(r)+"/collections/"+l.ID+pathQueryables+`>; rel="`+relQueryables+`"; type="`+mediaSchema+`"`)
@@ -324,17 +353,21 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for k := range r.URL.Query() {
-		if k != "f" {
-			return apperr.Invalidf("httpapi.item", k, "unknown query parameter; only f is accepted here")
-		}
+	if err := allowParams(r, "f", "crs"); err != nil {
+		return err
 	}
 	format, err := negotiate(w, r, "json", "geojson")
 	if err != nil {
 		return err
 	}
+	crs := geo.CRS84
+	if v := r.URL.Query().Get("crs"); v != "" {
+		if crs, err = features.ParseCRS("crs", v); err != nil {
+			return err
+		}
+	}
 	id := chi.URLParam(r, "featureId")
-	f, done, err := s.item(w, r, l, id, format)
+	f, done, err := s.item(w, r, l, id, format, crs)
 	if done || err != nil {
 		return err
 	}
@@ -348,6 +381,7 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 		{Href: self + "?f=html", Rel: "alternate", Type: mediaHTML, Title: "this feature as HTML"},
 		{Href: base, Rel: "collection", Type: mediaJSON},
 	})
+	setContentCRS(w, crs)
 	// Splice the links into the feature object PostgreSQL wrote.
 	out := make([]byte, 0, len(f)+len(links)+12)
 	out = append(out, f[:len(f)-1]...)
@@ -371,19 +405,19 @@ func (s *Server) handleItem(w http.ResponseWriter, r *http.Request) error {
 // A page has a tag of its own, made from the same one (formatTag), and
 // none when the JSON is never answered 304: the row version it would
 // carry is for If-Match on the JSON.
-func (s *Server) item(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string, ft format) (f []byte, done bool, err error) {
+func (s *Server) item(w http.ResponseWriter, r *http.Request, l *catalog.Layer, id string, ft format, crs geo.CRS) (f []byte, done bool, err error) {
 	lang := ""
 	if ft == formatHTML {
 		lang = pageLang(r)
 	}
 	if l.Edit == nil || s.writer == nil {
-		if f, err = s.features.Item(r.Context(), l, id); err != nil {
+		if f, err = s.features.Item(r.Context(), l, id, crs); err != nil {
 			return nil, false, err
 		}
 		w.Header().Add("Vary", "Accept-Encoding")
 		return f, notModified(w, r, formatTag(s.layerTag(l), ft, lang, s.build)), nil
 	}
-	f, etag, err := s.writer.Item(r.Context(), l, id)
+	f, etag, err := s.writer.Item(r.Context(), l, id, crs)
 	if err != nil {
 		return nil, false, err
 	}

@@ -346,7 +346,8 @@ func TestItems(t *testing.T) {
 			{"consortium=false", 0},
 			{"consortium=1", 48}, // GDAL sends booleans as integers
 			{"consortium=0", 0},
-			{"synthetic=true&province_code=019", 48},
+			{"synthetic=false&province_code=019", 48}, // the demo's boundaries are ISTAT's
+			{"synthetic=true", 0},
 			{"name=Crema&consortium=true", 1},
 			{"name=Crema&consortium=false", 0},
 		}

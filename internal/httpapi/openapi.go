@@ -64,6 +64,12 @@ func queryParam(name, desc string, schema obj) obj {
 	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": schema, "style": "form", "explode": false}
 }
 
+// crsParam is a parameter naming one of the CRSs served (OGC API –
+// Features Part 2).
+func crsParam(name, desc string) obj {
+	return queryParam(name, desc, obj{"type": "string", "format": "uri", "enum": crsURIs(), "default": geo.CRS84.URI()})
+}
+
 func propertySchema(p catalog.Property) obj {
 	switch p.Type {
 	case catalog.Date, catalog.DateTime:
@@ -123,8 +129,10 @@ func (s *Server) openAPI(base string) obj {
 	for _, l := range s.publicLayers() {
 		id := l.ID
 		params := []obj{
-			queryParam("bbox", "Only features that intersect the box minLon,minLat,maxLon,maxLat (CRS84).",
+			queryParam("bbox", "Only features that intersect the box minLon,minLat,maxLon,maxLat (CRS84), or in bbox-crs and its axis order.",
 				obj{"type": "array", "minItems": 4, "maxItems": 6, "items": obj{"type": "number"}}),
+			crsParam("bbox-crs", "CRS of bbox (Part 2); default CRS84."),
+			crsParam("crs", "CRS of the coordinates returned, in its axis order (Part 2); default CRS84. The Content-Crs header echoes it."),
 			queryParam("limit", "Number of features per page; a larger number returns the maximum.",
 				obj{"type": "integer", "minimum": 1, "maximum": features.MaxLimit, "default": features.DefaultLimit}),
 			queryParam("offset", "Number of features to skip.",
@@ -141,7 +149,8 @@ func (s *Server) openAPI(base string) obj {
 			" (a page in HTML: "+strconv.Itoa(htmlDefaultLimit)+" features unless limit says otherwise, "+strconv.Itoa(htmlMaxLimit)+" at most)",
 			"items_"+id, params, geoJSON, "json", "geojson")}
 		paths["/collections/"+id+"/items/{featureId}"] = obj{"get": pageOp("One feature of "+l.Title, "item_"+id,
-			[]obj{pathParam("featureId", "the feature's "+l.IDColumn, obj{"type": "string"})},
+			[]obj{pathParam("featureId", "the feature's "+l.IDColumn, obj{"type": "string"}),
+				crsParam("crs", "CRS of the coordinates returned, in its axis order (Part 2); default CRS84.")},
 			jsonResponse("a GeoJSON Feature", mediaGeoJSON), "json", "geojson")}
 		if l.Edit != nil {
 			s.editOperations(paths, l)
@@ -187,8 +196,7 @@ var filterParams = []obj{
 		obj{"type": "string"}),
 	queryParam("filter-lang", "The encoding of filter: cql2-text (default) or cql2-json; cql-text is cql2-text as GDAL writes it.",
 		obj{"type": "string", "enum": features.FilterLangs, "default": features.LangText}),
-	queryParam("filter-crs", "The CRS of the coordinates in filter: CRS84 (longitude, latitude), the default.",
-		obj{"type": "string", "format": "uri", "enum": []string{geo.WGS84.URI()}, "default": geo.WGS84.URI()}),
+	crsParam("filter-crs", "The CRS of the coordinates in filter, in its axis order (Part 2); default CRS84."),
 }
 
 // tileMatrixSetParam is {tileMatrixSetId}: WebMercatorQuad is served.
@@ -270,8 +278,8 @@ func (s *Server) editOperations(paths obj, l *catalog.Layer) {
 // is noticed by the OpenAPI test.
 var domainDocs = map[string]string{
 	"GET /coverage/stats":                                     "Fibre coverage statistics of a comune (?comune=) or a box (?bbox=); ?by=comune, ?f=csv",
-	"POST /coverage/stats":                                    "Fibre coverage statistics inside a posted GeoJSON Polygon or MultiPolygon (CRS84)",
-	"GET /coverage/search":                                    "Address typeahead: streets, and civic numbers when a number is typed (?q=via roma 12, crema)",
+	"POST /coverage/stats":                                    "Fibre coverage statistics inside a posted GeoJSON Polygon or MultiPolygon (CRS84; another CRS with ?crs=, axis order of the CRS, or the body's GeoJSON 2008 crs member, x, y)",
+	"GET /coverage/search":                                    "Address search as people type: civic numbers, streets and comuni, best first; a street that lacks the number says its range and the nearest (?q=via roma 12 crema)",
 	"GET /coverage/address":                                   "The civic number at an address (?comune=&street=&number=&suffix=) with its offers",
 	"GET /coverage/nearest":                                   "The nearest civic number to ?lon=&lat= within ?radius= metres, with its offers",
 	"GET /coverage/civici/{id}":                               "A civic number with its coverage offers, best first",

@@ -89,6 +89,13 @@ func (s *Server) options(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if r.RequestURI == "*" {
+			// "OPTIONS *" asks about the server as a whole (RFC 9110
+			// §9.3.7): the methods some resource supports.
+			w.Header().Set("Allow", strings.Join(append(slices.Insert(slices.Clone(routedMethods), 1, http.MethodHead), http.MethodOptions), ", "))
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		methods, err := s.resourceMethods(r, auth.FromContext(r.Context()))
 		if err != nil {
 			writeError(w, r, err)

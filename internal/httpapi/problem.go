@@ -61,7 +61,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	// PostgreSQL as 57014 (query_canceled), which reads like a timeout: the
 	// request's own context tells the two apart.
 	if kind == apperr.Canceled || errors.Is(r.Context().Err(), context.Canceled) {
-		annotate(r, slog.String("canceled", err.Error()))
+		annotate(r, slog.String("canceled", redactText(err.Error())))
 		w.WriteHeader(statusClientClosed)
 		return
 	}
@@ -77,7 +77,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		RequestID: middleware.GetReqID(r.Context()),
 	}
 	if status >= 500 {
-		annotate(r, slog.String("err", err.Error()))
+		annotate(r, slog.String("err", redactText(err.Error())))
 		switch status {
 		case http.StatusServiceUnavailable:
 			p.Detail = "The service cannot answer now (database unavailable or query too slow). Try again later."
@@ -86,7 +86,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			p.Detail = "Something went wrong on our side. The request id identifies it in our logs."
 		}
 	} else {
-		p.Detail = apperr.Message(err)
+		p.Detail = redactText(apperr.Message(err))
 		p.Errors = apperr.Fields(err)
 		annotate(r, slog.String("problem", p.Detail))
 	}
@@ -100,7 +100,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, p)
 }
 
+// writeProblem sends p; tokens a client put in its path or query never
+// come back in it (see redactText).
 func writeProblem(w http.ResponseWriter, p problem) {
+	p = redactProblem(p)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Del("ETag")

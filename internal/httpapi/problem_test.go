@@ -55,7 +55,12 @@ func TestProblems(t *testing.T) {
 		{name: "bad_number", path: itemsPath + "?area_km2=big", status: 400, detail: []string{"area_km2", "big"}},
 		{name: "string_nul", path: itemsPath + "?name=Cre%00ma", status: 400, detail: []string{"name"}},
 		{name: "string_not_utf8", path: itemsPath + "?name=%ff%fe", status: 400, detail: []string{"name"}},
-		{name: "unsupported_crs", path: itemsPath + "?crs=EPSG:32632", status: 400, detail: []string{"crs", "CRS84"}},
+		{name: "unsupported_crs", path: itemsPath + "?crs=EPSG:25832", status: 400,
+			detail: []string{"crs", "EPSG:25832 is not served", "CRS84, EPSG:4326, EPSG:4258, EPSG:3857, EPSG:32632, EPSG:6707, EPSG:7791, EPSG:3003"}},
+		{name: "unsupported_bbox_crs", path: itemsPath + "?bbox=1,2,3,4&bbox-crs=urn:ogc:def:crs:EPSG::2000", status: 400,
+			detail: []string{"bbox-crs", "EPSG:2000 is not served", "CRS84, EPSG:4326"}},
+		{name: "item_unsupported_crs", path: itemsPath + "/" + crema + "?crs=EPSG:3004", status: 400,
+			detail: []string{"crs", "EPSG:3004 is not served", "EPSG:3003"}},
 		{name: "datetime_malformed", path: itemsPath + "?datetime=2026-31-01", status: 400, detail: []string{"datetime", "2026-31-01", "not a date in the calendar"}},
 		{name: "datetime_backwards", path: itemsPath + "?datetime=2026-02-01/2026-01-01", status: 400, detail: []string{"datetime", "start", "after the end"}},
 		{name: "item_unknown_parameter", path: itemsPath + "/" + crema + "?limit=1", status: 400, detail: []string{"limit"}},
@@ -75,7 +80,7 @@ func TestProblems(t *testing.T) {
 		{name: "filter_division_by_zero", path: itemsPath + "?filter=" + url.QueryEscape("area_km2 / 0 > 1"), status: 400,
 			detail: []string{"filter", "division by zero"}},
 		{name: "filter_lang_unknown", path: itemsPath + "?filter=name%3D'Crema'&filter-lang=ecql", status: 400, detail: []string{"filter-lang", "ecql", "cql2-text"}},
-		{name: "filter_crs_unsupported", path: itemsPath + "?filter=name%3D'Crema'&filter-crs=EPSG:4326", status: 400, detail: []string{"filter-crs", "CRS84"}},
+		{name: "filter_crs_unsupported", path: itemsPath + "?filter=name%3D'Crema'&filter-crs=EPSG:25832", status: 400, detail: []string{"filter-crs", "EPSG:25832 is not served", "CRS84"}},
 
 		// Formats.
 		{name: "bad_f_landing", path: "/?f=xml", status: 400, detail: []string{"xml"}},

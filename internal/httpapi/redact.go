@@ -3,7 +3,10 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+
+	"github.com/cremasco/atlante/internal/apperr"
 )
 
 // redacted replaces a secret in what is logged or echoed.
@@ -52,7 +55,9 @@ func redactQuery(raw string) string {
 			continue
 		}
 		piece := raw[start:i]
-		if k, v, ok := strings.Cut(piece, "="); ok && v != "" {
+		if k, _, ok := strings.Cut(piece, "="); ok && looksLikeToken(k) {
+			piece = redacted // a token sent as a parameter's name
+		} else if k, v, ok := strings.Cut(piece, "="); ok && v != "" {
 			name := k
 			if u, err := url.QueryUnescape(k); err == nil {
 				name = u
@@ -110,4 +115,30 @@ func requestPath(r *http.Request) string {
 		}
 	}
 	return r.URL.Path
+}
+
+// tokenText is an Atlante token inside free text.
+var tokenText = regexp.MustCompile(tokenPrefix + `[A-Za-z0-9]+`)
+
+// redactText replaces the Atlante tokens in a message that may quote what
+// the client sent: a problem's detail names the path segment, parameter or
+// value it refuses, and a client may have put its token there by mistake.
+func redactText(s string) string {
+	if !strings.Contains(s, tokenPrefix) {
+		return s
+	}
+	return tokenText.ReplaceAllString(s, redacted)
+}
+
+// redactProblem returns p without tokens in its texts.
+func redactProblem(p problem) problem {
+	p.Detail, p.Instance = redactText(p.Detail), redactText(p.Instance)
+	if len(p.Errors) > 0 {
+		errs := make([]apperr.FieldError, len(p.Errors))
+		for i, e := range p.Errors {
+			errs[i] = apperr.FieldError{Field: redactText(e.Field), Reason: redactText(e.Reason)}
+		}
+		p.Errors = errs
+	}
+	return p
 }

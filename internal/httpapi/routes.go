@@ -76,10 +76,11 @@ func (s *Server) routes() chi.Router {
 
 	// The scripts and styles of the OGC resources' pages.
 	s.pages = newPageSet(http.HandlerFunc(NotFound))
-	r.Get("/assets/*", http.StripPrefix("/assets", s.pages.assets).ServeHTTP)
+	r.Get("/assets/*", http.StripPrefix("/assets", fileErrors(s.pages.assets)).ServeHTTP)
 
 	// The browser map's own files (the page itself is served at "/").
 	if s.viewer != nil {
+		r.Get("/viewer/config.json", s.handle(s.handleViewerConfig))
 		r.Get("/viewer/*", http.StripPrefix("/viewer", s.viewer).ServeHTTP)
 	}
 	return r

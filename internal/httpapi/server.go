@@ -22,6 +22,7 @@ import (
 	"github.com/cremasco/atlante/internal/features"
 	"github.com/cremasco/atlante/internal/store"
 	"github.com/cremasco/atlante/internal/tiles"
+	"github.com/cremasco/atlante/internal/viewer"
 )
 
 // Config holds what the HTTP layer needs to know about its deployment.
@@ -41,9 +42,10 @@ type Config struct {
 	// FrameAncestors is the CSP frame-ancestors source list: who may frame
 	// Atlante's pages; default 'self'.
 	FrameAncestors string
-	// Basemap is the origin of the viewer's optional online basemap, which
-	// the Content-Security-Policy lets the page reach; "" for none.
-	Basemap string
+	// Viewer is what the map page reads at /viewer/config.json; the
+	// Content-Security-Policy lets the page reach its basemap's origin,
+	// and no other outside Atlante.
+	Viewer viewer.Config
 	// PrivateMetrics leaves /metrics off this handler: the caller serves
 	// Server.Metrics on a listener of its own.
 	PrivateMetrics bool
@@ -112,9 +114,12 @@ func New(cfg Config, d Deps) *Server {
 		cfg: cfg, logger: d.Logger, catalog: d.Catalog, features: d.Features, tiles: d.Tiles, versions: d.Versions, coverage: d.Coverage,
 		auth: d.Auth, writer: d.Writer, civilProtection: d.CivilProtection, energy: d.Energy,
 		reads: d.Reads, viewer: d.Viewer, metrics: newMetrics(d.Pools, d.Tiles), build: buildTag(cfg.Version), limiters: map[string]*limiter{},
-		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Basemap, cfg.FrameAncestors),
+		cors: newCORSPolicy(cfg.CORSOrigins), csp: contentSecurityPolicy(cfg.Viewer.Basemap.Origin(), cfg.FrameAncestors),
 	}
 	s.metrics.watchReads(d.Reads)
+	if s.viewer != nil {
+		s.viewer = fileErrors(s.viewer)
+	}
 	s.router = s.routes()
 	return s
 }

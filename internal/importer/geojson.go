@@ -10,7 +10,6 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/paulmach/orb"
 
@@ -45,8 +44,7 @@ type GeoJSONReader struct {
 	lim      Limits
 	valueAt  int64 // where the value being decoded starts (or the space before it)
 
-	srid    geo.SRID // from the crs member; 0 until one is seen
-	crsText string
+	srid geo.SRID // from the crs member; 0 until one is seen
 
 	depth      int // 0: between top-level values; 1: in a top-level object; 2: in its features array
 	index      int // next feature index
@@ -388,9 +386,7 @@ func (r *GeoJSONReader) endTopLevel() (Feature, bool, error) {
 	return Feature{}, false, r.errAt(r.memberPos, "", "type", strconv.Quote(truncate(r.typ, 40))+" is not supported here; want a FeatureCollection or a Feature")
 }
 
-// crs reads the crs member of GeoJSON 2008 (§3): a named CRS, or the
-// "EPSG" form {"type":"EPSG","properties":{"code":32632}} of its drafts. A
-// null crs means none, i.e. CRS84.
+// crs reads the crs member of GeoJSON 2008 (see geo.ParseCRSMember).
 func (r *GeoJSONReader) crs(raw json.RawMessage, at int64) error {
 	if r.override != 0 {
 		return nil // --crs wins; the member is not even checked
@@ -398,38 +394,19 @@ func (r *GeoJSONReader) crs(raw json.RawMessage, at int64) error {
 	if string(raw) == "null" {
 		return nil
 	}
-	var c struct {
-		Type       string `json:"type"`
-		Properties struct {
-			Name string      `json:"name"`
-			Code json.Number `json:"code"`
-		} `json:"properties"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return r.errAt(at, "", "crs", "want {\"type\": \"name\", \"properties\": {\"name\": \"urn:ogc:def:crs:EPSG::32632\"}}")
-	}
-	var text string
-	switch strings.ToLower(c.Type) {
-	case "name":
-		text = c.Properties.Name
-	case "epsg":
-		text = "EPSG:" + string(c.Properties.Code)
-	default:
-		return r.errAt(at, "", "crs", fmt.Sprintf("CRS of type %s is not supported; want a named CRS such as urn:ogc:def:crs:EPSG::32632, or give --crs EPSG:nnnn", strconv.Quote(truncate(c.Type, 40))))
-	}
-	srid, err := geo.ParseCRS(text)
+	srid, err := geo.ParseCRSMember(raw)
 	if err != nil {
 		var ge *geo.Error
 		msg := err.Error()
 		if errors.As(err, &ge) {
 			msg = ge.Msg
 		}
-		return r.errAt(at, "", "crs", "unknown CRS: "+msg+"; or give --crs EPSG:nnnn")
+		return r.errAt(at, "", "crs", msg+"; or give --crs EPSG:nnnn")
 	}
 	if r.srid != 0 && r.srid != srid {
-		return r.errAt(at, "", "crs", fmt.Sprintf("%s contradicts the earlier crs %s", text, r.crsText))
+		return r.errAt(at, "", "crs", fmt.Sprintf("%s contradicts the earlier crs %s", srid, r.srid))
 	}
-	r.srid, r.crsText = srid, text
+	r.srid = srid
 	return nil
 }
 

@@ -8,7 +8,7 @@
 #   internal/loadtest/bench.sh [step ...]
 #
 # Steps: setup coldrun comuni-tiles items filters stats civici-tiles sizes
-# summary (default: all but coldrun), and prebuild z14-ab base-ab
+# load64 summary (default: all but coldrun), and prebuild z14-ab base-ab
 # tiles-compare peers stats-ab pgo pgo-ab (see README.md). Figures are appended to RESULTS, one
 # line per run; summary prints their medians.
 #
@@ -21,6 +21,7 @@
 # Environment: BENCH_DIR (default /tmp/atl-bench: binary, data, cluster,
 # logs), PORT (18091), CIVICI (1000000), DURATION (seconds per wrk run, 10),
 # CONNS (16), THREADS (wrk threads, 2), REPEAT (runs per figure; 3),
+# LOAD_SECONDS (load64's run, 60), LOAD_CONNS (its connections, 64),
 # RESULTS (BENCH_DIR/results.txt), ATLANTE (the binary; default: built from
 # this tree into BENCH_DIR), BASE (an older binary for base-ab, stats-ab and
 # tiles-compare), PEER_TILES and PEER_ITEMS (URL templates of other servers
@@ -33,6 +34,8 @@ BENCH_DIR=${BENCH_DIR:-/tmp/atl-bench}
 PORT=${PORT:-18091}
 CIVICI=${CIVICI:-1000000}
 DURATION=${DURATION:-10}
+LOAD_SECONDS=${LOAD_SECONDS:-60}
+LOAD_CONNS=${LOAD_CONNS:-64}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
 REPEAT=${REPEAT:-3}
@@ -826,11 +829,49 @@ step_pgo_ab() {
 	stop_server
 }
 
+# load64: LOAD_CONNS connections for LOAD_SECONDS over a mix of ordinary
+# reads and the hostile corpus (internal/hostile), with tokens made for the
+# run; counts answers by status class and the errors (5xx, connections
+# closed or broken, answers over the 10 s bound) and fails on any.
+step_load64() {
+	ensure_cluster
+	start_server
+	local vars="$BENCH_DIR/load64-vars.txt" out="$BENCH_DIR/load64.out" a=("$ATLANTE" --data-dir "$DB" --log-format text)
+	token() { "${a[@]}" token create --role "$1" ${2:+--comuni "$2"} --name "load64 $1 ${2:-}" 2>&1 | grep -o 'atl_[a-z0-9]*' | head -1; }
+	{
+		echo "editor=$(token editor 019035)"
+		echo "other=$(token editor 019005)"
+		echo "admin=$(token admin)"
+		echo "reader=$(token private-reader 019035)"
+		echo "validator=$(token validator 019035)"
+		echo "revoked=$(token editor 019035)"
+	} >"$vars"
+	"${a[@]}" token revoke "$("${a[@]}" token list 2>/dev/null | awk 'NR == 2 {print $1}')" >/dev/null 2>&1
+	psql "$DBURL" -XAtq -F= -c "
+		SELECT 'scenario', min(id) FROM cp_scenarios WHERE istat_code = '019035'
+		UNION ALL SELECT 'other_scenario', min(id) FROM cp_scenarios WHERE istat_code = '019005'
+		UNION ALL SELECT 'building', min(id) FROM cp_buildings WHERE istat_code = '019035'
+		UNION ALL SELECT 'area', min(id) FROM cp_emergency_areas WHERE istat_code = '019035' AND GeometryType(geom) = 'MULTIPOLYGON'
+		UNION ALL SELECT 'member', min(id) FROM cp_crisis_unit WHERE istat_code = '019035'
+		UNION ALL SELECT 'community', min(id) FROM cer_communities WHERE '019035' = ANY (comuni)
+		UNION ALL SELECT 'site', min(id) FROM cer_sites WHERE istat_code = '019035'
+		UNION ALL SELECT 'civico', min(id) FROM civici WHERE istat_code = '019035'" >>"$vars"
+	(cd "$ROOT" && go build -o "$BENCH_DIR/load64" ./internal/loadtest/load64)
+	local status=0
+	"$BENCH_DIR/load64" -url "$URL" -vars "$vars" -conns "$LOAD_CONNS" -duration "${LOAD_SECONDS}s" | tee "$out" || status=$?
+	result "load64 conns=$LOAD_CONNS seconds=$LOAD_SECONDS $(sed -n 's/^requests \([0-9]*\) (\([0-9]*\)\/s), \([0-9]*\) hostile: 2xx \([0-9]*\), 3xx \([0-9]*\), 4xx \([0-9]*\), 5xx \([0-9]*\); shed .* \([0-9]*\)$/requests=\1 rps=\2 hostile=\3 2xx=\4 3xx=\5 4xx=\6 5xx=\7 shed=\8/p' "$out")" \
+		"$(sed -n 's/^errors: 5xx \([0-9]*\), closed without an answer \([0-9]*\).*over the bound \([0-9]*\), connection errors \([0-9]*\)$/closed=\2 over_bound=\3 conn_errors=\4/p' "$out")" \
+		"$(sed -n 's/^latency: p50 \([^,]*\), p90 \([^,]*\), p99 \([^,]*\), max \(.*\)$/p50=\1 p99=\3 max=\4/p' "$out")" \
+		"peak_rss_mb=$(($(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status") / 1024))"
+	stop_server
+	return "$status"
+}
+
 # summary: the median of every figure over the REPEAT runs in RESULTS.
 step_summary() { awk -f "$HERE/summary.awk" "$RESULTS"; }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(setup comuni-tiles items filters stats civici-tiles sizes summary)
+[ ${#steps[@]} -gt 0 ] || steps=(setup comuni-tiles items filters stats civici-tiles sizes load64 summary)
 result "# $(date -u +%Y-%m-%dT%H:%MZ) $(git -C "$ROOT" describe --always --dirty) $(nproc) cores, conns=$CONNS duration=${DURATION}s repeat=$REPEAT"
 for s in "${steps[@]}"; do
 	log "step $s"

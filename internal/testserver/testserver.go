@@ -18,6 +18,7 @@ import (
 	"github.com/cremasco/atlante/internal/httpapi"
 	"github.com/cremasco/atlante/internal/store"
 	"github.com/cremasco/atlante/internal/store/storetest"
+	"github.com/cremasco/atlante/internal/viewer"
 )
 
 // Options adjust the server.
@@ -38,6 +39,8 @@ type Options struct {
 	PrivateMetrics bool
 	// HeavyRequests is the serve flag of that name; 0 means its default.
 	HeavyRequests int
+	// Basemap as --basemap; nil for none, the default of serve.
+	Basemap *viewer.Basemap
 }
 
 // Server is a running test server.
@@ -76,7 +79,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	svc, err := app.New(ctx, db, app.Config{
 		HTTP: httpapi.Config{RequestTimeout: opts.Timeout, Version: "test",
-			CORSOrigins: opts.CORSOrigins, PrivateMetrics: opts.PrivateMetrics, HeavyRequests: opts.HeavyRequests},
+			CORSOrigins: opts.CORSOrigins, PrivateMetrics: opts.PrivateMetrics, HeavyRequests: opts.HeavyRequests, Viewer: viewer.Config{Basemap: opts.Basemap}},
 		TileCacheMB: opts.CacheMB,
 		Logger:      logger,
 	})
@@ -87,6 +90,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	timeouts := httpapi.DefaultTimeouts(opts.Timeout)
 	if opts.ReadTimeout > 0 {
 		timeouts.Read = opts.ReadTimeout
+		timeouts.ReadHeader = min(timeouts.ReadHeader, opts.ReadTimeout)
 	}
 	srv := httptest.NewUnstartedServer(svc.Handler)
 	srv.Config = httpapi.NewHTTPServer(svc.Handler, timeouts, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))

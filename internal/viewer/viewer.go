@@ -49,12 +49,6 @@ import (
 //go:embed static
 var static embed.FS
 
-// BasemapOrigin is the origin the server's Content-Security-Policy lets the
-// page reach besides Atlante when no basemap is configured. The page
-// itself reaches a basemap only when /viewer/config.json names one
-// (static/js/basemap.js); the policy must then allow that one's origin.
-const BasemapOrigin = "https://tile.openstreetmap.org"
-
 // Handler serves the viewer's files; "/" is the map page. Embedded files
 // have no modification time, so each gets an ETag from its content and
 // browsers revalidate (RFC 9110 §8.8.3) instead of downloading MapLibre
