@@ -84,6 +84,8 @@ export function streetHighlight(map, collections) {
         'text-size': 11,
         'text-offset': [0, -1.3],
         'text-padding': 1,
+        // The numbers never hide the street's own name along it.
+        'text-ignore-placement': true,
       },
       paint: { 'text-color': '#1d3f6e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
     });
