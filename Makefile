@@ -56,13 +56,16 @@ lint: viewer
 	@out=$$(gofmt -l cmd geo internal data migrations); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## viewer: MapLibre GL JS from the npm registry (pinned in package-lock.json), copied into the embedded static files
+## viewer: MapLibre GL JS and Terra Draw (editing) from the npm registry (pinned in package-lock.json), copied into the embedded static files
 viewer: $(VENDOR)/maplibre-gl.js
 
-$(VENDOR)/maplibre-gl.js: $(VIEWER)/package.json $(VIEWER)/package-lock.json
+$(VENDOR)/maplibre-gl.js: $(VIEWER)/package.json $(VIEWER)/package-lock.json $(VIEWER)/licenses/terra-draw.txt
 	cd $(VIEWER) && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp $(VIEWER)/node_modules/maplibre-gl/dist/maplibre-gl.js $(VIEWER)/node_modules/maplibre-gl/dist/maplibre-gl.css $(VIEWER)/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
+	cp $(VIEWER)/node_modules/terra-draw/dist/terra-draw.umd.js $(VENDOR)/terra-draw.js
+	cp $(VIEWER)/node_modules/terra-draw-maplibre-gl-adapter/dist/terra-draw-maplibre-gl-adapter.umd.js $(VENDOR)/terra-draw-maplibre-gl-adapter.js
+	cp $(VIEWER)/licenses/terra-draw.txt $(VENDOR)/terra-draw.LICENSE.txt
 	touch $@
 
 ## db-stop: stop the embedded clusters of `make run` and `make test`

@@ -50,6 +50,8 @@ func serveCommand() *cli.Command {
 				Usage: "who may show Atlante's pages in a frame (CSP frame-ancestors): 'self', 'none' or origins"},
 			&cli.StringFlag{Name: "metrics-addr", Sources: cli.EnvVars("ATLANTE_METRICS_ADDR"),
 				Usage: "serve /metrics on this address only, not on --addr (e.g. 127.0.0.1:9090)"},
+			&cli.StringFlag{Name: "pprof-addr", Sources: cli.EnvVars("ATLANTE_PPROF_ADDR"),
+				Usage: "serve Go's profiler (net/http/pprof, /debug/pprof/) on this private address (e.g. 127.0.0.1:6060); never on --addr"},
 			&cli.DurationFlag{Name: "replica-max-lag", Value: store.DefaultMaxLag, Sources: cli.EnvVars("ATLANTE_REPLICA_MAX_LAG"),
 				Usage: "public reads leave the read replica when it falls further behind the primary, and return when it catches up"},
 			&cli.DurationFlag{Name: "drain-delay", Sources: cli.EnvVars("ATLANTE_DRAIN_DELAY"),
@@ -87,7 +89,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return fmt.Errorf("--basemap: %w", err)
 	}
-	metricsAddr := cmd.String("metrics-addr")
+	metricsAddr, pprofAddr := cmd.String("metrics-addr"), cmd.String("pprof-addr")
 	db, err := openDatabase(ctx, cmd, logger, true, cmd.Duration("query-timeout"))
 	if err != nil {
 		return err
@@ -128,17 +130,28 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	}
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{httpapi.Listener(ln)}
+	// Private listeners: metrics and the profiler, on one mux when given
+	// the same address.
+	var private []privateListener
 	if metricsAddr != "" {
-		mln, err := net.Listen("tcp", metricsAddr)
+		addPrivate(&private, metricsAddr, "--metrics-addr", "metrics", 30*time.Second).Handle("GET /metrics", svc.Metrics)
+	}
+	if pprofAddr != "" {
+		// A CPU profile runs for ?seconds= (30 by default) and must end
+		// before the server's write timeout.
+		handleProfiler(addPrivate(&private, pprofAddr, "--pprof-addr", "profiler", 5*time.Minute))
+	}
+	for _, p := range private {
+		pln, err := net.Listen("tcp", p.addr)
 		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--metrics-addr: %w", err)
+			for _, l := range listeners {
+				l.Close()
+			}
+			return fmt.Errorf("%s: %w", p.flags, err)
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", svc.Metrics)
-		servers = append(servers, httpapi.NewHTTPServer(mux, httpapi.DefaultTimeouts(30*time.Second), errorLog))
-		listeners = append(listeners, httpapi.Listener(mln))
-		logger.Info("serving metrics", "url", displayURL(mln.Addr())+"metrics")
+		servers = append(servers, httpapi.NewHTTPServer(p.mux, httpapi.DefaultTimeouts(p.budget), errorLog))
+		listeners = append(listeners, httpapi.Listener(pln))
+		logger.Info("serving privately", "url", displayURL(pln.Addr()), "what", p.what)
 	}
 	logger.Info("serving", "url", displayURL(ln.Addr()), "version", version, "layers", len(svc.Catalog.Layers()))
 
@@ -173,6 +186,30 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	})
 	// The pools close (deferred above) once every request has finished.
 	return g.Wait()
+}
+
+// privateListener is an address that serves operators only (metrics, the
+// profiler), never the public routes.
+type privateListener struct {
+	addr, flags, what string
+	mux               *http.ServeMux
+	budget            time.Duration // request budget, for the timeouts
+}
+
+// addPrivate returns the mux of the private listener of addr (given by
+// flag, serving what), added if new; its budget grows to the longest asked
+// for.
+func addPrivate(ps *[]privateListener, addr, flag, what string, budget time.Duration) *http.ServeMux {
+	for i := range *ps {
+		if p := &(*ps)[i]; p.addr == addr {
+			p.budget = max(p.budget, budget)
+			p.flags += " and " + flag
+			p.what += ", " + what
+			return p.mux
+		}
+	}
+	*ps = append(*ps, privateListener{addr: addr, flags: flag, what: what, mux: http.NewServeMux(), budget: budget})
+	return (*ps)[len(*ps)-1].mux
 }
 
 // shutdown stops serving without losing a request: /readyz turns 503 at

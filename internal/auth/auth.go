@@ -58,6 +58,9 @@ const (
 	Reopen      Action = "reopen"       // open a new version of a validated plan
 )
 
+// Actions lists the actions in the order people meet them.
+var Actions = []Action{Write, ReadPrivate, Submit, Validate, Reopen}
+
 // allowed says which roles may take each action (admin may take all).
 var allowed = map[Action][]Role{
 	Write:       {Editor},
@@ -65,6 +68,19 @@ var allowed = map[Action][]Role{
 	Submit:      {Editor, Validator},
 	Validate:    {Validator},
 	Reopen:      {Editor, Validator},
+}
+
+// Actions returns what a token of this role may do in its comuni, in the
+// order of Actions: what a client shows before anyone tries (the map's
+// sign-in). Can stays the check.
+func (r Role) Actions() []Action {
+	var out []Action
+	for _, a := range Actions {
+		if r == Admin || slices.Contains(allowed[a], r) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Principal is the authenticated caller.

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/cremasco/atlante/internal/apperr"
@@ -60,6 +61,30 @@ func TestCan(t *testing.T) {
 		}
 		if got := kind(p.Can(tt.action, other)); got != tt.other {
 			t.Errorf("%q.Can(%s, other comune) = %v, want %v", tt.role, tt.action, got, tt.other)
+		}
+	}
+}
+
+// TestRoleActions checks that what a role says it may do is what Can lets
+// it do in its own comune, and that the list is the one people read.
+func TestRoleActions(t *testing.T) {
+	t.Parallel()
+	want := map[auth.Role][]auth.Action{
+		auth.Admin:         {auth.Write, auth.ReadPrivate, auth.Submit, auth.Validate, auth.Reopen},
+		auth.Editor:        {auth.Write, auth.ReadPrivate, auth.Submit, auth.Reopen},
+		auth.Validator:     {auth.ReadPrivate, auth.Submit, auth.Validate, auth.Reopen},
+		auth.PrivateReader: {auth.ReadPrivate},
+	}
+	for _, r := range auth.Roles {
+		got := r.Actions()
+		if !slices.Equal(got, want[r]) {
+			t.Errorf("%s.Actions() = %v, want %v", r, got, want[r])
+		}
+		p := &auth.Principal{Role: r, Comuni: []string{"019035"}}
+		for _, a := range auth.Actions {
+			if may := p.Can(a, "019035") == nil; may != slices.Contains(got, a) {
+				t.Errorf("%s: Can(%s) allows = %v, but Actions() lists it = %v", r, a, may, !may)
+			}
 		}
 	}
 }

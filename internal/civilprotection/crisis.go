@@ -47,7 +47,15 @@ var memberFields = []string{"role", "name", "phone", "email"}
 
 var fieldPattern = regexp.MustCompile(`^[a-z_]{1,40}$`)
 
-var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 ./()-]{3,38}[0-9]$`)
+// PhonePattern is the form of a member's phone number; MaxMemberName the
+// length of a name, in characters. Both are published in the member's
+// JSON Schema (httpapi), which the map's forms follow.
+const (
+	PhonePattern  = `^\+?[0-9][0-9 ./()-]{3,38}[0-9]$`
+	MaxMemberName = 200
+)
+
+var phonePattern = regexp.MustCompile(PhonePattern)
 
 // memberValues checks a member input; with full (create, replace) role and
 // name are required and absent phone and email become null. Messages never
@@ -101,8 +109,8 @@ func memberValues(in MemberInput, full bool) (map[string]*string, error) {
 				return nil, apperr.Invalidf(op, k, "not one of %s", strings.Join(CrisisRoles, ", "))
 			}
 		case "name":
-			if utf8.RuneCountInString(s) > 200 {
-				return nil, apperr.Invalidf(op, k, "want a name of at most 200 characters")
+			if utf8.RuneCountInString(s) > MaxMemberName {
+				return nil, apperr.Invalidf(op, k, "want a name of at most %d characters", MaxMemberName)
 			}
 		case "phone":
 			if !phonePattern.MatchString(s) {

@@ -31,6 +31,7 @@ func TestWithDemo(t *testing.T) {
 	}{
 		{"StatsAgainstIndependentCount", testStatsAgainstIndependentCount},
 		{"StatsNetworkKm", testStatsNetworkKm},
+		{"StatsQuadtreeMatchesFlat", testStatsQuadtreeMatchesFlat},
 		{"StatsUnknownComune", testStatsUnknownComune},
 		{"DemoFacts", testDemoFacts},
 		{"NearestAndAddress", testNearestAndAddress},

@@ -65,6 +65,24 @@ TRUNCATE coverage_cells;
 INSERT INTO coverage_cells (cell, istat_code, geom, ` + counterColumns + `)
 SELECT coverage_cell(v.geom_3857) AS cell, v.istat_code, ST_Transform(coverage_cell_geom(coverage_cell(v.geom_3857)), 4326), ` + countsSQL + `
 FROM civici_coverage v GROUP BY 1, 2`},
+	// The cells at every level of the quadtree (migrations/00070), so that
+	// a large area sums a few big cells.
+	{"statistics quadtree", `
+TRUNCATE coverage_quads, coverage_quad_cells;
+INSERT INTO coverage_quads (level, cell, istat_code, ` + counterColumns + `)
+SELECT l, coverage_quad(cell, l), istat_code, ` + sumCounters("") + `
+FROM coverage_cells, generate_series(0, ` + quadTop + `) l GROUP BY 1, 2, 3;
+INSERT INTO coverage_quad_cells (level, cell, geom)
+SELECT DISTINCT level, cell, ST_Transform(coverage_quad_geom(level, cell), 4326) FROM coverage_quads`},
+	// The civic numbers in cell order, for the cells on an area's edge;
+	// the index is built after the rows, which is faster than kept up.
+	{"statistics points", `
+TRUNCATE coverage_cell_points;
+DROP INDEX IF EXISTS coverage_cell_points_cell_idx;
+INSERT INTO coverage_cell_points (cell, istat_code, geom, best_status, best_technology, best_down_mbps, programmes)
+SELECT coverage_cell(v.geom_3857), v.istat_code, v.geom, v.best_status, v.best_technology, v.best_down_mbps, v.programmes
+FROM civici_coverage v ORDER BY 1;
+CREATE INDEX coverage_cell_points_cell_idx ON coverage_cell_points (cell)`},
 	{"comune statistics", `
 TRUNCATE coverage_comuni_stats;
 INSERT INTO coverage_comuni_stats (istat_code, civici, connectable, s_1000, s_300, s_100, s_30, network_km)
@@ -115,7 +133,7 @@ CREATE INDEX civici_tile_points_geom_idx ON civici_tile_points USING gist (geom_
 	// the densest point tiles, ~4 ms each to build on request.
 	{"z14 tiles", `ANALYZE civici_tile_points, civici_tile_cells; SELECT civici_tiles_z14_render()`},
 	// And for the rebuilt tables, which serve statistics and tiles at once.
-	{"derived statistics", `ANALYZE civici_best, coverage_cells, coverage_comuni_stats, coverage_streets, civici_tile_cells, civici_tile_points, civici_tiles_z14`},
+	{"derived statistics", `ANALYZE civici_best, coverage_cells, coverage_quads, coverage_quad_cells, coverage_cell_points, coverage_comuni_stats, coverage_streets, civici_tile_cells, civici_tile_points, civici_tiles_z14`},
 }
 
 // refresh rebuilds every summary in tx, so a load and its summaries commit

@@ -33,6 +33,7 @@ var credits = []struct {
 	{"coverage-comuni", "civici", "Copertura: " + creditDemo + "; " + creditISTAT},
 	{"scenarios", "cp_scenarios", "Scenari di rischio: " + creditDemo},
 	{"emergency-areas", "cp_emergency_areas", "Aree di emergenza: " + creditDemo},
+	{"emergency-area-points", "cp_emergency_area_points", "Aree di emergenza (punti): " + creditDemo},
 	{"strategic-buildings", "cp_buildings", "Edifici strategici: " + creditDemo},
 	{"plan-status", "cp_scenarios", "Stato dei piani: " + creditDemo + "; " + creditISTAT},
 	{"energy-zones", "cer_zones", "Zone delle cabine primarie: " + creditDemo + " (non sono le aree del GSE)"},

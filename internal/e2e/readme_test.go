@@ -65,10 +65,13 @@ func TestReadmeExamples(t *testing.T) {
 		script := "set -euo pipefail\n" +
 			// localhost:8080 is the server under test; an HTTP error fails the block.
 			"curl() { command curl --fail-with-body --max-time 30 \"${@//localhost:8080/" + host + "}\"; }\n" +
+			"ogr2ogr() { command ogr2ogr \"${@//localhost:8080/" + host + "}\"; }\n" +
 			"T=" + editor + "\n" +
 			readmeToken.ReplaceAllString(block, "")
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		out, err := exec.CommandContext(ctx, bash, "-c", script).CombinedOutput()
+		cmd := exec.CommandContext(ctx, bash, "-c", script)
+		cmd.Dir = t.TempDir() // files the examples write (ogr2ogr's GeoPackage) stay out of the tree
+		out, err := cmd.CombinedOutput()
 		cancel()
 		if err != nil {
 			t.Errorf("README example failed (%v):\n%s\noutput:\n%s", err, block, out)

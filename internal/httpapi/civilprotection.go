@@ -26,6 +26,8 @@ func (s *Server) civilProtectionRoutes(r chi.Router) {
 	for _, t := range civilprotection.Transitions {
 		r.Post("/civil-protection/plans/{istat}/"+string(t), s.handle(s.handlePlanTransition(t)))
 	}
+	// What a member holds (fields only, public), for forms.
+	r.Get(pathMemberSchema, s.handle(s.handleMemberSchema))
 	// Personal data: every handler below needs a token (see package civilprotection).
 	r.Get("/civil-protection/plans/{istat}/crisis-unit", s.handle(s.handleCrisisUnit))
 	r.Post("/civil-protection/plans/{istat}/crisis-unit", s.handle(s.handleCreateMember))

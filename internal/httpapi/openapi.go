@@ -280,6 +280,7 @@ func (s *Server) editOperations(paths obj, l *catalog.Layer) {
 // routed; domainOperations walks the router, so an endpoint missing here
 // is noticed by the OpenAPI test.
 var domainDocs = map[string]string{
+	"GET /auth/whoami":                                        "Who the sent token is: name, role, comuni and the actions its role allows there (401 without one; never the secret)",
 	"GET /coverage/stats":                                     "Fibre coverage statistics of a comune (?comune=) or a box (?bbox=); ?by=comune, ?f=csv",
 	"POST /coverage/stats":                                    "Fibre coverage statistics inside a posted GeoJSON Polygon or MultiPolygon (CRS84; another CRS with ?crs=, axis order of the CRS, or the body's GeoJSON 2008 crs member, x, y)",
 	"GET /coverage/search":                                    "Address search as people type: civic numbers, streets and comuni, best first; a street that lacks the number says its range and the nearest (?q=via roma 12 crema)",
@@ -292,6 +293,7 @@ var domainDocs = map[string]string{
 	"POST /civil-protection/plans/{istat}/validate":           "Validate a submitted plan (token: validator of the comune)",
 	"POST /civil-protection/plans/{istat}/return":             "Return a submitted plan with a reason (token: validator of the comune)",
 	"POST /civil-protection/plans/{istat}/reopen":             "Open a new version of a validated plan (token: editor or validator of the comune)",
+	"GET /civil-protection/crisis-unit/schema":                "JSON Schema of a crisis-unit member: its fields, roles and what a client may write (public: no data)",
 	"GET /civil-protection/plans/{istat}/crisis-unit":         "The local crisis unit: personal data (token with read-private on the comune)",
 	"POST /civil-protection/plans/{istat}/crisis-unit":        "Add a crisis-unit member (token: editor of the comune)",
 	"GET /civil-protection/plans/{istat}/crisis-unit/{id}":    "A crisis-unit member (token with read-private on the comune)",

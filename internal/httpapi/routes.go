@@ -51,6 +51,9 @@ func (s *Server) routes() chi.Router {
 	w.Patch("/collections/{collectionId}/items/{featureId}", s.handle(s.handleUpdateItem))
 	w.Delete("/collections/{collectionId}/items/{featureId}", s.handle(s.handleDeleteItem))
 
+	// Who a token is and what it may do (the map's sign-in).
+	r.Get("/auth/whoami", s.handle(s.handleWhoAmI))
+
 	// Vector tiles and TileJSON.
 	r.Get("/tiles/{layer}.json", s.handle(s.handleTileJSON))
 	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.handle(s.handleTile))

@@ -9,7 +9,7 @@
 #
 # Steps: setup coldrun comuni-tiles items filters stats civici-tiles sizes
 # load64 summary (default: all but coldrun), and prebuild z14-ab base-ab
-# tiles-compare peers (see README.md). Figures are appended to RESULTS, one
+# tiles-compare peers stats-ab pgo pgo-ab (see README.md). Figures are appended to RESULTS, one
 # line per run; summary prints their medians.
 #
 # National scale (not in the default list; its own cluster in
@@ -23,9 +23,9 @@
 # CONNS (16), THREADS (wrk threads, 2), REPEAT (runs per figure; 3),
 # LOAD_SECONDS (load64's run, 60), LOAD_CONNS (its connections, 64),
 # RESULTS (BENCH_DIR/results.txt), ATLANTE (the binary; default: built from
-# this tree into BENCH_DIR), BASE (an older binary for base-ab and
+# this tree into BENCH_DIR), BASE (an older binary for base-ab, stats-ab and
 # tiles-compare), PEER_TILES and PEER_ITEMS (URL templates of other servers
-# on the same database, for peers).
+# on the same database, for peers), PGO_SECONDS (pgo: seconds per workload, 5).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -158,8 +158,8 @@ wrk_run() {
 	local hwm reqs
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 	reqs=$(sed 's/.*reqs=\([0-9]*\).*/\1/' <<<"$out")
-	result "$name ${out#RESULT } atlante_cpu_ms_per_req=$(echo "scale=2; ($a1 - $a0) * 1000 / $hz / $reqs" | bc)" \
-		"pg_cpu_ms_per_req=$(echo "scale=2; ($p1 - $p0) * 1000 / $hz / $reqs" | bc) peak_rss_mb=$((hwm / 1024))"
+	result "$name ${out#RESULT } atlante_cpu_ms_per_req=$(echo "scale=3; ($a1 - $a0) * 1000 / $hz / $reqs" | bc)" \
+		"pg_cpu_ms_per_req=$(echo "scale=3; ($p1 - $p0) * 1000 / $hz / $reqs" | bc) peak_rss_mb=$((hwm / 1024))"
 }
 
 # wait_prebuilt N: wait until the server logged N more "tiles prebuilt"
@@ -648,6 +648,185 @@ national_update() {
 	result "national update offers=$(($(wc -l <"$BENCH_DIR/coverage-update.done.csv") - 1)) $upd" \
 		"reader_max_s=$(sort -n "$readers" | tail -1 | cut -d' ' -f1) reader_non200=$(awk '$2 != 200' "$readers" | wc -l) readers=$(wc -l <"$readers")"
 	grep -o '"msg":"[^"]*refresh[^"]*"[^}]*' "$BENCH_DIR/update_1pct.log" >&2 || true
+}
+
+# hey_cpu NAME HEYARGS...: one hey run as a result line with the CPU per
+# request of the server and of PostgreSQL (as wrk_run's).
+hey_cpu() {
+	local name=$1 a0 p0 a1 p1 hz
+	shift
+	hz=$(getconf CLK_TCK)
+	a0=$(cpu_ticks "$server_pid")
+	p0=$(pg_ticks)
+	hey "$@" >"$BENCH_DIR/hey.out"
+	a1=$(cpu_ticks "$server_pid")
+	p1=$(pg_ticks)
+	result "$name $(awk -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v hz="$hz" '/Requests\/sec/ {rps = $2} / 50% in/ {p50 = $3 * 1000}
+		/ 99% in/ {p99 = $3 * 1000} /Slowest/ {max = $2 * 1000} /^ *\[[0-9]+\]/ {n += $2} /\[200\]/ {ok = $2}
+		END {printf "rps=%s p50_ms=%.1f p99_ms=%.1f max_ms=%.1f ok=%d atlante_cpu_ms_per_req=%.3f pg_cpu_ms_per_req=%.3f",
+			rps, p50, p99, max, ok, a * 1000 / hz / n, p * 1000 / hz / n}' "$BENCH_DIR/hey.out")"
+}
+
+# stats_bodies: the areas of the statistics steps, as GeoJSON geometries
+# with 7 decimals: Crema (its real boundary) and the whole Cremasco (the
+# union of the 48 comuni).
+stats_bodies() {
+	psql_q "SELECT ST_AsGeoJSON(geom, 7) FROM comuni WHERE istat_code = '019035'" >"$BENCH_DIR/stats-crema.json"
+	psql_q "SELECT ST_AsGeoJSON(ST_Union(geom), 7) FROM comuni" >"$BENCH_DIR/stats-cremasco.json"
+}
+
+# stats-ab: BASE against ATLANTE, alternately, REPEAT times: POST
+# /coverage/stats of Crema and of the whole Cremasco, after 8 requests to
+# warm up: 200 requests 4 at a time and 100 one at a time (hey), with the
+# CPU per request of PostgreSQL and of atlante.
+step_stats_ab() {
+	ensure_cluster
+	[ -n "${BASE:-}" ] || { log "stats-ab needs BASE=an older atlante binary"; exit 1; }
+	stats_bodies
+	local bin name body
+	for _ in $(seq 1 "$REPEAT"); do
+		for bin in base new; do
+			if [ $bin = base ]; then SERVER=$BASE start_server; else start_server; fi
+			for name in crema cremasco; do
+				body="$BENCH_DIR/stats-$name.json"
+				# warm PostgreSQL's caches and the pool's four connections
+				hey -n 8 -c 4 -m POST -T application/geo+json -D "$body" "$URL/coverage/stats" >/dev/null
+				hey_cpu "stats-ab area=$name c=4 $bin" -n 200 -c 4 -m POST -T application/geo+json -D "$body" "$URL/coverage/stats"
+				hey_cpu "stats-ab area=$name c=1 $bin" -n 100 -c 1 -m POST -T application/geo+json -D "$body" "$URL/coverage/stats"
+			done
+		done
+	done
+	stop_server
+}
+
+# pgo_mix MODE: the path files of the profile-guided build's load mix, one
+# "name file [header]" line each. cold (no tile cache, no prebuilt tiles):
+# comuni and civici tiles at z12 and z14, items by offset (1,000 a page)
+# and by bbox (10,000), CQL2 filters (a drawn triangle, a street typed
+# without accents), the address search; statistics run beside them with
+# hey (pgo_stats). cached: civici z14 and comuni z12 tiles from the cache,
+# plain and gzipped.
+pgo_mix() {
+	local f
+	if [ "$1" = cold ]; then
+		for f in comuni:12 comuni:14 civici:12 civici:14; do echo "tiles-${f%:*}-z${f#*:} $(tile_paths "${f%:*}" "${f#*:}" "${f#*:}")"; done
+		f="$BENCH_DIR/pgo-items-offset.txt"
+		for off in $(seq 0 1000 199000); do echo "/collections/civici/items?limit=1000&offset=$off"; done | shuf --random-source=<(yes) >"$f"
+		echo "items-offset $f"
+		f="$BENCH_DIR/pgo-items-bbox.txt"
+		awk 'BEGIN { srand(1); for (i = 0; i < 200; i++) { x = 9.55 + rand() * 0.28; y = 45.30 + rand() * 0.14;
+			printf "/collections/civici/items?limit=10000&bbox=%.4f,%.4f,%.4f,%.4f\n", x, y, x + 0.02, y + 0.015 } }' >"$f"
+		echo "items-bbox $f"
+		f="$BENCH_DIR/pgo-filters.txt"
+		{
+			awk 'BEGIN { srand(2); for (i = 0; i < 500; i++) { x = 9.55 + rand() * 0.28; y = 45.30 + rand() * 0.14;
+				printf "S_INTERSECTS(geometry, POLYGON((%.4f %.4f, %.4f %.4f, %.4f %.4f, %.4f %.4f)))\n", x, y, x + 0.02, y, x + 0.01, y + 0.015, x, y } }'
+			for w in roma liberta garibal mazzini matteott dante vittori chiesa indipend marconi; do
+				printf "ACCENTI(CASEI(street)) LIKE ACCENTI(CASEI('%%%s%%'))\n" "$w"
+			done
+		} | jq -Rr '"/collections/civici/items?limit=100&filter=" + @uri' | shuf --random-source=<(yes) >"$f"
+		echo "filters $f"
+		f="$BENCH_DIR/pgo-search.txt"
+		psql_q "SELECT lower(street) || CASE WHEN n % 3 = 0 THEN ' ' || (n % 40 + 1) ELSE '' END
+			FROM (SELECT street, row_number() OVER (ORDER BY md5(street)) AS n FROM coverage_streets) s WHERE n <= 1000" |
+			jq -Rr '"/coverage/search?q=" + @uri' >"$f"
+		echo "search $f"
+	else
+		f=$(tile_paths civici 14 14)
+		echo "cached-civici-z14 $f"
+		echo "cached-civici-z14-gzip $f Accept-Encoding: gzip"
+		echo "cached-comuni-z12 $(tile_paths comuni 12 12)"
+	fi
+}
+
+# pgo_stats SECONDS: area statistics for SECONDS, 2 clients at a time,
+# alternating Crema and the whole Cremasco, in the background.
+pgo_stats() {
+	stats_bodies
+	hey -z "$(($1 / 2))s" -c 2 -m POST -T application/geo+json -D "$BENCH_DIR/stats-crema.json" "$URL/coverage/stats" >/dev/null
+	hey -z "$(($1 - $1 / 2))s" -c 2 -m POST -T application/geo+json -D "$BENCH_DIR/stats-cremasco.json" "$URL/coverage/stats" >/dev/null
+}
+
+# pgo: a CPU profile of atlante under the load mix (pgo_mix), written to
+# cmd/atlante/default.pgo, which `go build` then uses by itself (Go's
+# profile-guided optimisation, -pgo=auto). The server runs with
+# --pprof-addr on PORT+2, once cold and once cached; each run is profiled
+# whole (PGO_SECONDS per workload, default 5: ~55 s; wrk, CONNS connections)
+# and the two profiles are merged. Capture it again after performance
+# changes (README.md, "Profile-guided build").
+step_pgo() {
+	ensure_cluster
+	local secs=${PGO_SECONDS:-5} paddr="127.0.0.1:$((PORT + 2))" mode mix n prof name f header stats
+	for mode in cold cached; do
+		mix="$BENCH_DIR/pgo-mix-$mode.txt"
+		pgo_mix $mode >"$mix"
+		if [ $mode = cold ]; then start_server --tile-cache-mb 0 --tile-prebuild-mb 0 --pprof-addr "$paddr"; else start_server --pprof-addr "$paddr"; fi
+		[ $mode = cached ] && while read -r name f header; do warm "$f"; done <"$mix"
+		n=$(wc -l <"$mix")
+		curl -sf -o "$BENCH_DIR/pgo-$mode.pprof" "http://$paddr/debug/pprof/profile?seconds=$((n * secs + 1))" &
+		prof=$!
+		stats=""
+		if [ $mode = cold ]; then
+			pgo_stats $((n * secs)) &
+			stats=$!
+		fi
+		while read -r name f header; do
+			log "pgo: $mode $name"
+			PATHS="$f" NTHREADS=$THREADS HEADER="$header" wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 10s -s "$HERE/paths.lua" "$URL" >/dev/null
+		done <"$mix"
+		[ -z "$stats" ] || wait "$stats"
+		wait "$prof"
+	done
+	stop_server
+	(cd "$ROOT" && go tool pprof -proto "$BENCH_DIR/pgo-cold.pprof" "$BENCH_DIR/pgo-cached.pprof" >"$BENCH_DIR/default.pgo")
+	cp "$BENCH_DIR/default.pgo" "$ROOT/cmd/atlante/default.pgo"
+	result "pgo profile=cmd/atlante/default.pgo bytes=$(stat -c %s "$ROOT/cmd/atlante/default.pgo") seconds_per_workload=$secs"
+	(cd "$ROOT" && go tool pprof -top -nodecount 15 cmd/atlante/default.pgo 2>/dev/null) | tail -16 >&2
+}
+
+# pgo-ab: this tree built with its profile (go build: -pgo=auto uses
+# cmd/atlante/default.pgo) against the same tree built with -pgo=off,
+# alternately (each pair in turn starting with the other), REPEAT times,
+# over the cold workloads of pgo_mix and the cached tiles; each pair's
+# ratios of requests per second and of atlante's CPU per request (pgo /
+# off; PostgreSQL's CPU does not change). summary prints their medians.
+step_pgo_ab() {
+	ensure_cluster
+	[ -f "$ROOT/cmd/atlante/default.pgo" ] || { log "pgo-ab needs cmd/atlante/default.pgo (bench.sh pgo)"; exit 1; }
+	(cd "$ROOT" && go build -o "$BENCH_DIR/atlante-pgo" ./cmd/atlante && go build -pgo=off -o "$BENCH_DIR/atlante-nopgo" ./cmd/atlante)
+	local mode bin name f header line r
+	declare -A rps cpu
+	for mode in cold cached; do pgo_mix $mode >"$BENCH_DIR/pgo-mix-$mode.txt"; done
+	stats_bodies
+	for r in $(seq 1 "$REPEAT"); do
+		# every other pair in the other order, so that a drift of the
+		# machine's load does not favour one side
+		for bin in $( ((r % 2)) && echo nopgo pgo || echo pgo nopgo); do
+			for mode in cold cached; do
+				if [ $mode = cold ]; then
+					SERVER="$BENCH_DIR/atlante-$bin" start_server --tile-cache-mb 0 --tile-prebuild-mb 0
+				else
+					SERVER="$BENCH_DIR/atlante-$bin" start_server
+					while read -r name f header; do warm "$f"; done <"$BENCH_DIR/pgo-mix-$mode.txt"
+				fi
+				while read -r name f header; do
+					line=$(wrk_run "pgo-ab $name $bin" "$f" "$header")
+					rps[$name,$bin]=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$line")
+					cpu[$name,$bin]=$(sed 's/.* atlante_cpu_ms_per_req=\([0-9.]*\).*/\1/' <<<"$line")
+				done <"$BENCH_DIR/pgo-mix-$mode.txt"
+				if [ $mode = cold ]; then
+					line=$(hey_cpu "pgo-ab stats-cremasco $bin" -n 200 -c 4 -m POST -T application/geo+json -D "$BENCH_DIR/stats-cremasco.json" "$URL/coverage/stats")
+					rps[stats-cremasco,$bin]=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$line")
+					cpu[stats-cremasco,$bin]=$(sed 's/.* atlante_cpu_ms_per_req=\([0-9.]*\).*/\1/' <<<"$line")
+				fi
+			done
+		done
+		for name in $(cut -d' ' -f1 "$BENCH_DIR/pgo-mix-cold.txt" "$BENCH_DIR/pgo-mix-cached.txt") stats-cremasco; do
+			result "pgo-ab $name rps pgo/off ratio=$(echo "scale=3; ${rps[$name,pgo]} / ${rps[$name,nopgo]}" | bc)"
+			result "pgo-ab $name atlante-cpu pgo/off ratio=$(echo "scale=3; ${cpu[$name,pgo]} / ${cpu[$name,nopgo]}" | bc)"
+		done
+	done
+	stop_server
 }
 
 # load64: LOAD_CONNS connections for LOAD_SECONDS over a mix of ordinary

@@ -1,6 +1,6 @@
 // Package viewer serves Atlante's browser map: an HTML page, small ES
-// modules (static/js, no build step) and MapLibre GL JS, all embedded in the
-// binary so the map works offline.
+// modules (static/js, no build step), MapLibre GL JS and Terra Draw, all
+// embedded in the binary so the map works offline.
 //
 // MapLibre GL JS comes from the npm registry, pinned by package.json and
 // package-lock.json here; `make viewer` copies it into static/vendor, which
@@ -31,6 +31,16 @@
 // Without WebGL the page is a list view (listview.js): search, an
 // address's offers, a comune's statistics. Markers and hatches are drawn
 // in the browser (images.js), so no sprite is fetched.
+//
+// Editing, for the people who own the data (editing.js): sign-in with a
+// token kept for the tab (session.js, /auth/whoami), features drawn and
+// reshaped with Terra Draw (drawing.js; vendored from npm like MapLibre
+// and loaded only when someone edits) and edited with forms generated
+// from the collections' schemas (schemaform.js, editor.js; the 412
+// conflict view, conflict.js, also serves the communities), the plan's
+// workflow (planpanel.js), the crisis unit (crisisunit.js), energy
+// communities and their sites (communities.js); the service's refusals
+// in words for people (problems.js).
 //
 // Labels need no glyph files: the style has no glyphs URL, so MapLibre draws
 // their text with the browser's fonts.

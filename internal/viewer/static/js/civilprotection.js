@@ -50,6 +50,13 @@ export const planColors = {
   none: '#ffffff',
 };
 
+/**
+ * Plan statuses that freeze a plan: its scenarios, areas, buildings and
+ * crisis unit cannot change until it is returned or reopened (the service
+ * answers 409).
+ */
+export const frozenStatuses = new Set(['submitted', 'validated']);
+
 /** The names of hazards, kinds of area and building, plan statuses, severities (messages cp.*). */
 export const hazardLabel = (k) => t(`cp.hazard.${k ?? 'altro'}`);
 export const areaLabel = (k) => t(`cp.area.${k}`);

@@ -6,8 +6,10 @@
 // coverage, the address search, the choropleth and statistics of a drawn
 // area or a comune; for civil protection, the exposure of a scenario and
 // the status of the plans; for energy communities, their eligibility and
-// the zone of any point. It speaks Italian, or English on request
-// (i18n.js). Without WebGL it shows a list view instead (listview.js).
+// the zone of any point; and, for the people who own the data, signing in
+// with a token and editing (editing.js). It speaks Italian, or English on
+// request (i18n.js). Without WebGL it shows a list view instead
+// (listview.js).
 // Everything it needs is served by Atlante itself, so it works offline.
 // The map object is window.atlanteMap, for tests and for the console.
 
@@ -21,6 +23,7 @@ import {
 import { civiciLegend, civiciPopup, networkLegend } from './coverage.js';
 import { communityPopup, sitePopup } from './eligibility.js';
 import { communitiesLegend, showZones, sitesLegend, zonesLegend } from './energy.js';
+import { enableEditing } from './editing.js';
 import { createExposure } from './exposure.js';
 import { enableLanguageSwitch, t, translateDocument } from './i18n.js';
 import { enableImages } from './images.js';
@@ -239,6 +242,7 @@ async function start() {
   attribution.update();
 
   let tools = null;
+  let editing = null;
   const comuneNames = new Map(); // ISTAT code -> name, from the comuni's labels
   popups = enablePopups(map, byID, popupLayers, {
     renderers: {
@@ -258,8 +262,9 @@ async function start() {
       'energy-communities': communityPopup,
       'energy-sites': sitePopup,
     },
-    busy: () => tools?.busy() ?? false,
+    busy: () => (tools?.busy() ?? false) || (editing?.busy() ?? false),
     comuneName: (code) => comuneNames.get(code) ?? '',
+    actions: (id, feature) => editing?.actions(id, feature) ?? null,
   });
   tools = enableTools(map, {
     group: document.querySelector('.tools'), stats, popups, hint: document.getElementById('tool-hint'),
@@ -327,6 +332,8 @@ async function start() {
     }
   }));
   await demoCheck;
+  // Editing once the comuni have their names (the sign-in lists them).
+  editing = enableEditing({ map, panel, sheet, collections: byID, popups, layerList, tools, comuneNames });
   document.body.dataset.state = 'ready';
 }
 

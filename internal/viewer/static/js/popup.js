@@ -39,10 +39,12 @@ function hitRadius() {
  * more?: Promise<Node|null>}, the popup's content and what replaces it
  * once loaded; busy() is true while clicks on the map mean something else
  * (a drawing tool); comuneName(istat) names a comune in the list (features
- * of the same name in two comuni are told apart). Returns {open(lngLat, collectionID, feature, opts),
+ * of the same name in two comuni are told apart); actions(collectionID,
+ * feature) returns what to offer under a popup (the editing buttons), or
+ * null. Returns {open(lngLat, collectionID, feature, opts),
  * close(), select(target), hideCollection(id)}.
  */
-export function enablePopups(map, collections, layerIDs, { renderers = {}, busy = () => false, comuneName = () => '' } = {}) {
+export function enablePopups(map, collections, layerIDs, { renderers = {}, busy = () => false, comuneName = () => '', actions = () => null } = {}) {
   // A click elsewhere is handled below (another feature's popup, or none):
   // MapLibre's own closeOnClick would also close a popup just reopened.
   // The focus goes to the close button (focusClose), not to the first
@@ -92,6 +94,8 @@ export function enablePopups(map, collections, layerIDs, { renderers = {}, busy 
     const frame = el('div', 'popup-frame');
     if (back) frame.append(button('link-button popup-back', t('pick.back'), back));
     frame.append(content);
+    const extra = actions(collectionID, feature);
+    if (extra) frame.append(extra);
     if (others.length) frame.append(alsoHere(others, collections, (h) => open(lngLat, h.collection, h.feature, { back: null, others: [], focusOnClose: returnFocus })));
     // From a list, the focus goes back where the list's would have.
     if (!back) returnFocus = focusOnClose;

@@ -28,6 +28,7 @@ const enums = {
   'energy-sites.community_status': 'energy.status',
   'energy-sites.kind': 'energy.kind',
   'energy-sites.category': 'energy.category',
+  'crisis-unit.role': 'cp.crisis.role',
 };
 
 /**
@@ -53,6 +54,8 @@ const formats = {
   consumption_kwh: { unit: 'unit.kwh.year' },
   number: { plain: true },
   anncsu_id: { plain: true },
+  number_min: { plain: true },
+  number_max: { plain: true },
   status_since: { date: true },
   validated_at: { date: true },
   updated_at: { date: true },

@@ -31,7 +31,7 @@ export const streetsStyle = {
       ...base, id: 'streets-label', type: 'symbol', minzoom: Math.max(base.minzoom ?? 0, 15),
       layout: {
         'symbol-placement': 'line',
-        'text-field': ['to-string', ['get', 'name']],
+        'text-field': ['to-string', ['get', 'street']],
         'text-font': labelFont,
         'text-size': ['interpolate', ['linear'], ['zoom'], 15, 11, 18, 14],
         'text-max-angle': 30,
@@ -62,7 +62,7 @@ export function streetHighlight(map, collections) {
     if (map.getSource('streets')) {
       map.addLayer({
         id: `${highlightSource}-line`, type: 'line', source: 'streets', 'source-layer': 'streets',
-        filter: ['==', ['get', 'name'], ''],
+        filter: ['==', ['get', 'street'], ''],
         layout: { 'line-cap': 'round', 'line-join': 'round' },
         paint: { 'line-color': '#1d5fa8', 'line-opacity': 0.35, 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 6, 18, 22] },
       }, map.getLayer('streets-label') ? 'streets-label' : undefined);
@@ -84,6 +84,8 @@ export function streetHighlight(map, collections) {
         'text-size': 11,
         'text-offset': [0, -1.3],
         'text-padding': 1,
+        // The numbers never hide the street's own name along it.
+        'text-ignore-placement': true,
       },
       paint: { 'text-color': '#1d3f6e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
     });
@@ -93,7 +95,7 @@ export function streetHighlight(map, collections) {
     controller?.abort();
     shown = null;
     map.getSource(highlightSource)?.setData(empty);
-    if (map.getLayer(`${highlightSource}-line`)) map.setFilter(`${highlightSource}-line`, ['==', ['get', 'name'], '']);
+    if (map.getLayer(`${highlightSource}-line`)) map.setFilter(`${highlightSource}-line`, ['==', ['get', 'street'], '']);
   };
 
   const show = async ({ street, istat_code: code }) => {
@@ -103,7 +105,7 @@ export function streetHighlight(map, collections) {
     shown = `${code}|${street}`;
     ensureLayers();
     if (map.getLayer(`${highlightSource}-line`)) {
-      map.setFilter(`${highlightSource}-line`, ['all', ['==', ['get', 'name'], street], ['==', ['get', 'istat_code'], code]]);
+      map.setFilter(`${highlightSource}-line`, ['all', ['==', ['get', 'street'], street], ['==', ['get', 'istat_code'], code]]);
     }
     const civici = collections.get('civici');
     if (!civici) return;

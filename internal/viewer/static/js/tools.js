@@ -117,5 +117,11 @@ export function enableTools(map, { group, stats, popups, hint, zone = null, onZo
     busy: () => mode !== null,
     /** Removes a drawn area when its statistics are closed. */
     clear: () => draw.clear(),
+    /** Switches off the tool that is on, if any. */
+    stop: () => setMode(null),
+    /** Offers the tools, or not (while an editor has the map's clicks). */
+    enable(on) {
+      for (const b of Object.values(buttons)) b.disabled = !on;
+    },
   };
 }
