@@ -65,7 +65,7 @@ func TestPages(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(`nav.pager a[rel="next"]`, chromedp.NodeVisible)); err != nil {
 		t.Fatal(err)
 	}
-	waitLocation(ctx, t, `location.search.includes('offset=4')`, "next to lead to offset 4")
+	waitLocation(ctx, t, `location.search.includes('cursor=')`, "next to lead to the page after a cursor")
 	next := waitPage(ctx, t, pl, proxy)
 	getJSON(t, srv.URL+first+"&offset=4&f=json", &want)
 	if !slices.Equal(next.Rows, pageIDs(want.Features)) || len(next.Rows) == 0 {

@@ -45,7 +45,10 @@ type Query struct {
 	Datetime *Interval
 	Limit    int
 	Offset   int
-	Filters  []Filter
+	// After is the cursor parameter: the page starts after this position
+	// (keyset paging), nil when absent. It excludes Offset.
+	After   *Cursor
+	Filters []Filter
 	// CQL is the filter parameter (Part 3), nil when absent; it holds
 	// with the other conditions (AND).
 	CQL *Expression
@@ -108,6 +111,12 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 				return q, apperr.Invalidf(op, "offset", "%q is not an integer in 0..%d", val, MaxOffset)
 			}
 			q.Offset = n
+		case k == "cursor":
+			c, err := ParseCursor(l, val)
+			if err != nil {
+				return q, apperr.Invalidf(op, "cursor", "%q %s", trimForMessage(val), err)
+			}
+			q.After = &c
 		case k == "f":
 			if val != "json" && val != "geojson" {
 				return q, apperr.Invalidf(op, "f", "%q is not a supported format; use json", val)
@@ -144,6 +153,9 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 			}
 			q.Filters = append(q.Filters, Filter{Property: p, Value: typed, Raw: val})
 		}
+	}
+	if q.After != nil && v.Has("offset") {
+		return q, apperr.Invalidf(op, "cursor", "cannot be combined with offset: give one of them")
 	}
 	if bc := v.Get("bbox-crs"); bc != "" {
 		c, err := ParseCRS("bbox-crs", bc)
@@ -188,9 +200,9 @@ func knownParams(l *catalog.Layer) string {
 		names = append(names, p.Name)
 	}
 	if len(names) == 0 {
-		return "this collection has no filterable properties; parameters are bbox, bbox-crs, crs, datetime, filter, limit, offset"
+		return "this collection has no filterable properties; parameters are bbox, bbox-crs, crs, cursor, datetime, filter, limit, offset"
 	}
-	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, bbox-crs, crs, datetime, filter, limit, offset"
+	return "filterable properties are " + strings.Join(names, ", ") + "; other parameters are bbox, bbox-crs, crs, cursor, datetime, filter, limit, offset"
 }
 
 // maxDatetime bounds the datetime parameter: two RFC 3339 date-times with
@@ -357,4 +369,33 @@ func (q Query) Values(offset int) url.Values {
 		v.Set("offset", strconv.Itoa(offset))
 	}
 	return v
+}
+
+// ValuesAfter returns the query string that reproduces q from cursor c
+// on, for next links.
+func (q Query) ValuesAfter(c Cursor) url.Values {
+	v := q.Values(0)
+	v.Set("cursor", c.Encode())
+	return v
+}
+
+// Self returns the query string that reproduces q: its cursor or offset.
+func (q Query) Self() url.Values {
+	if q.After != nil {
+		return q.ValuesAfter(*q.After)
+	}
+	return q.Values(q.Offset)
+}
+
+// trimForMessage shortens a value quoted in an error message.
+func trimForMessage(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	for i := 60; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
 }

@@ -329,19 +329,27 @@ func (s *Server) handleItems(w http.ResponseWriter, r *http.Request) error {
 	}
 	base := s.baseURL(r) + "/collections/" + l.ID + "/items"
 	links := []link{
-		{Href: base + "?" + q.Values(q.Offset).Encode(), Rel: "self", Type: mediaGeoJSON, Title: "this page"},
-		{Href: withFormat(base, q.Values(q.Offset), "html"), Rel: "alternate", Type: mediaHTML, Title: "this page as HTML"},
+		{Href: base + "?" + q.Self().Encode(), Rel: "self", Type: mediaGeoJSON, Title: "this page"},
+		{Href: withFormat(base, q.Self(), "html"), Rel: "alternate", Type: mediaHTML, Title: "this page as HTML"},
 	}
-	if int64(q.Offset+page.NumberReturned) < page.NumberMatched {
-		links = append(links, link{Href: base + "?" + q.Values(q.Offset+q.Limit).Encode(), Rel: "next", Type: mediaGeoJSON, Title: "next page"})
+	// The next page starts after this one's last feature (keyset paging,
+	// features.Cursor), so it costs what this one did at any depth; prev
+	// is only where the offset is known.
+	if page.Next != nil {
+		links = append(links, link{Href: base + "?" + q.ValuesAfter(*page.Next).Encode(), Rel: "next", Type: mediaGeoJSON, Title: "next page"})
 	}
-	if q.Offset > 0 {
+	if q.Offset > 0 && q.After == nil {
 		links = append(links, link{Href: base + "?" + q.Values(max(0, q.Offset-q.Limit)).Encode(), Rel: "prev", Type: mediaGeoJSON, Title: "previous page"})
 	}
 	links = append(links, link{Href: s.baseURL(r) + "/collections/" + l.ID, Rel: "collection", Type: mediaJSON})
 	lb, _ := json.Marshal(links) // plain strings cannot fail to encode
-	bw.WriteString(`],"numberMatched":` + strconv.FormatInt(page.NumberMatched, 10) +
-		`,"numberReturned":` + strconv.Itoa(page.NumberReturned) +
+	bw.WriteString(`]`)
+	if page.NumberMatched >= 0 {
+		// Optional in a feature collection (Part 1, §7.15.8): after a cursor it
+		// is given only when known without counting.
+		bw.WriteString(`,"numberMatched":` + strconv.FormatInt(page.NumberMatched, 10))
+	}
+	bw.WriteString(`,"numberReturned":` + strconv.Itoa(page.NumberReturned) +
 		`,"timeStamp":"` + time.Now().UTC().Format(time.RFC3339) + `","links":`)
 	bw.Write(lb)
 	bw.WriteString("}\n")

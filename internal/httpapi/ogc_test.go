@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -258,9 +259,19 @@ func TestItems(t *testing.T) {
 		if len(seen) != 48 {
 			t.Errorf("saw %d distinct features, want 48", len(seen))
 		}
-		// Back by prev links from the last page to the first.
+		// Next links page by cursor: no offset, no prev (where the page
+		// starts is not known).
+		for _, u := range pages[1:] {
+			if q := mustQuery(t, u); q.Get("cursor") == "" || q.Has("offset") {
+				t.Errorf("next link %s: want a cursor and no offset", u)
+			}
+			if prev := rel(items(t, u).Links, "prev"); prev != "" {
+				t.Errorf("page %s after a cursor has a prev link %s", u, prev)
+			}
+		}
+		// Back by prev links from the last page by offset to the first.
 		back := 1
-		for u := pages[len(pages)-1]; ; back++ {
+		for u := s.URL + "/collections/comuni/items?limit=7&offset=42"; ; back++ {
 			p := items(t, u)
 			prev := rel(p.Links, "prev")
 			if prev == "" {
@@ -276,6 +287,27 @@ func TestItems(t *testing.T) {
 		}
 		if back != 7 {
 			t.Errorf("walked back %d pages, want 7", back)
+		}
+	})
+
+	t.Run("bad_cursor", func(t *testing.T) {
+		for _, c := range []string{"garbage!", "MDo0Mg", "MDowMTkwMzU=", "MTowMTkwMzU"} {
+			res, err := http.Get(s.URL + "/collections/comuni/items?cursor=" + url.QueryEscape(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if c == "MDo0Mg" { // "0:42": a well-formed cursor before every istat code
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("cursor=%s: status %d, want 200", c, res.StatusCode)
+				}
+				continue
+			}
+			if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Type") != "application/problem+json" ||
+				!strings.Contains(problemDetail(t, b), "cursor") {
+				t.Errorf("cursor=%s: %d %s %s, want a 400 problem naming cursor", c, res.StatusCode, res.Header.Get("Content-Type"), b)
+			}
 		}
 	})
 
@@ -329,8 +361,8 @@ func TestItems(t *testing.T) {
 		// The next link keeps the filter.
 		p := items(t, s.URL+"/collections/comuni/items?limit=2&bbox=9.3,45.1,9.6512345,45.6")
 		next := mustQuery(t, rel(p.Links, "next"))
-		if next.Get("bbox") != "9.3,45.1,9.6512345,45.6" || next.Get("offset") != "2" {
-			t.Errorf("next link query = %v, want the same bbox and offset 2", next)
+		if next.Get("bbox") != "9.3,45.1,9.6512345,45.6" || next.Get("cursor") == "" || next.Has("offset") {
+			t.Errorf("next link query = %v, want the same bbox and a cursor", next)
 		}
 	})
 

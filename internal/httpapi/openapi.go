@@ -137,6 +137,9 @@ func (s *Server) openAPI(base string) obj {
 				obj{"type": "integer", "minimum": 1, "maximum": features.MaxLimit, "default": features.DefaultLimit}),
 			queryParam("offset", "Number of features to skip.",
 				obj{"type": "integer", "minimum": 0, "maximum": features.MaxOffset, "default": 0}),
+			queryParam("cursor", "Where the page starts: the opaque token of a next link, which pages after the previous page's last feature "+
+				"at the cost of the first page, whatever the depth (not with offset). After a cursor numberMatched is given only when already counted.",
+				obj{"type": "string", "maxLength": 1400, "pattern": "^[A-Za-z0-9_-]+$"}),
 		}
 		params = append(params, queryParam("datetime", datetimeDoc(l), obj{"type": "string"}))
 		params = append(params, filterParams...)

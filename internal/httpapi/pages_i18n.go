@@ -54,6 +54,7 @@ var pageMessages = map[string]map[string]string{
 
 		"title.items":   "%s: elementi",
 		"items.range":   "Elementi da %d a %d di %d",
+		"items.after":   "%d elementi dopo la pagina precedente, di %d",
 		"items.none":    "Nessun elemento corrisponde alla richiesta.",
 		"items.pages":   "Pagine",
 		"items.prev":    "← Precedenti",
@@ -145,6 +146,7 @@ var pageMessages = map[string]map[string]string{
 
 		"title.items":   "%s: features",
 		"items.range":   "Features %d to %d of %d",
+		"items.after":   "%d features after the previous page, of %d",
 		"items.none":    "No feature matches the request.",
 		"items.pages":   "Pages",
 		"items.prev":    "← Previous",

@@ -191,20 +191,29 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request, l *catalog.La
 		return err
 	}
 	v.Returned, v.Matched = page.NumberReturned, page.NumberMatched
-	v.From, v.To = q.Offset+1, q.Offset+page.NumberReturned
-	self := withFormat(items, q.Values(q.Offset), "html")
-	jsonHref := withFormat(items, q.Values(q.Offset), "json")
+	if v.Matched < 0 {
+		// A page after a cursor: a person reads the total.
+		if v.Matched, err = s.features.Count(r.Context(), l, q); err != nil {
+			return err
+		}
+	}
+	if q.After == nil { // after a cursor, where the page starts is unknown
+		v.From, v.To = q.Offset+1, q.Offset+page.NumberReturned
+	}
+	self := withFormat(items, q.Self(), "html")
+	jsonHref := withFormat(items, q.Self(), "json")
 	p.setJSONAlternate(jsonHref, mediaGeoJSON)
 	p.Links = []link{
 		{Href: self, Rel: "self", Type: mediaHTML, Title: "this page"},
 		{Href: jsonHref, Rel: "alternate", Type: mediaGeoJSON, Title: "this page as GeoJSON"},
 	}
-	if int64(q.Offset+page.NumberReturned) < page.NumberMatched {
-		v.Next = withFormat(items, q.Values(q.Offset+q.Limit), "html")
+	if page.Next != nil {
+		// The JSON's next link (/req/html/content), by cursor.
+		v.Next = withFormat(items, q.ValuesAfter(*page.Next), "html")
 		p.Links = append(p.Links, link{Href: v.Next, Rel: "next", Type: mediaHTML, Title: "next page"})
 		p.HeadLinks = append(p.HeadLinks, link{Href: v.Next, Rel: "next", Type: mediaHTML})
 	}
-	if q.Offset > 0 {
+	if q.Offset > 0 && q.After == nil {
 		v.Prev = withFormat(items, q.Values(max(0, q.Offset-q.Limit)), "html")
 		p.Links = append(p.Links, link{Href: v.Prev, Rel: "prev", Type: mediaHTML, Title: "previous page"})
 		p.HeadLinks = append(p.HeadLinks, link{Href: v.Prev, Rel: "prev", Type: mediaHTML})

@@ -1,0 +1,87 @@
+package features
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cremasco/atlante/internal/catalog"
+)
+
+// Cursor is the position after the last feature of a page, where the next
+// page starts (keyset paging): the page's sort key, which is the id, after
+// the null rank of a layer's ValuesFirst properties. A page after a cursor
+// reads its own rows through the id index, so the 200th page costs what
+// the first does, and rows inserted or deleted before it do not shift it.
+type Cursor struct {
+	Rank int    // null count among ValuesFirst; always 0 without them
+	ID   string // the id as text (decimal for an integer id)
+	key  any    // ID typed for the id column
+}
+
+// maxCursor bounds the cursor parameter: a text id of the longest length
+// a filter value may have, with its rank, in base64.
+const maxCursor = 1400
+
+// Encode returns the opaque token of c for the cursor parameter: base64url
+// of "rank:id", which ParseCursor reads back.
+func (c Cursor) Encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(c.Rank) + ":" + c.ID))
+}
+
+// ParseCursor reads a cursor parameter for layer l. Only a token that
+// Encode could have written for l is accepted: the rank in range, the id
+// of the id column's type, spelt as PostgreSQL prints it.
+func ParseCursor(l *catalog.Layer, token string) (Cursor, error) {
+	bad := func(why string) (Cursor, error) {
+		return Cursor{}, fmt.Errorf("is not a page cursor of this collection (%s): follow the next link of a page, or start again without cursor", why)
+	}
+	if token == "" || len(token) > maxCursor {
+		return bad(fmt.Sprintf("empty or longer than %d characters", maxCursor))
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil {
+		return bad("not base64url")
+	}
+	rank, id, ok := strings.Cut(string(b), ":")
+	if !ok {
+		return bad("no position")
+	}
+	r, err := strconv.Atoi(rank)
+	if err != nil || r < 0 || r > len(l.ValuesFirst) || strconv.Itoa(r) != rank {
+		return bad("bad rank")
+	}
+	c := Cursor{Rank: r, ID: id}
+	switch l.IDType {
+	case catalog.Integer:
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || strconv.FormatInt(n, 10) != id {
+			return bad("bad id")
+		}
+		c.key = n
+	default:
+		if id == "" || len(id) > 1000 || !validText(id) {
+			return bad("bad id")
+		}
+		c.key = id
+	}
+	return c, nil
+}
+
+// cursorFrom returns the cursor after a row of pageSQL (vals: the id, the
+// geometry, then the feature properties).
+func cursorFrom(l *catalog.Layer, props []catalog.Property, vals [][]byte) Cursor {
+	c := Cursor{ID: string(vals[0]), key: string(vals[0])}
+	if l.IDType == catalog.Integer {
+		c.key, _ = strconv.ParseInt(c.ID, 10, 64) // PostgreSQL's text of an integer
+	}
+	for _, n := range l.ValuesFirst {
+		for i, p := range props {
+			if p.Name == n && vals[2+i] == nil {
+				c.Rank++
+			}
+		}
+	}
+	return c
+}
