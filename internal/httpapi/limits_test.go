@@ -62,40 +62,6 @@ func sendWithin(tb testing.TB, d time.Duration, method, url string, body []byte,
 	return res, b
 }
 
-// overLimit are geometries just over each of geo.DefaultLimits, with the
-// words of the message that names the limit and the count.
-func overLimit() []struct {
-	name string
-	g    orb.Geometry
-	want string
-} {
-	l := geo.DefaultLimits
-	var parts, rings orb.MultiPolygon
-	for i := range l.Parts + 1 {
-		parts = append(parts, orb.Polygon{geotest.Square(9.6+float64(i)*1e-4, 45.3, 5e-5)})
-	}
-	for i := range l.Parts {
-		p := orb.Polygon{geotest.Square(9.6+float64(i)*1e-4, 45.3, 9e-5)}
-		for j := range l.Rings/l.Parts - 1 {
-			p = append(p, triangle(9.6+float64(i)*1e-4+float64(j)*1e-5+1e-6, 45.3+1e-6, 5e-6))
-		}
-		rings = append(rings, p)
-	}
-	rings[0] = append(rings[0], triangle(9.6+1e-6, 45.3+5e-5, 1e-6))
-	return []struct {
-		name string
-		g    orb.Geometry
-		want string
-	}{
-		{"vertices", orb.Polygon{geotest.Circle(orb.Point{9.65, 45.35}, 0.01, l.Vertices, false)},
-			"the Polygon has 50,001 vertices; at most 50,000 are accepted"},
-		{"parts", parts, "the MultiPolygon has 1,001 parts; at most 1,000 are accepted"},
-		{"rings", rings, "the MultiPolygon has 10,001 rings; at most 10,000 are accepted"},
-		{"holes", geotest.Holes(l.Holes+1, 5, 0), "a polygon of the Polygon has 1,001 holes; at most 1,000 are accepted"},
-		{"depth", geotest.Nested(l.Depth + 1), "the GeometryCollection nests GeometryCollections 5 deep; at most 4 are accepted"},
-	}
-}
-
 // checkLimitProblem checks a 422 problem+json that names the limit.
 func checkLimitProblem(tb testing.TB, res *http.Response, body []byte, field, limit, want string) {
 	tb.Helper()
@@ -154,16 +120,16 @@ func TestGeometryLimits(t *testing.T) {
 		res, body := sendWithin(t, 10*time.Second, http.MethodPost, stats, area7(t, geotest.Accordion(3000)))
 		checkLimitProblem(t, res, body, "area", "overlaps", "folds over itself too much to be checked")
 	})
-	for _, tt := range overLimit() {
-		t.Run("over the "+tt.name+" limit", func(t *testing.T) {
-			body := area7(t, tt.g)
-			if tt.name == "depth" { // an area is polygonal: the collection comes as a Feature's geometry
+	for _, tt := range geotest.OverLimits() {
+		t.Run("over the "+tt.Name+" limit", func(t *testing.T) {
+			body := area7(t, tt.G)
+			if tt.Name == "depth" { // an area is polygonal: the collection comes as a Feature's geometry
 				body = mustJSON(t, map[string]any{"type": "Feature", "properties": nil, "geometry": json.RawMessage(body)})
 			}
 			res, b := sendWithin(t, 10*time.Second, http.MethodPost, stats, body)
-			checkLimitProblem(t, res, b, "area", tt.name, "area: "+tt.want)
-			res, b = post(scenario(tt.g))
-			checkLimitProblem(t, res, b, "geometry", tt.name, "geometry: "+tt.want)
+			checkLimitProblem(t, res, b, "area", tt.Name, "area: "+tt.Want)
+			res, b = post(scenario(tt.G))
+			checkLimitProblem(t, res, b, "geometry", tt.Name, "geometry: "+tt.Want)
 		})
 	}
 
@@ -275,9 +241,4 @@ func TestHeavyRequestsLimit(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("POST /coverage/stats after the slot was freed: status %d, want 200; %.300s", res.StatusCode, body)
 	}
-}
-
-// triangle is the smallest ring (4 positions), clockwise, for a hole.
-func triangle(x, y, d float64) orb.Ring {
-	return orb.Ring{{x, y}, {x, y + d}, {x + d, y}, {x, y}}
 }

@@ -19,60 +19,24 @@ import (
 	"github.com/cremasco/atlante/internal/store/storetest"
 )
 
-// overLimits are geometries just over each of geo.DefaultLimits, with the
-// message the reader must give.
-func overLimits() []struct {
-	name string
-	g    orb.Geometry
-	want string
-} {
-	l := geo.DefaultLimits
-	var parts, rings orb.MultiPolygon
-	for i := range l.Parts + 1 {
-		parts = append(parts, orb.Polygon{geotest.Square(9.6+float64(i)*1e-4, 45.3, 5e-5)})
-	}
-	per := l.Rings / l.Parts // rings per polygon, shell included
-	for i := range l.Parts {
-		p := orb.Polygon{geotest.Square(9.6+float64(i)*1e-3, 45.3, 9e-4)}
-		for j := range per - 1 {
-			p = append(p, triangle(9.6+float64(i)*1e-3+float64(j)*1e-4+1e-5, 45.3+1e-5, 5e-5))
-		}
-		rings = append(rings, p)
-	}
-	rings[0] = append(rings[0], triangle(9.6+1e-5, 45.3+5e-4, 1e-5)) // one ring too many
-	holes := geotest.Holes(l.Holes+1, 5, 0)
-	return []struct {
-		name string
-		g    orb.Geometry
-		want string
-	}{
-		{"vertices", orb.Polygon{geotest.Circle(orb.Point{9.65, 45.35}, 0.01, l.Vertices, false)},
-			"the Polygon has 50,001 vertices; at most 50,000 are accepted"},
-		{"parts", parts, "the MultiPolygon has 1,001 parts; at most 1,000 are accepted"},
-		{"rings", rings, "the MultiPolygon has 10,001 rings; at most 10,000 are accepted"},
-		{"holes", holes, "a polygon of the Polygon has 1,001 holes; at most 1,000 are accepted"},
-		{"depth", geotest.Nested(l.Depth + 1), "the GeometryCollection nests GeometryCollections 5 deep; at most 4 are accepted"},
-	}
-}
-
 // TestGeoJSONReaderLimits: a feature over a limit stops the reader with
 // the file, the line, the feature, the field and the limit, before any
 // check that grows with the geometry.
 func TestGeoJSONReaderLimits(t *testing.T) {
 	t.Parallel()
-	for _, tt := range overLimits() {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range geotest.OverLimits() {
+		t.Run(tt.Name, func(t *testing.T) {
 			fc := geojson.NewFeatureCollection()
 			fc.Append(geojson.NewFeature(orb.Point{9.6, 45.3}))
-			fc.Append(geojson.NewFeature(tt.g))
+			fc.Append(geojson.NewFeature(tt.G))
 			b, err := json.Marshal(fc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, _, err = readAll(t, string(b), OpenOptions{})
 			want := "t.geojson:1:"
-			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "features[1]: geometry: "+tt.want) {
-				t.Fatalf("reading a feature over the %s limit: %v, want an error naming %q, features[1], geometry and %q", tt.name, err, want, tt.want)
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "features[1]: geometry: "+tt.Want) {
+				t.Fatalf("reading a feature over the %s limit: %v, want an error naming %q, features[1], geometry and %q", tt.Name, err, want, tt.Want)
 			}
 		})
 	}
@@ -117,11 +81,6 @@ func TestImportOverLimitChangesNothing(t *testing.T) {
 	if n := count(t, pool); n != 113 || after != before {
 		t.Errorf("the failed import changed the database: %d comuni (want 113), content changed %v", n, after != before)
 	}
-}
-
-// triangle is the smallest ring (4 positions), clockwise, for a hole.
-func triangle(x, y, d float64) orb.Ring {
-	return orb.Ring{{x, y}, {x, y + d}, {x + d, y}, {x, y}}
 }
 
 // TestShapefileReaderLimits: a Shapefile record over the limits stops the
