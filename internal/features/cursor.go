@@ -11,13 +11,17 @@ import (
 
 // Cursor is the position after the last feature of a page, where the next
 // page starts (keyset paging): the page's sort key, which is the id, after
-// the null rank of a layer's ValuesFirst properties. A page after a cursor
+// the null rank of a layer's ValuesFirst properties or after the page key
+// of a layer that has one. A page after a cursor
 // reads its own rows through the id index, so the 200th page costs what
 // the first does, and rows inserted or deleted before it do not shift it.
 type Cursor struct {
 	Rank int    // null count among ValuesFirst; always 0 without them
 	ID   string // the id as text (decimal for an integer id)
 	key  any    // ID typed for the id column
+	// Key is the page key (catalog.Layer.PageKey), when keyed.
+	Key   int64
+	keyed bool
 }
 
 // maxCursor bounds the cursor parameter: a text id of the longest length
@@ -25,9 +29,14 @@ type Cursor struct {
 const maxCursor = 1400
 
 // Encode returns the opaque token of c for the cursor parameter: base64url
-// of "rank:id", which ParseCursor reads back.
+// of "rank:id", or "rank:key:id" with a page key, which ParseCursor reads
+// back.
 func (c Cursor) Encode() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(c.Rank) + ":" + c.ID))
+	s := strconv.Itoa(c.Rank) + ":"
+	if c.keyed {
+		s += strconv.FormatInt(c.Key, 10) + ":"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(s + c.ID))
 }
 
 // ParseCursor reads a cursor parameter for layer l. Only a token that
@@ -53,6 +62,15 @@ func ParseCursor(l *catalog.Layer, token string) (Cursor, error) {
 		return bad("bad rank")
 	}
 	c := Cursor{Rank: r, ID: id}
+	if l.PageKey != "" {
+		key, rest, ok := strings.Cut(id, ":")
+		k, err := strconv.ParseInt(key, 10, 64)
+		if !ok || err != nil || k < 0 || strconv.FormatInt(k, 10) != key {
+			return bad("bad page key")
+		}
+		c.ID, c.Key, c.keyed = rest, k, true
+		id = rest
+	}
 	switch l.IDType {
 	case catalog.Integer:
 		n, err := strconv.ParseInt(id, 10, 64)
@@ -75,6 +93,12 @@ func cursorFrom(l *catalog.Layer, props []catalog.Property, vals [][]byte) Curso
 	c := Cursor{ID: string(vals[0]), key: string(vals[0])}
 	if l.IDType == catalog.Integer {
 		c.key, _ = strconv.ParseInt(c.ID, 10, 64) // PostgreSQL's text of an integer
+	}
+	if l.PageKey != "" {
+		// The last column (see pageSQL), never null: a generated column
+		// of a geometry that is not null.
+		c.Key, _ = strconv.ParseInt(string(vals[len(vals)-1]), 10, 64)
+		c.keyed = true
 	}
 	for _, n := range l.ValuesFirst {
 		for i, p := range props {
