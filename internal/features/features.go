@@ -284,7 +284,7 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 	keys := boxKeys(l, q)
 	box := boxIndexed
 	if keys != nil {
-		box = boxPlain
+		box = boxNone // the key ranges select the box (see pageSQL)
 	}
 	w, args := where(l, q, nil, box)
 	filtered := w != ""
@@ -296,32 +296,35 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 		} else {
 			w += " AND " + c
 		}
-		// The ranges before the cursor hold nothing for this page.
+		// The ranges before the cursor hold nothing for this page, and
+		// the one that holds it starts there.
 		for len(keys) > 0 && keys[0].hi <= q.After.Key {
 			keys = keys[1:]
+		}
+		if len(keys) > 0 {
+			keys[0].lo = max(keys[0].lo, q.After.Key)
 		}
 	}
 	// One row more than the page tells whether another page follows.
 	args = append(args, q.Limit+1, q.Offset)
 	limit, offset := len(args)-1, len(args)
 	deferred := q.After != nil || filtered || q.Offset >= deferFrom*q.Limit
+	var kr *rangesSQL
 	if keys != nil {
 		// Key ranges read a page's rows and no others from the start
 		// (deferred pageSQL would read them twice); with an offset, the
 		// rows it skips are found by id alone.
 		deferred = q.Offset > 0
-	}
-	ranges := 0
-	if keys != nil {
-		var los, his []int64
-		for _, r := range joined(keys) {
-			los, his = append(los, r.lo), append(his, r.hi)
+		var test []string
+		test, args = conditions(l, Query{BBox: q.BBox}, args, boxPlain)
+		los, his, edges := []int64{}, []int64{}, []bool{} // not nil: empty arrays past the last range
+		for _, r := range keys {
+			los, his, edges = append(los, r.lo), append(his, r.hi), append(edges, r.edge)
 		}
-		// Not nil: an empty array, when the cursor is past every range.
-		args = append(args, append([]int64{}, los...), append([]int64{}, his...))
-		ranges = len(args) - 1
+		args = append(args, los, his, edges)
+		kr = &rangesSQL{param: len(args) - 2, edgeTest: test[0]}
 	}
-	sql := pageSQL(l, w, limit, offset, ranges, deferred, q.CRS)
+	sql := pageSQL(l, w, limit, offset, kr, deferred, q.CRS)
 
 	// Every column in text: numbers and booleans as PostgreSQL prints
 	// them, the rest escaped here (see appendFeature).
@@ -417,6 +420,15 @@ func nullRank(l *catalog.Layer) string {
 // 0.1 to 40 ms with the join done per row of the page.
 const deferFrom = 8
 
+// rangesSQL is what pageSQL needs of the page key ranges of a bbox: the
+// first of three parameters, arrays of the ranges' starts, ends and edge
+// flags (see keyRange), and the condition that tests a point against the
+// box, for the ranges on its edge.
+type rangesSQL struct {
+	param    int
+	edgeTest string
+}
+
 // pageSQL selects one page of a layer as the columns appendFeature reads:
 // the id, the geometry as GeoJSON, then the properties in catalog order
 // (and last the page key of a layer that has one, for the cursor).
@@ -435,13 +447,16 @@ const deferFrom = 8
 // Pages are in id order, except that a layer's ValuesFirst columns put
 // the rows with the fewest nulls among them first (afterCond follows the
 // same order), and a layer with a page key is in (page key, id) order.
-// With ranges (the index of two parameters, arrays of the starts and ends
-// of the key ranges of the bbox, see keyRanges; 0 for none) the page walks
-// the index on (page key, id) range after range, in order, each range
-// read only as far as the page needs: the nested loop over the ranges
-// keeps their order, and so the page is the first rows in page order.
+// With the key ranges of a bbox (kr; where then has no box condition) the
+// page walks the index on (page key, id) range after range, in order, each
+// range read only as far as the page needs, and the points of ranges on
+// the box's edge tested against it: the nested loop over the ranges keeps
+// their order, and so the page is the first rows in page order. A range
+// inside the box has no test, so that the planner, which cannot know the
+// range, walks the index for a small page rather than read and sort the
+// range (a page of 10 after a cursor: 1.6 ms with the test, 0.3 without).
 // The geometry is written in crs (see geoJSONSQL).
-func pageSQL(l *catalog.Layer, where string, limit, offset, ranges int, deferred bool, crs geo.CRS) string {
+func pageSQL(l *catalog.Layer, where string, limit, offset int, kr *rangesSQL, deferred bool, crs geo.CRS) string {
 	id := pgx.Identifier{l.IDColumn}.Sanitize()
 	order, kCols, kOrder := "t."+id, "t."+id, "k."+id
 	if rank := nullRank(l); rank != "" {
@@ -468,19 +483,20 @@ func pageSQL(l *catalog.Layer, where string, limit, offset, ranges int, deferred
 		b.WriteString(", t." + pageKey)
 	}
 	table := l.Table.Sanitize()
-	if !deferred && ranges == 0 {
+	if !deferred && kr == nil {
 		fmt.Fprintf(&b, " FROM (SELECT * FROM %s t%s ORDER BY %s LIMIT $%d OFFSET $%d) t ORDER BY %s",
 			table, where, order, limit, offset, order)
 		return b.String()
 	}
 	k := fmt.Sprintf("SELECT %s FROM %s t%s ORDER BY %s LIMIT $%d OFFSET $%d", kCols, table, where, order, limit, offset)
-	if ranges > 0 {
+	if kr != nil {
 		and := " AND "
 		if where == "" {
 			and = " WHERE "
 		}
-		inRange := fmt.Sprintf("%s%st.%s >= r.lo AND t.%s < r.hi ORDER BY %s", where, and, pageKey, pageKey, order)
-		unnest := fmt.Sprintf("unnest($%d::bigint[], $%d::bigint[]) AS r(lo, hi)", ranges, ranges+1)
+		inRange := fmt.Sprintf("%s%st.%s >= r.lo AND t.%s < r.hi AND (NOT r.edge OR %s) ORDER BY %s",
+			where, and, pageKey, pageKey, kr.edgeTest, order)
+		unnest := fmt.Sprintf("unnest($%d::bigint[], $%d::bigint[], $%d::boolean[]) AS r(lo, hi, edge)", kr.param, kr.param+1, kr.param+2)
 		if !deferred {
 			// From the start: the rows of the ranges are the page's, read
 			// once with their joins (no row is skipped).

@@ -131,17 +131,3 @@ func keyRanges(b orb.Bound, budget int) []keyRange {
 	}
 	return merged
 }
-
-// joined returns ranges with the adjacent ones joined whatever their edge:
-// the fewest ranges for a page, which tests every point anyway.
-func joined(ranges []keyRange) []keyRange {
-	var out []keyRange
-	for _, r := range ranges {
-		if n := len(out); n > 0 && out[n-1].hi == r.lo {
-			out[n-1].hi = r.hi
-			continue
-		}
-		out = append(out, keyRange{r.lo, r.hi, true})
-	}
-	return out
-}
