@@ -309,6 +309,13 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 	args = append(args, q.Limit+1, q.Offset)
 	limit, offset := len(args)-1, len(args)
 	deferred := q.After != nil || filtered || q.Offset >= deferFrom*q.Limit
+	if l.PageKey != "" && q.Offset > 0 {
+		// In page key order the view's joins are index probes per row
+		// (in id order, a merge join): rows skipped by the offset are
+		// found from the key index alone (10,000 at offset 50,000 of
+		// civici: 82 ms of PostgreSQL in one query).
+		deferred = true
+	}
 	var kr *rangesSQL
 	if keys != nil {
 		// Key ranges read a page's rows and no others from the start
