@@ -96,9 +96,9 @@ type Layer struct {
 	ValuesFirst []string
 	// PageKey is a bigint column holding the page key of a point layer's
 	// points (SQL page_key of the geometry's longitude and latitude, a
-	// Morton code), with an index on (PageKey, IDColumn): pages are then
-	// in that spatial order, and a page inside a bbox reads only the key
-	// ranges that cover it (features.keyRanges). Empty: pages in id order.
+	// Morton code), with an index on (PageKey, IDColumn): pages inside a
+	// bbox are then in that spatial order and read only the key ranges
+	// that cover the box (features.keyRanges). Other pages are in id order.
 	PageKey string
 
 	MinZoom, MaxZoom int
@@ -363,8 +363,10 @@ func validate(l *Layer) error {
 		}
 		// The key is a point's; the page order of values-first layers
 		// puts nulls first, which the key ranges do not follow.
-		if l.GeomType != "Point" || len(l.ValuesFirst) > 0 {
-			return bad("a page key needs a Point layer without values-first properties")
+		// Integer ids: a cursor tells page key order by a "k" no id
+		// starts with (features.ParseCursor).
+		if l.GeomType != "Point" || len(l.ValuesFirst) > 0 || l.IDType != Integer {
+			return bad("a page key needs a Point layer with integer ids, without values-first properties")
 		}
 	}
 	if e := l.Edit; e != nil {

@@ -162,7 +162,8 @@ func TestNewInvalid(t *testing.T) {
 		{"page key of polygons", func(l *catalog.Layer) { l.PageKey, l.GeomType, l.Edit = "page_key", "MultiPolygon", nil },
 			"a page key needs a Point layer"},
 		{"page key and values first", func(l *catalog.Layer) { l.PageKey, l.ValuesFirst = "page_key", []string{"since"} },
-			"a page key needs a Point layer without values-first properties"},
+			"a page key needs a Point layer with integer ids, without values-first properties"},
+		{"page key with text ids", func(l *catalog.Layer) { l.PageKey, l.IDType = "page_key", catalog.String }, "a page key needs a Point layer with integer ids"},
 		{"page key a property", func(l *catalog.Layer) { l.PageKey = "name" }, `page key column "name" is not a plain identifier apart from the properties`},
 		{"page key not an identifier", func(l *catalog.Layer) { l.PageKey = "key; DROP" }, `page key column "key; DROP"`},
 

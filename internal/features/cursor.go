@@ -19,7 +19,8 @@ type Cursor struct {
 	Rank int    // null count among ValuesFirst; always 0 without them
 	ID   string // the id as text (decimal for an integer id)
 	key  any    // ID typed for the id column
-	// Key is the page key (catalog.Layer.PageKey), when keyed.
+	// Key is the page key (catalog.Layer.PageKey) when keyed: the page
+	// was in page key order (see pageSQL).
 	Key   int64
 	keyed bool
 }
@@ -29,12 +30,12 @@ type Cursor struct {
 const maxCursor = 1400
 
 // Encode returns the opaque token of c for the cursor parameter: base64url
-// of "rank:id", or "rank:key:id" with a page key, which ParseCursor reads
-// back.
+// of "rank:id", or "rank:kKEY:id" in page key order, which ParseCursor
+// reads back.
 func (c Cursor) Encode() string {
 	s := strconv.Itoa(c.Rank) + ":"
 	if c.keyed {
-		s += strconv.FormatInt(c.Key, 10) + ":"
+		s += "k" + strconv.FormatInt(c.Key, 10) + ":"
 	}
 	return base64.RawURLEncoding.EncodeToString([]byte(s + c.ID))
 }
@@ -62,10 +63,11 @@ func ParseCursor(l *catalog.Layer, token string) (Cursor, error) {
 		return bad("bad rank")
 	}
 	c := Cursor{Rank: r, ID: id}
-	if l.PageKey != "" {
-		key, rest, ok := strings.Cut(id, ":")
-		k, err := strconv.ParseInt(key, 10, 64)
-		if !ok || err != nil || k < 0 || strconv.FormatInt(k, 10) != key {
+	if key, rest, ok := strings.Cut(id, ":"); l.PageKey != "" && ok && strings.HasPrefix(key, "k") {
+		// A page in page key order (a bbox of a layer with a page key,
+		// whose ids are integers: no id starts with k).
+		k, err := strconv.ParseInt(key[1:], 10, 64)
+		if err != nil || k < 0 || "k"+strconv.FormatInt(k, 10) != key {
 			return bad("bad page key")
 		}
 		c.ID, c.Key, c.keyed = rest, k, true
@@ -88,13 +90,13 @@ func ParseCursor(l *catalog.Layer, token string) (Cursor, error) {
 }
 
 // cursorFrom returns the cursor after a row of pageSQL (vals: the id, the
-// geometry, then the feature properties).
-func cursorFrom(l *catalog.Layer, props []catalog.Property, vals [][]byte) Cursor {
+// geometry, then the feature properties, and the page key when keyed).
+func cursorFrom(l *catalog.Layer, props []catalog.Property, vals [][]byte, keyed bool) Cursor {
 	c := Cursor{ID: string(vals[0]), key: string(vals[0])}
 	if l.IDType == catalog.Integer {
 		c.key, _ = strconv.ParseInt(c.ID, 10, 64) // PostgreSQL's text of an integer
 	}
-	if l.PageKey != "" {
+	if keyed {
 		// The last column (see pageSQL), never null: a generated column
 		// of a geometry that is not null.
 		c.Key, _ = strconv.ParseInt(string(vals[len(vals)-1]), 10, 64)
