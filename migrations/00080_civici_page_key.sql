@@ -6,6 +6,8 @@
 -- the previous page ended, instead of reading and sorting by id every civic
 -- number of the box (the first 10 of a box of 43,000: 35 ms of PostgreSQL).
 -- Go computes the same key (features.pageKey); a test compares the two.
+-- The functions name each other with their schema: pg_restore recomputes
+-- the generated column with an empty search_path.
 
 -- +goose Up
 -- +goose StatementBegin
@@ -18,20 +20,20 @@ $$;
 -- 0x00FF00FF00FF00FF, 0x0F0F..., 0x3333..., 0x5555...).
 CREATE FUNCTION page_key_spread(v bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT page_key_spread_step(page_key_spread_step(page_key_spread_step(page_key_spread_step(
-           page_key_spread_step(v, 16, 281470681808895), 8, 71777214294589695), 4, 1085102592571150095),
+    SELECT public.page_key_spread_step(public.page_key_spread_step(public.page_key_spread_step(public.page_key_spread_step(
+           public.page_key_spread_step(v, 16, 281470681808895), 8, 71777214294589695), 4, 1085102592571150095),
            2, 3689348814741910323), 1, 6148914691236517205)
 $$;
 -- The page key of a longitude and latitude: the steps of both, x at the
 -- even bits, y at the odd ones.
 CREATE FUNCTION page_key(lon double precision, lat double precision) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT page_key_spread(least(greatest(floor((lon + 180) / 360 * 16777216), 0), 16777215)::bigint)
-         | (page_key_spread(least(greatest(floor((lat + 90) / 180 * 16777216), 0), 16777215)::bigint) << 1)
+    SELECT public.page_key_spread(least(greatest(floor((lon + 180) / 360 * 16777216), 0), 16777215)::bigint)
+         | (public.page_key_spread(least(greatest(floor((lat + 90) / 180 * 16777216), 0), 16777215)::bigint) << 1)
 $$;
 -- +goose StatementEnd
 
-ALTER TABLE civici ADD COLUMN page_key bigint GENERATED ALWAYS AS (page_key(ST_X(geom), ST_Y(geom))) STORED;
+ALTER TABLE civici ADD COLUMN page_key bigint GENERATED ALWAYS AS (public.page_key(public.ST_X(geom), public.ST_Y(geom))) STORED;
 CREATE INDEX civici_page_key_idx ON civici (page_key, id);
 
 CREATE OR REPLACE VIEW civici_coverage AS

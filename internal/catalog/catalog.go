@@ -358,8 +358,8 @@ func validate(l *Layer) error {
 		}
 	}
 	if l.PageKey != "" {
-		if !identPattern.MatchString(l.PageKey) || seen[l.PageKey] {
-			return bad("page key column %q is not a plain identifier apart from the properties", l.PageKey)
+		if !identPattern.MatchString(l.PageKey) || seen[l.PageKey] || l.PageKey == l.IDColumn || l.PageKey == l.Geom {
+			return bad("page key column %q is not a plain identifier apart from the properties, the id and the geometry", l.PageKey)
 		}
 		// The key is a point's; the page order of values-first layers
 		// puts nulls first, which the key ranges do not follow.

@@ -165,6 +165,8 @@ func TestNewInvalid(t *testing.T) {
 			"a page key needs a Point layer with integer ids, without values-first properties"},
 		{"page key with text ids", func(l *catalog.Layer) { l.PageKey, l.IDType = "page_key", catalog.String }, "a page key needs a Point layer with integer ids"},
 		{"page key a property", func(l *catalog.Layer) { l.PageKey = "name" }, `page key column "name" is not a plain identifier apart from the properties`},
+		{"page key the id", func(l *catalog.Layer) { l.PageKey = l.IDColumn }, `page key column "id" is not a plain identifier apart from the properties, the id`},
+		{"page key the geometry", func(l *catalog.Layer) { l.PageKey = l.Geom }, `apart from the properties, the id and the geometry`},
 		{"page key not an identifier", func(l *catalog.Layer) { l.PageKey = "key; DROP" }, `page key column "key; DROP"`},
 
 		{"negative min zoom", func(l *catalog.Layer) { l.MinZoom = -1 }, "zoom range -1..24"},

@@ -337,6 +337,13 @@ func TestPageKeyOrder(t *testing.T) {
 		fmt.Sprintf("ST_Intersects(t.geom, ST_MakeEnvelope(%v, %v, %v, %v, 4326))", c[0], c[1], c[0]+0.01, c[1]+0.01)})
 	boxes = append(boxes, box{fmt.Sprintf("bbox=%v,%v,%v,%v", c[0]-0.01, c[1]-0.01, c[0]+0.01, c[1]),
 		fmt.Sprintf("ST_Intersects(t.geom, ST_MakeEnvelope(%v, %v, %v, %v, 4326))", c[0]-0.01, c[1]-0.01, c[0]+0.01, c[1])})
+	// A box that is one point, on a civic number; a box with a property
+	// filter beside it.
+	p := centres[3]
+	boxes = append(boxes, box{fmt.Sprintf("bbox=%v,%v,%v,%v", p[0], p[1], p[0], p[1]),
+		fmt.Sprintf("ST_Intersects(t.geom, ST_Envelope(ST_MakeEnvelope(%v, %v, %v, %v, 4326)))", p[0], p[1], p[0], p[1])})
+	boxes = append(boxes, box{"bbox=9.6,45.3,9.8,45.4&best_status=active",
+		"ST_Intersects(t.geom, ST_MakeEnvelope(9.6, 45.3, 9.8, 45.4, 4326)) AND t.best_status = 'active'"})
 	boxes = append(boxes, box{"bbox=1540000,5010000,1560000,5030000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3003",
 		"ST_Intersects(t.geom, ST_Transform(ST_Segmentize(ST_MakeEnvelope(1540000, 5010000, 1560000, 5030000, 3003), 250), 4326))"})
 
@@ -373,6 +380,11 @@ func TestPageKeyOrder(t *testing.T) {
 		}
 		if len(want) == 0 {
 			t.Errorf("%s: no civic number in the box: the test needs some", b.query)
+		}
+		// Past the last page: nothing, and the count.
+		q.Offset = len(want) + 5
+		if ids, p := f.page(t, l, q); len(ids) != 0 || p.Next != nil || p.NumberMatched != int64(len(want)) {
+			t.Errorf("%s&offset=%d: %d features, next %v, numberMatched %d; want none, no next and %d", b.query, q.Offset, len(ids), p.Next, p.NumberMatched, len(want))
 		}
 	}
 	if big < 2 {

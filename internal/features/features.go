@@ -299,6 +299,10 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 	}
 	w, args := where(l, q, nil, box)
 	filtered := w != ""
+	if q.After != nil && q.After.keyed != (keys != nil) {
+		// ParseQuery refuses such a cursor; a Query made in code must too.
+		return Page{}, apperr.Invalidf(op, "cursor", "is not a page cursor of this query: follow the next link of a page, or start again without cursor")
+	}
 	if q.After != nil {
 		var c string
 		c, args = afterCond(l, *q.After, args)
@@ -324,10 +328,11 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 	if keys != nil {
 		// Key ranges read a page's rows and no others from the start
 		// (deferred pageSQL would read them twice). With an offset, the
-		// rows it skips are found from the key index alone: in page key
-		// order the view's joins are an index probe per row, not the
-		// merge join of id order (10,000 civici at offset 50,000: 82 ms
-		// of PostgreSQL in one query, 35 ms deferred).
+		// rows it skips are found without the view's joins, which in
+		// page key order are an index probe per row, not the merge join
+		// of id order (10,000 civici at offset 50,000: 82 ms of
+		// PostgreSQL in one query, 35 ms deferred); each skipped row is
+		// still read from the table, for the test of edge ranges.
 		deferred = q.Offset > 0
 		var test []string
 		test, args = conditions(l, Query{BBox: q.BBox}, args, boxPlain)

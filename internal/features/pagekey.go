@@ -72,8 +72,8 @@ type keyRange struct {
 // budget of them. It descends the quadtree of the key grid from the whole
 // world, keeping the squares inside b and splitting those across its
 // edge, level by level, while the squares fit the budget; the squares
-// across the edge left at the end are taken whole (the page query tests
-// each point against the box anyway).
+// across the edge left at the end are taken whole, as edge ranges (the
+// page query tests their points against the box).
 func keyRanges(b orb.Bound, budget int) []keyRange {
 	x0, y0 := keyCell(b.Min[0], b.Min[1])
 	x1, y1 := keyCell(b.Max[0], b.Max[1])
@@ -91,27 +91,47 @@ func keyRanges(b orb.Bound, budget int) []keyRange {
 	within := func(s square, r rect) bool {
 		return s.x >= r.x0 && s.x+s.side-1 <= r.x1 && s.y >= r.y0 && s.y+s.side-1 <= r.y1
 	}
+	// split returns the quarters of s inside the box and those across its
+	// edge (or on the band of steps next to it), dropping those outside.
+	split := func(s square) (inside, across []square) {
+		half := s.side / 2
+		for _, d := range [4][2]int64{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+			c := square{s.x + d[0]*half, s.y + d[1]*half, half}
+			switch {
+			case c.x > outer.x1 || c.x+half-1 < outer.x0 || c.y > outer.y1 || c.y+half-1 < outer.y0:
+			case within(c, inner):
+				inside = append(inside, c)
+			default:
+				across = append(across, c)
+			}
+		}
+		return inside, across
+	}
 	var done []square
 	across := []square{{0, 0, 1 << keyBits}}
 	for len(across) > 0 && across[0].side > 1 {
 		var inside, next []square
 		for _, s := range across {
-			half := s.side / 2
-			for _, d := range [4][2]int64{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
-				c := square{s.x + d[0]*half, s.y + d[1]*half, half}
-				switch {
-				case c.x > outer.x1 || c.x+half-1 < outer.x0 || c.y > outer.y1 || c.y+half-1 < outer.y0:
-				case within(c, outer):
-					inside = append(inside, c)
-				default:
-					next = append(next, c)
-				}
+			in, ac := split(s)
+			inside, next = append(inside, in...), append(next, ac...)
+		}
+		if len(done)+len(inside)+len(next) <= budget {
+			done, across = append(done, inside...), next
+			continue
+		}
+		// The whole level does not fit: split the squares that still do,
+		// one by one, and keep the others whole.
+		var kept []square
+		for i, s := range across {
+			in, ac := split(s)
+			if len(done)+len(kept)+len(in)+len(ac)+len(across)-i-1 > budget {
+				kept = append(kept, across[i:]...)
+				break
 			}
+			done, kept = append(done, in...), append(kept, ac...)
 		}
-		if len(done)+len(inside)+len(next) > budget {
-			break
-		}
-		done, across = append(done, inside...), next
+		across = kept
+		break
 	}
 	done = append(done, across...)
 

@@ -25,8 +25,8 @@ func deinterleave(k int64) (x, y uint32) {
 func testBoxes(r *rand.Rand, n int) []orb.Bound {
 	boxes := []orb.Bound{
 		{Min: orb.Point{9.6785, 45.355}, Max: orb.Point{9.70, 45.37}}, // issue 12's dense box
-		{Min: orb.Point{9.69, 45.36}, Max: orb.Point{9.69, 45.36}},     // a point
-		{Min: orb.Point{9.60, 45.36}, Max: orb.Point{9.70, 45.36}},     // a line
+		{Min: orb.Point{9.69, 45.36}, Max: orb.Point{9.69, 45.36}},    // a point
+		{Min: orb.Point{9.60, 45.36}, Max: orb.Point{9.70, 45.36}},    // a line
 		{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}},
 		{Min: orb.Point{179.9, 89.9}, Max: orb.Point{180, 90}},
 		{Min: orb.Point{-180, -90}, Max: orb.Point{-179.99, -89.99}},
@@ -129,5 +129,46 @@ func TestPageKeyMatchesSQL(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil || i != len(lons) {
 		t.Fatalf("%d keys of %d: %v", i, len(lons), err)
+	}
+
+	// Whatever the search_path: pg_restore computes the generated column
+	// with an empty one.
+	ctx := context.Background()
+	conn, err := db.Write.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var k int64
+	if _, err := conn.Exec(ctx, "SET search_path = pg_catalog"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT public.page_key(9.69, 45.36)").Scan(&k); err != nil || k != pageKey(9.69, 45.36) {
+		t.Errorf("page_key with search_path pg_catalog = %d, %v; want %d", k, err, pageKey(9.69, 45.36))
+	}
+	if _, err := conn.Exec(ctx, "RESET search_path"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeyRangesInside: most keys of a box (3/4) fall in ranges inside it (which
+// counts read from the index alone), also for a box whose sides lie on
+// the lines of the key grid (0°), where whole quadrants touch its edge.
+func TestKeyRangesInside(t *testing.T) {
+	for _, b := range []orb.Bound{
+		{Min: orb.Point{0, 0}, Max: orb.Point{90, 45}},
+		{Min: orb.Point{9.4544, 45.2321}, Max: orb.Point{9.9114, 45.5045}}, // the Cremasco
+		{Min: orb.Point{9.6785, 45.355}, Max: orb.Point{9.70, 45.37}},      // issue 12's dense box
+	} {
+		var inside, all float64
+		for _, r := range keyRanges(b, keyRangeBudget) {
+			all += float64(r.hi - r.lo)
+			if !r.edge {
+				inside += float64(r.hi - r.lo)
+			}
+		}
+		if share := inside / all; share < 0.75 {
+			t.Errorf("keyRanges(%v): %.2f of the keys in ranges inside the box, want at least 0.75", b, share)
+		}
 	}
 }
