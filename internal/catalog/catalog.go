@@ -94,6 +94,12 @@ type Layer struct {
 	// first ten features it reads, so a column that is null there becomes
 	// text for good.
 	ValuesFirst []string
+	// PageKey is a bigint column holding the page key of a point layer's
+	// points (SQL page_key of the geometry's longitude and latitude, a
+	// Morton code), with an index on (PageKey, IDColumn): pages inside a
+	// bbox are then in that spatial order and read only the key ranges
+	// that cover the box (features.keyRanges). Other pages are in id order.
+	PageKey string
 
 	MinZoom, MaxZoom int
 	Access           Access
@@ -351,6 +357,18 @@ func validate(l *Layer) error {
 			return bad("values-first property %q is not a property", n)
 		}
 	}
+	if l.PageKey != "" {
+		if !identPattern.MatchString(l.PageKey) || seen[l.PageKey] || l.PageKey == l.IDColumn || l.PageKey == l.Geom {
+			return bad("page key column %q is not a plain identifier apart from the properties, the id and the geometry", l.PageKey)
+		}
+		// The key is a point's; the page order of values-first layers
+		// puts nulls first, which the key ranges do not follow.
+		// Integer ids: a cursor tells page key order by a "k" no id
+		// starts with (features.ParseCursor).
+		if l.GeomType != "Point" || len(l.ValuesFirst) > 0 || l.IDType != Integer {
+			return bad("a page key needs a Point layer with integer ids, without values-first properties")
+		}
+	}
 	if e := l.Edit; e != nil {
 		if len(e.Table) == 0 || len(e.GeomTypes) == 0 || !seen[e.ScopeColumn] {
 			return bad("edit needs a table, geometry types and a scope column among the properties")
@@ -459,6 +477,9 @@ func (c *Catalog) Check(ctx context.Context, pool *pgxpool.Pool) error {
 		want := append([]string{l.IDColumn, l.Geom}, l.PropertyNames()...)
 		if l.TileGeom != "" {
 			want = append(want, l.TileGeom)
+		}
+		if l.PageKey != "" {
+			want = append(want, l.PageKey)
 		}
 		for _, w := range want {
 			if !slices.Contains(cols, w) {

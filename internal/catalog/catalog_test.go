@@ -77,6 +77,7 @@ func TestNewValid(t *testing.T) {
 		{"temporal date instant", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Instant: "since"} }},
 		{"temporal interval", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Start: "since", End: "updated_at"} }},
 		{"values first", func(l *catalog.Layer) { l.ValuesFirst = []string{"since", "capacity"} }},
+		{"page key", func(l *catalog.Layer) { l.PageKey = "page_key" }},
 		{"multipolygons, polygons promoted", func(l *catalog.Layer) { l.GeomType, l.Edit.GeomTypes = "MultiPolygon", []string{"MultiPolygon"} }},
 		{"lines", func(l *catalog.Layer) { l.GeomType, l.Edit = "MultiLineString", nil }},
 	}
@@ -158,6 +159,15 @@ func TestNewInvalid(t *testing.T) {
 		}, "temporal needs an instant, or a start and an end"},
 		{"temporal start only", func(l *catalog.Layer) { l.Temporal = &catalog.Temporal{Start: "since"} }, "temporal needs"},
 		{"values first unknown", func(l *catalog.Layer) { l.ValuesFirst = []string{"colour"} }, `values-first property "colour" is not a property`},
+		{"page key of polygons", func(l *catalog.Layer) { l.PageKey, l.GeomType, l.Edit = "page_key", "MultiPolygon", nil },
+			"a page key needs a Point layer"},
+		{"page key and values first", func(l *catalog.Layer) { l.PageKey, l.ValuesFirst = "page_key", []string{"since"} },
+			"a page key needs a Point layer with integer ids, without values-first properties"},
+		{"page key with text ids", func(l *catalog.Layer) { l.PageKey, l.IDType = "page_key", catalog.String }, "a page key needs a Point layer with integer ids"},
+		{"page key a property", func(l *catalog.Layer) { l.PageKey = "name" }, `page key column "name" is not a plain identifier apart from the properties`},
+		{"page key the id", func(l *catalog.Layer) { l.PageKey = l.IDColumn }, `page key column "id" is not a plain identifier apart from the properties, the id`},
+		{"page key the geometry", func(l *catalog.Layer) { l.PageKey = l.Geom }, `apart from the properties, the id and the geometry`},
+		{"page key not an identifier", func(l *catalog.Layer) { l.PageKey = "key; DROP" }, `page key column "key; DROP"`},
 
 		{"negative min zoom", func(l *catalog.Layer) { l.MinZoom = -1 }, "zoom range -1..24"},
 		{"max zoom over 24", func(l *catalog.Layer) { l.MaxZoom = 25 }, "zoom range 0..25"},

@@ -93,6 +93,7 @@ func Layers() []catalog.Layer {
 			IDType:   catalog.Integer,
 			Geom:     "geom",
 			GeomType: "Point",
+			PageKey:  "page_key",
 			TileFunc: pgx.Identifier{"public", "civici_tile"},
 			TileFields: map[string]string{
 				"status":      "civic number: status of the best offer (feature id = civic number id)",

@@ -327,7 +327,7 @@ func TestBBoxInProjectedCRSUsesTheIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, args := where(layers[0], Query{BBox: &b, BBoxCRS: geo.EPSG6707}, nil)
+	w, args := where(layers[0], Query{BBox: &b, BBoxCRS: geo.EPSG6707}, nil, boxIndexed)
 	tx, err := db.Read.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +359,7 @@ func TestBBoxInProjectedCRSUsesTheIndex(t *testing.T) {
 func TestCRS84TransformsNothing(t *testing.T) {
 	l := &catalog.Layer{ID: "x", Table: pgx.Identifier{"public", "x"}, IDColumn: "id", Geom: "geom", GeomType: "Polygon"}
 	for _, c := range append(geo.SupportedCRSs(), geo.CRS{}) {
-		for name, sql := range map[string]string{"page": pageSQL(l, "", 1, 2, false, c), "deferred page": pageSQL(l, "", 1, 2, true, c), "item": featureSQLIn(l, c)} {
+		for name, sql := range map[string]string{"page": pageSQL(l, "", 1, 2, nil, false, c), "deferred page": pageSQL(l, "", 1, 2, nil, true, c), "item": featureSQLIn(l, c)} {
 			transforms, swaps := strings.Contains(sql, "ST_Transform"), strings.Contains(sql, "ST_FlipCoordinates")
 			wantT, wantS := c.SRID != geo.WGS84 && c.SRID != 0, c.NorthFirst
 			if transforms != wantT || swaps != wantS || c.IsCRS84() && !strings.Contains(sql, `ST_AsGeoJSON(ST_ForcePolygonCCW(t."geom"), 7)`) {

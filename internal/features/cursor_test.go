@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/cremasco/atlante/internal/catalog"
 	"github.com/cremasco/atlante/internal/features"
@@ -18,6 +22,7 @@ func TestParseCursor(t *testing.T) {
 	civici := catalog.Layer{ID: "civici", IDColumn: "id", IDType: catalog.Integer}
 	comuni := catalog.Layer{ID: "comuni", IDColumn: "istat_code", IDType: catalog.String}
 	ranked := catalog.Layer{ID: "plans", IDColumn: "istat_code", IDType: catalog.String, ValuesFirst: []string{"a", "b"}}
+	keyed := catalog.Layer{ID: "civici", IDColumn: "id", IDType: catalog.Integer, PageKey: "page_key"}
 	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	for _, tt := range []struct {
 		l     *catalog.Layer
@@ -29,6 +34,15 @@ func TestParseCursor(t *testing.T) {
 		{&comuni, b64("0:019035"), true},
 		{&comuni, b64("0:a:b"), true}, // an id may hold the separator
 		{&ranked, b64("2:019035"), true},
+		{&keyed, b64("0:k246380061656840:42"), true}, // in page key order
+		{&keyed, b64("0:k0:42"), true},
+		{&keyed, b64("0:42"), true},                    // in id order
+		{&keyed, b64("0:k-1:42"), false},               // negative key
+		{&keyed, b64("0:k0246380061656840:42"), false}, // not as PostgreSQL prints it
+		{&keyed, b64("0:k:42"), false},                 // no key
+		{&keyed, b64("0:k1:"), false},                  // no id
+		{&keyed, b64("1:k1:42"), false},                // a rank without ValuesFirst
+		{&civici, b64("0:k1:42"), false},               // a page key where the layer has none
 		{&civici, "", false},
 		{&civici, "MDo0Mg==", false},   // padded
 		{&civici, "MDo0Mg", true},      // the same unpadded
@@ -274,4 +288,129 @@ func TestCursorNumberMatched(t *testing.T) {
 	if _, p := f.page(t, l, q); p.Next != nil {
 		t.Errorf("a page of exactly the %d features has a next cursor", want)
 	}
+}
+
+// TestPageKeyOrder: civici pages inside a bbox (read through the page key
+// ranges of the box) are the civic numbers SQL finds in the box, in
+// (page_key, id) order, whether walked by cursor or by offset, and the
+// first page's numberMatched is SQL's count; for boxes from a point to
+// the whole Cremasco, in CRS84, in EPSG:4326 (latitude first) and in a
+// projected CRS (no key ranges: the GiST index, id order). A cursor of
+// one order is refused by a query of the other.
+func TestPageKeyOrder(t *testing.T) {
+	f := newFilterFixture(t)
+	l := f.layer(t, "civici")
+	ctx := context.Background()
+	// Boxes around civic numbers of the demo: one per size, each centred
+	// on a civic number taken at random, so that none is empty by chance.
+	var centres [][2]float64
+	rows, err := f.db.Read.Query(ctx, `SELECT ST_X(geom), ST_Y(geom) FROM civici ORDER BY md5(id::text) LIMIT 12`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c [2]float64
+		if err := rows.Scan(&c[0], &c[1]); err != nil {
+			t.Fatal(err)
+		}
+		centres = append(centres, c)
+	}
+	if rows.Err() != nil || len(centres) != 12 {
+		t.Fatalf("%d centres: %v", len(centres), rows.Err())
+	}
+	type box struct{ query, cond string }
+	var boxes []box
+	for i, c := range centres {
+		half := 0.00002 * math.Pow(3, float64(i)) // 2 m to 10 km
+		x0, y0, x1, y1 := c[0]-half, c[1]-half*0.7, c[0]+half, c[1]+half*0.7
+		env := fmt.Sprintf("ST_MakeEnvelope(%v, %v, %v, %v, 4326)", x0, y0, x1, y1)
+		boxes = append(boxes, box{fmt.Sprintf("bbox=%v,%v,%v,%v", x0, y0, x1, y1), "ST_Intersects(t.geom, " + env + ")"})
+		if i%4 == 1 {
+			boxes = append(boxes,
+				box{fmt.Sprintf("bbox=%v,%v,%v,%v&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326", y0, x0, y1, x1), "ST_Intersects(t.geom, " + env + ")"},
+				box{fmt.Sprintf("bbox=%v,%v,%v,%v&filter=number>5", x0, y0, x1, y1), "ST_Intersects(t.geom, " + env + ") AND t.number > 5"})
+		}
+	}
+	// A civic number exactly on a box's corner and one on its edge.
+	c := centres[5]
+	boxes = append(boxes, box{fmt.Sprintf("bbox=%v,%v,%v,%v", c[0], c[1], c[0]+0.01, c[1]+0.01),
+		fmt.Sprintf("ST_Intersects(t.geom, ST_MakeEnvelope(%v, %v, %v, %v, 4326))", c[0], c[1], c[0]+0.01, c[1]+0.01)})
+	boxes = append(boxes, box{fmt.Sprintf("bbox=%v,%v,%v,%v", c[0]-0.01, c[1]-0.01, c[0]+0.01, c[1]),
+		fmt.Sprintf("ST_Intersects(t.geom, ST_MakeEnvelope(%v, %v, %v, %v, 4326))", c[0]-0.01, c[1]-0.01, c[0]+0.01, c[1])})
+	// A box that is one point, on a civic number; a box with a property
+	// filter beside it.
+	p := centres[3]
+	boxes = append(boxes, box{fmt.Sprintf("bbox=%v,%v,%v,%v", p[0], p[1], p[0], p[1]),
+		fmt.Sprintf("ST_Intersects(t.geom, ST_Envelope(ST_MakeEnvelope(%v, %v, %v, %v, 4326)))", p[0], p[1], p[0], p[1])})
+	boxes = append(boxes, box{"bbox=9.6,45.3,9.8,45.4&best_status=active",
+		"ST_Intersects(t.geom, ST_MakeEnvelope(9.6, 45.3, 9.8, 45.4, 4326)) AND t.best_status = 'active'"})
+	boxes = append(boxes, box{"bbox=1540000,5010000,1560000,5030000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3003",
+		"ST_Intersects(t.geom, ST_Transform(ST_Segmentize(ST_MakeEnvelope(1540000, 5010000, 1560000, 5030000, 3003), 250), 4326))"})
+
+	big := 0
+	for _, b := range boxes {
+		// Boxes in longitude and latitude are in page key order, the
+		// projected box in id order.
+		order := "t.page_key, t.id"
+		if strings.Contains(b.query, "3003") {
+			order = "t.id"
+		}
+		rows, err := f.db.Read.Query(ctx, "SELECT t.id::text FROM civici_coverage t WHERE "+b.cond+" ORDER BY "+order)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) > 1000 {
+			big++
+		}
+		v, _ := url.ParseQuery(b.query)
+		v.Set("limit", strconv.Itoa(len(want)/15+1))
+		q := parse(t, l, v)
+		_, first := f.page(t, l, q)
+		if first.NumberMatched != int64(len(want)) {
+			t.Errorf("%s: numberMatched %d, SQL counts %d", b.query, first.NumberMatched, len(want))
+		}
+		byCursor := f.walk(t, l, q, true, nil)
+		byOffset := f.walk(t, l, q, false, nil)
+		if !slices.Equal(byCursor, want) || !slices.Equal(byOffset, want) {
+			t.Errorf("%s: by cursor %d features, by offset %d, SQL %d: not the same features in the order %s", b.query, len(byCursor), len(byOffset), len(want), order)
+		}
+		if len(want) == 0 {
+			t.Errorf("%s: no civic number in the box: the test needs some", b.query)
+		}
+		// Past the last page: nothing, and the count.
+		q.Offset = len(want) + 5
+		if ids, p := f.page(t, l, q); len(ids) != 0 || p.Next != nil || p.NumberMatched != int64(len(want)) {
+			t.Errorf("%s&offset=%d: %d features, next %v, numberMatched %d; want none, no next and %d", b.query, q.Offset, len(ids), p.Next, p.NumberMatched, len(want))
+		}
+	}
+	if big < 2 {
+		t.Errorf("only %d boxes with more than 1,000 civic numbers: the test needs large ones", big)
+	}
+
+	v := url.Values{"limit": {"3"}, "bbox": {"9.6,45.3,9.8,45.4"}}
+	_, first := f.page(t, l, parse(t, l, v))
+	if first.Next == nil || !strings.Contains(string(mustB64(t, first.Next.Encode())), ":k") {
+		t.Fatalf("first page of a box: next cursor %+v, want one in page key order", first.Next)
+	}
+	for _, v := range []url.Values{
+		{"cursor": {first.Next.Encode()}},
+		{"cursor": {first.Next.Encode()}, "bbox": {"1540000,5010000,1560000,5030000"}, "bbox-crs": {"http://www.opengis.net/def/crs/EPSG/0/3003"}},
+		{"cursor": {base64.RawURLEncoding.EncodeToString([]byte("0:42"))}, "bbox": {"9.6,45.3,9.8,45.4"}},
+	} {
+		_, err := features.ParseQuery(l, v)
+		wantInvalid(t, v, err, "cursor", "not a page cursor of this query")
+	}
+}
+
+func mustB64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

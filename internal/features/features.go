@@ -165,17 +165,47 @@ func bboxSQL(q Query, args []any) (string, []any) {
 	return fmt.Sprintf("ST_Transform(ST_Segmentize(%s, $%d), 4326)", env, len(args)), args
 }
 
-// where builds the WHERE clause for q, appending the values to args.
-func where(l *catalog.Layer, q Query, args []any) (string, []any) {
+// boxTest is how a condition tests q.BBox.
+type boxTest int
+
+const (
+	boxIndexed boxTest = iota // ST_Intersects with the box: the GiST index finds the candidates
+	boxPlain                  // each point's coordinates compared: the key ranges find the candidates
+	boxNone                   // not at all: the key ranges are inside the box
+)
+
+// where builds the WHERE clause for q, appending the values to args; box
+// says how it tests the bbox.
+func where(l *catalog.Layer, q Query, args []any, box boxTest) (string, []any) {
+	conds, args := conditions(l, q, args, box)
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// conditions returns the conditions of q, appending their values to args.
+func conditions(l *catalog.Layer, q Query, args []any, box boxTest) ([]string, []any) {
 	var conds []string
 	if q.CQL != nil {
 		conds = append(conds, q.CQL.condition(len(args)))
 		args = append(args, q.CQL.args...)
 	}
-	if q.BBox != nil {
-		var box string
-		box, args = bboxSQL(q, args)
-		conds = append(conds, fmt.Sprintf("ST_Intersects(t.%s, %s)", pgx.Identifier{l.Geom}.Sanitize(), box))
+	geom := "t." + pgx.Identifier{l.Geom}.Sanitize()
+	switch {
+	case q.BBox == nil, box == boxNone:
+	case box == boxPlain:
+		// The same as ST_Intersects for a point and a lon/lat box, but
+		// the planner cannot take it to the GiST index, which would read
+		// the whole box for every key range.
+		b := *q.BBox
+		args = append(args, b.Min[0], b.Max[0], b.Min[1], b.Max[1])
+		n := len(args)
+		conds = append(conds, fmt.Sprintf("ST_X(%s) BETWEEN $%d AND $%d AND ST_Y(%s) BETWEEN $%d AND $%d", geom, n-3, n-2, geom, n-1, n))
+	default:
+		var env string
+		env, args = bboxSQL(q, args)
+		conds = append(conds, fmt.Sprintf("ST_Intersects(%s, %s)", geom, env))
 	}
 	for _, f := range q.Filters {
 		args = append(args, f.Value)
@@ -194,10 +224,27 @@ func where(l *catalog.Layer, q Query, args []any) (string, []any) {
 			conds = append(conds, c)
 		}
 	}
-	if len(conds) == 0 {
-		return "", args
+	return conds, args
+}
+
+// keyedOrder says whether q's pages are in page key order: a bbox in
+// longitude and latitude on a layer with a page key. Other pages stay in
+// id order, where a filter without a box is better served: the planner
+// may walk the order's index testing every row, which finds the matches
+// of a small area in id order after some thousand rows, in page key order
+// only after every civic number that precedes the area (a triangle of
+// 1,400 civici: 70-220 ms).
+func keyedOrder(l *catalog.Layer, q Query) bool {
+	return l.PageKey != "" && q.BBox != nil && (q.BBoxCRS.IsCRS84() || q.BBoxCRS.SRID == geo.WGS84)
+}
+
+// boxKeys returns the page key ranges that cover q's bbox, nil when its
+// pages are not in page key order.
+func boxKeys(l *catalog.Layer, q Query) []keyRange {
+	if !keyedOrder(l, q) {
+		return nil
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return keyRanges(*q.BBox, keyRangeBudget)
 }
 
 // temporalCond selects the features whose time intersects in (Part 1,
@@ -245,8 +292,17 @@ func temporalCond(l *catalog.Layer, in Interval, args []any) (string, []any) {
 // counts once the last feature was emitted.
 func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit func(feature []byte) error) (Page, error) {
 	const op = "features.Items"
-	w, args := where(l, q, nil)
+	keys := boxKeys(l, q)
+	box := boxIndexed
+	if keys != nil {
+		box = boxNone // the key ranges select the box (see pageSQL)
+	}
+	w, args := where(l, q, nil, box)
 	filtered := w != ""
+	if q.After != nil && q.After.keyed != (keys != nil) {
+		// ParseQuery refuses such a cursor; a Query made in code must too.
+		return Page{}, apperr.Invalidf(op, "cursor", "is not a page cursor of this query: follow the next link of a page, or start again without cursor")
+	}
 	if q.After != nil {
 		var c string
 		c, args = afterCond(l, *q.After, args)
@@ -255,11 +311,39 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 		} else {
 			w += " AND " + c
 		}
+		// The ranges before the cursor hold nothing for this page, and
+		// the one that holds it starts there.
+		for len(keys) > 0 && keys[0].hi <= q.After.Key {
+			keys = keys[1:]
+		}
+		if len(keys) > 0 {
+			keys[0].lo = max(keys[0].lo, q.After.Key)
+		}
 	}
 	// One row more than the page tells whether another page follows.
 	args = append(args, q.Limit+1, q.Offset)
+	limit, offset := len(args)-1, len(args)
 	deferred := q.After != nil || filtered || q.Offset >= deferFrom*q.Limit
-	sql := pageSQL(l, w, len(args)-1, len(args), deferred, q.CRS)
+	var kr *rangesSQL
+	if keys != nil {
+		// Key ranges read a page's rows and no others from the start
+		// (deferred pageSQL would read them twice). With an offset, the
+		// rows it skips are found without the view's joins, which in
+		// page key order are an index probe per row, not the merge join
+		// of id order (10,000 civici at offset 50,000: 82 ms of
+		// PostgreSQL in one query, 35 ms deferred); each skipped row is
+		// still read from the table, for the test of edge ranges.
+		deferred = q.Offset > 0
+		var test []string
+		test, args = conditions(l, Query{BBox: q.BBox}, args, boxPlain)
+		los, his, edges := []int64{}, []int64{}, []bool{} // not nil: empty arrays past the last range
+		for _, r := range keys {
+			los, his, edges = append(los, r.lo), append(his, r.hi), append(edges, r.edge)
+		}
+		args = append(args, los, his, edges)
+		kr = &rangesSQL{param: len(args) - 2, edgeTest: test[0]}
+	}
+	sql := pageSQL(l, w, limit, offset, kr, deferred, q.CRS)
 
 	// Every column in text: numbers and booleans as PostgreSQL prints
 	// them, the rest escaped here (see appendFeature).
@@ -284,7 +368,7 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 			break
 		}
 		if page.NumberReturned == q.Limit-1 {
-			last = cursorFrom(l, enc.props, vals)
+			last = cursorFrom(l, enc.props, vals, kr != nil)
 		}
 		if err := emit(enc.appendFeature(vals)); err != nil {
 			rows.Close()
@@ -320,6 +404,10 @@ func afterCond(l *catalog.Layer, c Cursor, args []any) (string, []any) {
 		// As in where: any int64 compares, whatever the column's width.
 		key += "::bigint"
 	}
+	if c.keyed {
+		args = append(args, c.Key)
+		return fmt.Sprintf("(t.%s, %s) > ($%d::bigint, %s)", pgx.Identifier{l.PageKey}.Sanitize(), id, len(args), key), args
+	}
 	if rank := nullRank(l); rank != "" {
 		args = append(args, c.Rank)
 		return fmt.Sprintf("(%s, %s) > ($%d::int, %s)", rank, id, len(args), key), args
@@ -351,8 +439,18 @@ func nullRank(l *catalog.Layer) string {
 // 0.1 to 40 ms with the join done per row of the page.
 const deferFrom = 8
 
+// rangesSQL is what pageSQL needs of the page key ranges of a bbox: the
+// first of three parameters, arrays of the ranges' starts, ends and edge
+// flags (see keyRange), and the condition that tests a point against the
+// box, for the ranges on its edge.
+type rangesSQL struct {
+	param    int
+	edgeTest string
+}
+
 // pageSQL selects one page of a layer as the columns appendFeature reads:
-// the id, the geometry as GeoJSON, then the properties in catalog order.
+// the id, the geometry as GeoJSON, then the properties in catalog order
+// (and last the page key of a layer that has one, for the cursor).
 //
 // LIMIT and OFFSET ($limit, $offset) apply in a subquery, because
 // PostgreSQL evaluates a select list below LIMIT: with the formatting on
@@ -367,13 +465,26 @@ const deferFrom = 8
 //
 // Pages are in id order, except that a layer's ValuesFirst columns put
 // the rows with the fewest nulls among them first (afterCond follows the
-// same order). The geometry is written in crs (see geoJSONSQL).
-func pageSQL(l *catalog.Layer, where string, limit, offset int, deferred bool, crs geo.CRS) string {
+// same order). A bbox of a layer with a page key is in (page key, id)
+// order: with its key ranges (kr; where then has no box condition) the
+// page walks the index on (page key, id) range after range, in order, each
+// range read only as far as the page needs, and the points of ranges on
+// the box's edge tested against it: the nested loop over the ranges keeps
+// their order, and so the page is the first rows in page order. A range
+// inside the box has no test, so that the planner, which cannot know the
+// range, walks the index for a small page rather than read and sort the
+// range (a page of 10 after a cursor: 1.6 ms with the test, 0.3 without).
+// The geometry is written in crs (see geoJSONSQL).
+func pageSQL(l *catalog.Layer, where string, limit, offset int, kr *rangesSQL, deferred bool, crs geo.CRS) string {
 	id := pgx.Identifier{l.IDColumn}.Sanitize()
-	order := "t." + id
-	rank := nullRank(l)
-	if rank != "" {
-		order = rank + ", " + order
+	order, kCols, kOrder := "t."+id, "t."+id, "k."+id
+	if rank := nullRank(l); rank != "" {
+		order, kCols, kOrder = rank+", "+order, kCols+", "+rank+" AS k_rank", "k.k_rank, "+kOrder
+	}
+	pageKey := ""
+	if kr != nil {
+		pageKey = pgx.Identifier{l.PageKey}.Sanitize()
+		order, kCols, kOrder = "t."+pageKey+", t."+id, "t."+id+", t."+pageKey, "k."+pageKey+", k."+id
 	}
 	var b strings.Builder
 	// Points need no pass to orient rings.
@@ -387,19 +498,36 @@ func pageSQL(l *catalog.Layer, where string, limit, offset int, deferred bool, c
 		}
 		b.WriteString(", " + col)
 	}
+	if pageKey != "" {
+		b.WriteString(", t." + pageKey)
+	}
 	table := l.Table.Sanitize()
-	if !deferred {
+	if !deferred && kr == nil {
 		fmt.Fprintf(&b, " FROM (SELECT * FROM %s t%s ORDER BY %s LIMIT $%d OFFSET $%d) t ORDER BY %s",
 			table, where, order, limit, offset, order)
 		return b.String()
 	}
-	kRank, kOrder := "", "k."+id
-	if rank != "" {
-		kRank, kOrder = ", "+rank+" AS k_rank", "k.k_rank, k."+id
+	k := fmt.Sprintf("SELECT %s FROM %s t%s ORDER BY %s LIMIT $%d OFFSET $%d", kCols, table, where, order, limit, offset)
+	if kr != nil {
+		and := " AND "
+		if where == "" {
+			and = " WHERE "
+		}
+		inRange := fmt.Sprintf("%s%st.%s >= r.lo AND t.%s < r.hi AND (NOT r.edge OR %s) ORDER BY %s",
+			where, and, pageKey, pageKey, kr.edgeTest, order)
+		unnest := fmt.Sprintf("unnest($%d::bigint[], $%d::bigint[], $%d::boolean[]) AS r(lo, hi, edge)", kr.param, kr.param+1, kr.param+2)
+		if !deferred {
+			// From the start: the rows of the ranges are the page's, read
+			// once with their joins (no row is skipped).
+			fmt.Fprintf(&b, " FROM %s, LATERAL (SELECT * FROM %s t%s LIMIT $%d) t LIMIT $%d OFFSET $%d",
+				unnest, table, inRange, limit, limit, offset)
+			return b.String()
+		}
+		k = fmt.Sprintf("SELECT k.%s, k.%s FROM %s, LATERAL (SELECT %s FROM %s t%s LIMIT $%d::bigint + $%d::bigint) k LIMIT $%d OFFSET $%d",
+			id, pageKey, unnest, kCols, table, inRange, limit, offset, limit, offset)
 	}
-	fmt.Fprintf(&b, " FROM (SELECT t.%s%s FROM %s t%s ORDER BY %s LIMIT $%d OFFSET $%d) k,"+
-		" LATERAL (SELECT * FROM %s t WHERE t.%s = k.%s OFFSET 0) t ORDER BY %s",
-		id, kRank, table, where, order, limit, offset, table, id, id, kOrder)
+	fmt.Fprintf(&b, " FROM (%s) k, LATERAL (SELECT * FROM %s t WHERE t.%s = k.%s OFFSET 0) t ORDER BY %s",
+		k, table, id, id, kOrder)
 	return b.String()
 }
 
@@ -559,13 +687,46 @@ func (s *Service) count(ctx context.Context, l *catalog.Layer, q Query) (int64, 
 	if n, ok := s.counts.Get(key); ok {
 		return n, nil
 	}
-	w, args := where(l, q, nil)
+	sql, args := countSQL(l, q)
 	var n int64
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+l.Table.Sanitize()+" t"+w, args...).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 		return 0, store.Translate("features.count", filterError("features.count", q, err))
 	}
 	s.counts.Add(key, n)
 	return n, nil
+}
+
+// countSQL is the query of the number of features q selects. With a page
+// key and a lon/lat bbox it sums the key ranges of the box: those inside it
+// from the index on (page key, id) alone, without reading a row (a box of
+// 43,000 civic numbers: 60 ms with the GiST index, which rechecks every
+// row), and only the points of the ranges on its edge one by one.
+func countSQL(l *catalog.Layer, q Query) (string, []any) {
+	table := l.Table.Sanitize()
+	keys := boxKeys(l, q)
+	if keys == nil {
+		w, args := where(l, q, nil, boxIndexed)
+		return "SELECT count(*) FROM " + table + " t" + w, args
+	}
+	others, args := conditions(l, q, nil, boxNone)
+	plain, args := conditions(l, Query{BBox: q.BBox}, args, boxPlain)
+	var inLo, inHi, edgeLo, edgeHi []int64
+	for _, r := range keys {
+		if r.edge {
+			edgeLo, edgeHi = append(edgeLo, r.lo), append(edgeHi, r.hi)
+		} else {
+			inLo, inHi = append(inLo, r.lo), append(inHi, r.hi)
+		}
+	}
+	key := "t." + pgx.Identifier{l.PageKey}.Sanitize()
+	sum := func(lo, hi int, conds []string) string {
+		conds = append([]string{fmt.Sprintf("%s >= r.lo AND %s < r.hi", key, key)}, conds...)
+		return fmt.Sprintf("(SELECT coalesce(sum(c.n), 0) FROM unnest($%d::bigint[], $%d::bigint[]) AS r(lo, hi),"+
+			" LATERAL (SELECT count(*) AS n FROM %s t WHERE %s) c)", lo, hi, table, strings.Join(conds, " AND "))
+	}
+	args = append(args, append([]int64{}, inLo...), append([]int64{}, inHi...), append([]int64{}, edgeLo...), append([]int64{}, edgeHi...))
+	n := len(args)
+	return "SELECT (" + sum(n-3, n-2, others) + " + " + sum(n-1, n, append(others, plain...)) + ")::bigint", args
 }
 
 func countKey(l *catalog.Layer, q Query, version int64) string {

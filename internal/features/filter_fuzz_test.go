@@ -127,7 +127,7 @@ func TestFilterAfterOtherParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, args := where(l, Query{CQL: e}, []any{"x", "y"})
+	w, args := where(l, Query{CQL: e}, []any{"x", "y"}, boxIndexed)
 	want := ` WHERE (("t"."street" = $3::text) OR ("t"."number" IN ($4::int8, $5::int8)) OR ("t"."street" = $6::text))`
 	if w != strings.ReplaceAll(want, `"t".`, "t.") || len(args) != 6 || args[2] != "a" || args[5] != "b" {
 		t.Errorf("where after two arguments = %s %v", w, args)

@@ -171,6 +171,11 @@ func ParseQuery(l *catalog.Layer, v url.Values) (Query, error) {
 		}
 		q.BBox = &b
 	}
+	if q.After != nil && q.After.keyed != keyedOrder(l, q) {
+		// A cursor from a page of another query (pages in page key order
+		// and in id order do not mix).
+		return q, apperr.Invalidf(op, "cursor", "%q is not a page cursor of this query: follow the next link of a page, or start again without cursor", trimForMessage(v.Get("cursor")))
+	}
 	// An empty filter is no filter: some clients send the parameter
 	// always.
 	if strings.TrimSpace(filter) != "" {

@@ -25,7 +25,8 @@
 # RESULTS (BENCH_DIR/results.txt), ATLANTE (the binary; default: built from
 # this tree into BENCH_DIR), BASE (an older binary for base-ab, stats-ab and
 # tiles-compare), PEER_TILES and PEER_ITEMS (URL templates of other servers
-# on the same database, for peers), PGO_SECONDS (pgo: seconds per workload, 5).
+# on the same database, for peers; PEER_RESTART, a command run before each
+# peer items run), PGO_SECONDS (pgo: seconds per workload, 5).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -451,7 +452,7 @@ step_sizes() {
 	result "civici-tile-sizes tiles=$(wc -l <"$f") max_bytes=$(sort -n "$BENCH_DIR/civici-sizes.txt" | tail -1 | cut -d' ' -f1)" \
 		"over_500KB=$(awk '$1 > 500 * 1024' "$BENCH_DIR/civici-sizes.txt" | wc -l) non200=$(awk '$3 != 200' "$BENCH_DIR/civici-sizes.txt" | wc -l)"
 	log "slowest tiles:"
-	sort -k2 -n -r "$BENCH_DIR/civici-sizes.txt" | head -5 >&2
+	sort -k2 -n -r "$BENCH_DIR/civici-sizes.txt" | sed -n 1,5p >&2 # sed reads it all: head would end sort with SIGPIPE, and pipefail the script
 	stop_server
 }
 
@@ -466,6 +467,21 @@ step_sizes() {
 # over the same 200 bbox windows at 1,000 and 10,000 per page. Atlante runs
 # cold (no cache, no prebuilt tiles) and as it ships (cache and prebuilt
 # tiles); the peers as they are.
+# peer_restart URL: runs PEER_RESTART (if set) and waits until URL answers
+# 200. pg_featureserv 1.3 stops answering once wrk has closed connections
+# in the middle of its answers (its database connections stay taken), so
+# the peer is restarted before each of its runs.
+peer_restart() {
+	[ -n "${PEER_RESTART:-}" ] || return 0
+	bash -c "$PEER_RESTART" >&2
+	for _ in $(seq 1 100); do
+		[ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$1")" = 200 ] && return 0
+		sleep 0.1
+	done
+	log "peers: $1 does not answer after PEER_RESTART"
+	return 1
+}
+
 step_peers() {
 	ensure_cluster
 	[ -n "${PEER_TILES:-}${PEER_ITEMS:-}" ] || { log "peers: set PEER_TILES and/or PEER_ITEMS; nothing to compare"; return; }
@@ -508,6 +524,7 @@ step_peers() {
 			while read -r b; do t=${tmpl#"$base"}; t=${t//\{limit\}/$limit}; echo "${t//\{bbox\}/$b}"; done <"$BENCH_DIR/peer-bboxes.txt" >"$pf"
 			for _ in $(seq 1 "$REPEAT"); do
 				a_rps=$(wrk_run "peers items limit=$limit bbox-windows atlante" "$f" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
+				peer_restart "$base$(head -1 "$pf")"
 				p_rps=$(URL=$base wrk_run "peers items limit=$limit bbox-windows peer $base" "$pf" | tee /dev/stderr | sed 's/.* rps=\([0-9.]*\).*/\1/')
 				result "peers items limit=$limit bbox-windows atlante/peer ratio=$(echo "scale=2; $a_rps / $p_rps" | bc)"
 			done

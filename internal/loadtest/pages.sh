@@ -2,8 +2,10 @@
 # pages.sh BIN LABEL: items pages of civici (issue 12, point 3) against the
 # binary BIN on the 1M bench database (bench.sh setup) in BENCH_DIR, port
 # PORT: hey runs of the dense box at 10, 1,000 and 10,000 per page, deep
-# pages by offset and (LABEL=after) by cursor, with PostgreSQL CPU per page,
-# then ogr2ogr of the dense box at GDAL's default page size (OGR=0: skip).
+# pages by offset and by cursor (CURSOR=0: skip, for binaries without
+# cursors), first pages of 40 boxes never counted before (numberMatched
+# included), with PostgreSQL CPU per page, then ogr2ogr of the dense box at
+# GDAL's default page size (OGR=0: skip).
 set -u
 BIN=$1; LABEL=$2; D=${BENCH_DIR:-/tmp/atl-bench}; PORT=${PORT:-18091}; URL=http://127.0.0.1:$PORT
 $BIN serve --addr 127.0.0.1:$PORT --data-dir $D/db --log-format json --tile-prebuild-mb 0 >$D/serve-$LABEL.log 2>&1 &
@@ -24,7 +26,15 @@ run "limit=10000 dense-bbox" 20 4 "$URL/collections/civici/items?limit=10000&bbo
 run "limit=1000 offset=600000" 30 4 "$URL/collections/civici/items?limit=1000&offset=600000"
 run "limit=10000 offset=600000" 10 2 "$URL/collections/civici/items?limit=10000&offset=600000"
 run "limit=10 dense-bbox offset=30000" 50 4 "$URL/collections/civici/items?limit=10&bbox=$DENSE&offset=30000"
-if [ "$LABEL" = after ]; then
+# First pages of boxes the server has not counted: the dense box moved by
+# 10 m each time, one request at a time.
+p0=$(pgt); t0=$(date +%s%N)
+for i in $(seq 40); do
+  curl -sf -o /dev/null "$URL/collections/civici/items?limit=10&bbox=$(echo "9.6785+$i*0.0001" | bc),45.355,$(echo "9.70+$i*0.0001" | bc),45.37" || echo "$LABEL first page $i failed" >&2
+done
+p1=$(pgt); t1=$(date +%s%N)
+echo "$LABEL limit=10 dense-bbox first-page-counted n=40 c=1 ms_per_req=$(echo "scale=1; ($t1-$t0)/40000000" | bc) pg_cpu_ms_per_req=$(echo "scale=2; ($p1-$p0)*10/40" | bc)"
+if [ "${CURSOR:-1}" = 1 ]; then
   # the cursor of the feature at the same depth
   c600=$(curl -s "$URL/collections/civici/items?limit=1&offset=599999" | jq -r '.links[]|select(.rel=="next").href' | sed 's/.*cursor=\([^&]*\).*/\1/')
   run "limit=1000 cursor@600000" 30 4 "$URL/collections/civici/items?limit=1000&cursor=$c600"
