@@ -170,8 +170,7 @@ type boxTest int
 
 const (
 	boxIndexed boxTest = iota // ST_Intersects with the box: the GiST index finds the candidates
-	boxPlain                  // each point's coordinates compared: the key ranges find the candidates
-	boxNone                   // not at all: the key ranges are inside the box
+	boxNone                   // not at all: the key ranges select the box (pointInBox on its edge)
 )
 
 // where builds the WHERE clause for q, appending the values to args; box
@@ -194,14 +193,6 @@ func conditions(l *catalog.Layer, q Query, args []any, box boxTest) ([]string, [
 	geom := "t." + pgx.Identifier{l.Geom}.Sanitize()
 	switch {
 	case q.BBox == nil, box == boxNone:
-	case box == boxPlain:
-		// The same as ST_Intersects for a point and a lon/lat box, but
-		// the planner cannot take it to the GiST index, which would read
-		// the whole box for every key range.
-		b := *q.BBox
-		args = append(args, b.Min[0], b.Max[0], b.Min[1], b.Max[1])
-		n := len(args)
-		conds = append(conds, fmt.Sprintf("ST_X(%s) BETWEEN $%d AND $%d AND ST_Y(%s) BETWEEN $%d AND $%d", geom, n-3, n-2, geom, n-1, n))
 	default:
 		var env string
 		env, args = bboxSQL(q, args)
@@ -236,6 +227,17 @@ func conditions(l *catalog.Layer, q Query, args []any, box boxTest) ([]string, [
 // 1,400 civici: 70-220 ms).
 func keyedOrder(l *catalog.Layer, q Query) bool {
 	return l.PageKey != "" && q.BBox != nil && (q.BBoxCRS.IsCRS84() || q.BBoxCRS.SRID == geo.WGS84)
+}
+
+// pointInBox is the condition that a point of l lies in the lon/lat box
+// b, appending its values to args: the same as ST_Intersects for a point,
+// but the planner cannot take it to the GiST index, which would read the
+// whole box for every key range.
+func pointInBox(l *catalog.Layer, b orb.Bound, args []any) (string, []any) {
+	geom := "t." + pgx.Identifier{l.Geom}.Sanitize()
+	args = append(args, b.Min[0], b.Max[0], b.Min[1], b.Max[1])
+	n := len(args)
+	return fmt.Sprintf("ST_X(%s) BETWEEN $%d AND $%d AND ST_Y(%s) BETWEEN $%d AND $%d", geom, n-3, n-2, geom, n-1, n), args
 }
 
 // boxKeys returns the page key ranges that cover q's bbox, nil when its
@@ -334,14 +336,14 @@ func (s *Service) Items(ctx context.Context, l *catalog.Layer, q Query, emit fun
 		// PostgreSQL in one query, 35 ms deferred); each skipped row is
 		// still read from the table, for the test of edge ranges.
 		deferred = q.Offset > 0
-		var test []string
-		test, args = conditions(l, Query{BBox: q.BBox}, args, boxPlain)
+		var test string
+		test, args = pointInBox(l, *q.BBox, args)
 		los, his, edges := []int64{}, []int64{}, []bool{} // not nil: empty arrays past the last range
 		for _, r := range keys {
 			los, his, edges = append(los, r.lo), append(his, r.hi), append(edges, r.edge)
 		}
 		args = append(args, los, his, edges)
-		kr = &rangesSQL{param: len(args) - 2, edgeTest: test[0]}
+		kr = &rangesSQL{param: len(args) - 2, edgeTest: test}
 	}
 	sql := pageSQL(l, w, limit, offset, kr, deferred, q.CRS)
 
@@ -709,7 +711,7 @@ func countSQL(l *catalog.Layer, q Query) (string, []any) {
 		return "SELECT count(*) FROM " + table + " t" + w, args
 	}
 	others, args := conditions(l, q, nil, boxNone)
-	plain, args := conditions(l, Query{BBox: q.BBox}, args, boxPlain)
+	plain, args := pointInBox(l, *q.BBox, args)
 	var inLo, inHi, edgeLo, edgeHi []int64
 	for _, r := range keys {
 		if r.edge {
@@ -726,7 +728,7 @@ func countSQL(l *catalog.Layer, q Query) (string, []any) {
 	}
 	args = append(args, append([]int64{}, inLo...), append([]int64{}, inHi...), append([]int64{}, edgeLo...), append([]int64{}, edgeHi...))
 	n := len(args)
-	return "SELECT (" + sum(n-3, n-2, others) + " + " + sum(n-1, n, append(others, plain...)) + ")::bigint", args
+	return "SELECT (" + sum(n-3, n-2, others) + " + " + sum(n-1, n, append(others, plain)) + ")::bigint", args
 }
 
 func countKey(l *catalog.Layer, q Query, version int64) string {
